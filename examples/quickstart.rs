@@ -1,0 +1,69 @@
+//! The classic Go pprof demo, ported: `increase_int` calls `increase1000`
+//! and `increase2000` (twice the work) on the main thread and on a spawned
+//! thread. Writes `cpu.pb.gz` (or the path given as the first argument) and
+//! prints a top table.
+//!
+//! ```text
+//! cargo run --release --example quickstart
+//! go tool pprof -top cpu.pb.gz
+//! ```
+
+use std::hint::black_box;
+
+#[inprof::profile]
+fn increase1000(n: &mut u64) {
+    step(n, 1000);
+}
+
+#[inprof::profile]
+fn increase2000(n: &mut u64) {
+    step(n, 2000);
+}
+
+/// `count` rounds of a xorshift chain: each round depends on the last, so
+/// the work is the same per round and cannot be folded away.
+#[inline(always)]
+fn step(n: &mut u64, count: u32) {
+    let mut x = black_box(*n | 1);
+    for _ in 0..count {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x = black_box(x);
+    }
+    *n = n.wrapping_add(u64::from(count)) ^ (x & 0);
+}
+
+#[inprof::profile]
+fn increase_int(rounds: u64) -> u64 {
+    let mut n = 0;
+    for _ in 0..rounds {
+        increase1000(&mut n);
+        increase2000(&mut n);
+    }
+    n
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args().nth(1).unwrap_or_else(|| "cpu.pb.gz".into());
+    let rounds: u64 = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if cfg!(debug_assertions) { 2_000 } else { 50_000 });
+
+    let guard = inprof::start_cpu_profile(std::fs::File::create(&path)?)?;
+    let worker = std::thread::Builder::new()
+        .name("worker".into())
+        .spawn(move || increase_int(rounds))?;
+    let a = increase_int(rounds);
+    let b = worker.join().map_err(|_| "worker panicked")?;
+    guard.stop()?;
+    assert_eq!(a + b, 2 * 3000 * rounds);
+
+    let profile = inprof::pprof::Profile::decode(&std::fs::read(&path)?)?;
+    let wall = inprof::report::sample_index(&profile, Some("wall")).ok_or("no wall samples")?;
+    println!("wrote {path}");
+    print!("{}", inprof::report::format_top(&profile, wall, 10));
+    println!("\nread it with: go tool pprof -top {path}");
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! The cycle counter and its conversion to nanoseconds.
+//!
+//! The hot path reads [`ticks`] once at entry and once at exit. Ticks become
+//! nanoseconds only when a profile is written, through [`ticks_per_ns`],
+//! which compares the counter against the monotonic clock over the process
+//! lifetime (and waits a few milliseconds the first time if the process is
+//! younger than that).
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Reads the cycle counter (TSC on x86_64, the virtual counter on aarch64,
+/// the monotonic clock elsewhere).
+#[inline(always)]
+pub fn ticks() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `rdtsc` is available on every x86_64 CPU and has no
+        // preconditions; it only reads the time-stamp counter.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let v: u64;
+        // SAFETY: reading CNTVCT_EL0 is permitted at EL0 on every aarch64
+        // OS we support; the instruction has no side effects.
+        unsafe { core::arch::asm!("mrs {}, cntvct_el0", out(reg) v, options(nomem, nostack)) };
+        v
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        fallback_ticks()
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn fallback_ticks() -> u64 {
+    let a = anchor();
+    a.instant.elapsed().as_nanos() as u64 + 1
+}
+
+struct Anchor {
+    instant: Instant,
+    ticks: u64,
+}
+
+static ANCHOR: OnceLock<Anchor> = OnceLock::new();
+
+fn anchor() -> &'static Anchor {
+    ANCHOR.get_or_init(|| Anchor {
+        instant: Instant::now(),
+        ticks: ticks_raw_for_anchor(),
+    })
+}
+
+#[inline]
+fn ticks_raw_for_anchor() -> u64 {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        ticks()
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        1
+    }
+}
+
+/// Records the reference point for tick conversion. Called when the first
+/// thread registers, so that later conversions measure over a long span.
+pub fn init() {
+    let _ = anchor();
+}
+
+/// The number of ticks per nanosecond, measured against the monotonic clock
+/// from the anchor to now (at least 20 ms apart: waits if needed).
+pub fn ticks_per_ns() -> f64 {
+    let a = anchor();
+    let min = Duration::from_millis(20);
+    loop {
+        let el = a.instant.elapsed();
+        let t = ticks_raw_for_anchor();
+        if el >= min {
+            let ns = el.as_nanos() as f64;
+            let dt = t.wrapping_sub(a.ticks) as f64;
+            if dt > 0.0 {
+                return dt / ns;
+            }
+            return 1.0;
+        }
+        std::thread::sleep(min - el);
+    }
+}
+
+/// Nanoseconds since the Unix epoch, for `time_nanos`.
+pub fn unix_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+/// Time since inprof first registered a thread.
+pub fn since_init() -> Duration {
+    anchor().instant.elapsed()
+}

@@ -1,0 +1,449 @@
+//! The pprof format (`perftools.profiles`, profile.proto) and one builder
+//! that serves every profile inprof writes.
+//!
+//! Message structs are written with `#[derive(prost::Message)]`: no protoc,
+//! no build script. The same structs decode profiles.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+/// `perftools.profiles.Profile`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Profile {
+    /// Kinds of value each sample holds.
+    #[prost(message, repeated, tag = "1")]
+    pub sample_type: Vec<ValueType>,
+    /// The samples.
+    #[prost(message, repeated, tag = "2")]
+    pub sample: Vec<Sample>,
+    /// Mapped binaries.
+    #[prost(message, repeated, tag = "3")]
+    pub mapping: Vec<Mapping>,
+    /// Locations referenced by samples.
+    #[prost(message, repeated, tag = "4")]
+    pub location: Vec<Location>,
+    /// Functions referenced by locations.
+    #[prost(message, repeated, tag = "5")]
+    pub function: Vec<Function>,
+    /// All strings; entry 0 is "".
+    #[prost(string, repeated, tag = "6")]
+    pub string_table: Vec<String>,
+    /// Regex of frames to drop (string index).
+    #[prost(int64, tag = "7")]
+    pub drop_frames: i64,
+    /// Regex of frames to keep (string index).
+    #[prost(int64, tag = "8")]
+    pub keep_frames: i64,
+    /// Time of collection, ns since the epoch.
+    #[prost(int64, tag = "9")]
+    pub time_nanos: i64,
+    /// Duration of the profile, ns.
+    #[prost(int64, tag = "10")]
+    pub duration_nanos: i64,
+    /// Kind of events between sampled occurrences.
+    #[prost(message, optional, tag = "11")]
+    pub period_type: Option<ValueType>,
+    /// Events between sampled occurrences.
+    #[prost(int64, tag = "12")]
+    pub period: i64,
+    /// Free-form comments (string indices).
+    #[prost(int64, repeated, tag = "13")]
+    pub comment: Vec<i64>,
+    /// Preferred sample type (string index).
+    #[prost(int64, tag = "14")]
+    pub default_sample_type: i64,
+    /// Documentation link (string index).
+    #[prost(int64, tag = "15")]
+    pub doc_url: i64,
+}
+
+/// `ValueType`: a type and unit, as string indices.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ValueType {
+    /// Type (string index).
+    #[prost(int64, tag = "1")]
+    pub r#type: i64,
+    /// Unit (string index).
+    #[prost(int64, tag = "2")]
+    pub unit: i64,
+}
+
+/// One sample: a stack (leaf first) and its values.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Sample {
+    /// Location ids, leaf first.
+    #[prost(uint64, repeated, tag = "1")]
+    pub location_id: Vec<u64>,
+    /// One value per sample type.
+    #[prost(int64, repeated, tag = "2")]
+    pub value: Vec<i64>,
+    /// Labels.
+    #[prost(message, repeated, tag = "3")]
+    pub label: Vec<Label>,
+}
+
+/// A sample label: string or number.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Label {
+    /// Key (string index).
+    #[prost(int64, tag = "1")]
+    pub key: i64,
+    /// String value (string index), or 0.
+    #[prost(int64, tag = "2")]
+    pub str: i64,
+    /// Numeric value.
+    #[prost(int64, tag = "3")]
+    pub num: i64,
+    /// Unit of the numeric value (string index).
+    #[prost(int64, tag = "4")]
+    pub num_unit: i64,
+}
+
+/// A mapped binary.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Mapping {
+    /// Unique nonzero id.
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    /// Start address.
+    #[prost(uint64, tag = "2")]
+    pub memory_start: u64,
+    /// Limit address.
+    #[prost(uint64, tag = "3")]
+    pub memory_limit: u64,
+    /// File offset.
+    #[prost(uint64, tag = "4")]
+    pub file_offset: u64,
+    /// Path (string index).
+    #[prost(int64, tag = "5")]
+    pub filename: i64,
+    /// Build id (string index).
+    #[prost(int64, tag = "6")]
+    pub build_id: i64,
+    /// Locations carry function names.
+    #[prost(bool, tag = "7")]
+    pub has_functions: bool,
+    /// Locations carry file names.
+    #[prost(bool, tag = "8")]
+    pub has_filenames: bool,
+    /// Locations carry line numbers.
+    #[prost(bool, tag = "9")]
+    pub has_line_numbers: bool,
+    /// Locations carry inline frames.
+    #[prost(bool, tag = "10")]
+    pub has_inline_frames: bool,
+}
+
+/// A location: address and the lines (innermost first) at it.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Location {
+    /// Unique nonzero id.
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    /// Mapping id, or 0.
+    #[prost(uint64, tag = "2")]
+    pub mapping_id: u64,
+    /// Address, or 0.
+    #[prost(uint64, tag = "3")]
+    pub address: u64,
+    /// Lines, innermost first.
+    #[prost(message, repeated, tag = "4")]
+    pub line: Vec<Line>,
+    /// Folded frames.
+    #[prost(bool, tag = "5")]
+    pub is_folded: bool,
+}
+
+/// A function and line.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Line {
+    /// Function id.
+    #[prost(uint64, tag = "1")]
+    pub function_id: u64,
+    /// Line number.
+    #[prost(int64, tag = "2")]
+    pub line: i64,
+    /// Column.
+    #[prost(int64, tag = "3")]
+    pub column: i64,
+}
+
+/// A function.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Function {
+    /// Unique nonzero id.
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    /// Name (string index).
+    #[prost(int64, tag = "2")]
+    pub name: i64,
+    /// System name (string index).
+    #[prost(int64, tag = "3")]
+    pub system_name: i64,
+    /// Source file (string index).
+    #[prost(int64, tag = "4")]
+    pub filename: i64,
+    /// First line.
+    #[prost(int64, tag = "5")]
+    pub start_line: i64,
+}
+
+/// A frame as the builder takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Frame<'a> {
+    /// Function name.
+    pub name: &'a str,
+    /// Source file.
+    pub file: &'a str,
+    /// Line.
+    pub line: u32,
+}
+
+/// A label as the builder takes it.
+#[derive(Clone, Copy, Debug)]
+pub enum LabelValue<'a> {
+    /// A string label.
+    Str(&'a str),
+    /// A numeric label with an optional unit.
+    Num(i64, Option<&'a str>),
+}
+
+/// Builds one [`Profile`]: string table with "" first, ids from 1, one
+/// mapping for the executable, every location with its function's lines.
+pub struct Builder {
+    p: Profile,
+    strings: HashMap<String, i64>,
+    functions: HashMap<(i64, i64, i64), u64>,
+    locations: HashMap<u64, u64>,
+}
+
+impl Builder {
+    /// A builder for samples of `sample_types` (type, unit), with the given
+    /// period type and period. `default` names the default sample type
+    /// (None: the last one, pprof's rule).
+    pub fn new(
+        sample_types: &[(&str, &str)],
+        period_type: (&str, &str),
+        period: i64,
+        default: Option<&str>,
+    ) -> Builder {
+        let mut b = Builder {
+            p: Profile::default(),
+            strings: HashMap::new(),
+            functions: HashMap::new(),
+            locations: HashMap::new(),
+        };
+        b.string("");
+        for (t, u) in sample_types {
+            let vt = ValueType {
+                r#type: b.string(t),
+                unit: b.string(u),
+            };
+            b.p.sample_type.push(vt);
+        }
+        let pt = ValueType {
+            r#type: b.string(period_type.0),
+            unit: b.string(period_type.1),
+        };
+        b.p.period_type = Some(pt);
+        b.p.period = period;
+        if let Some(d) = default {
+            b.p.default_sample_type = b.string(d);
+        }
+        let exe = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let filename = b.string(&exe);
+        b.p.mapping.push(Mapping {
+            id: 1,
+            filename,
+            has_functions: true,
+            has_filenames: true,
+            has_line_numbers: true,
+            ..Default::default()
+        });
+        b
+    }
+
+    /// The index of `s` in the string table.
+    pub fn string(&mut self, s: &str) -> i64 {
+        if let Some(&i) = self.strings.get(s) {
+            return i;
+        }
+        let i = self.p.string_table.len() as i64;
+        self.p.string_table.push(s.to_owned());
+        self.strings.insert(s.to_owned(), i);
+        i
+    }
+
+    /// The location id for `frame`, cached under `key` (any value unique to
+    /// the frame, e.g. a callsite address).
+    pub fn location(&mut self, key: u64, frame: Frame<'_>) -> u64 {
+        if let Some(&id) = self.locations.get(&key) {
+            return id;
+        }
+        let name = self.string(frame.name);
+        let file = self.string(frame.file);
+        let fkey = (name, file, frame.line as i64);
+        let next_fid = self.p.function.len() as u64 + 1;
+        let fid = *self.functions.entry(fkey).or_insert(next_fid);
+        if fid == next_fid {
+            self.p.function.push(Function {
+                id: fid,
+                name,
+                system_name: name,
+                filename: file,
+                start_line: frame.line as i64,
+            });
+        }
+        let id = self.p.location.len() as u64 + 1;
+        self.p.location.push(Location {
+            id,
+            mapping_id: 1,
+            address: 0,
+            line: vec![Line {
+                function_id: fid,
+                line: frame.line as i64,
+                column: 0,
+            }],
+            is_folded: false,
+        });
+        self.locations.insert(key, id);
+        id
+    }
+
+    /// Adds a sample. `values` must have one entry per sample type.
+    pub fn sample(&mut self, location_ids: Vec<u64>, values: Vec<i64>, labels: &[(&str, LabelValue<'_>)]) {
+        debug_assert_eq!(values.len(), self.p.sample_type.len());
+        let label = labels
+            .iter()
+            .map(|(k, v)| {
+                let key = self.string(k);
+                match *v {
+                    LabelValue::Str(s) => Label {
+                        key,
+                        str: self.string(s),
+                        ..Default::default()
+                    },
+                    LabelValue::Num(n, unit) => Label {
+                        key,
+                        num: n,
+                        num_unit: unit.map(|u| self.string(u)).unwrap_or(0),
+                        ..Default::default()
+                    },
+                }
+            })
+            .collect();
+        self.p.sample.push(Sample {
+            location_id: location_ids,
+            value: values,
+            label,
+        });
+    }
+
+    /// Adds a comment line.
+    pub fn comment(&mut self, c: &str) {
+        let i = self.string(c);
+        self.p.comment.push(i);
+    }
+
+    /// Finishes the profile with its collection time and duration.
+    pub fn finish(mut self, time_nanos: i64, duration_nanos: i64) -> Profile {
+        self.p.time_nanos = time_nanos;
+        self.p.duration_nanos = duration_nanos;
+        self.p
+    }
+}
+
+impl Profile {
+    /// Encodes as gzip-compressed protobuf, the form pprof reads from disk
+    /// and over HTTP.
+    pub fn write_gzip<W: Write>(&self, w: W) -> std::io::Result<()> {
+        let bytes = prost::Message::encode_to_vec(self);
+        let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+        gz.write_all(&bytes)?;
+        gz.finish()?.flush()
+    }
+
+    /// Decodes a profile, gzip-compressed or raw.
+    pub fn decode(data: &[u8]) -> Result<Profile, crate::Error> {
+        let raw;
+        let bytes = if data.starts_with(&[0x1f, 0x8b]) {
+            let mut v = Vec::new();
+            flate2::read::GzDecoder::new(data)
+                .read_to_end(&mut v)
+                .map_err(|e| crate::Error::Corrupt(format!("gzip: {e}")))?;
+            raw = v;
+            &raw[..]
+        } else {
+            data
+        };
+        let p: Profile = prost::Message::decode(bytes)
+            .map_err(|e| crate::Error::Corrupt(format!("protobuf: {e}")))?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Checks what makes pprof reject a profile.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let bad = |m: String| Err(crate::Error::Corrupt(m));
+        if self.string_table.first().map(String::as_str) != Some("") {
+            return bad("string_table[0] is not empty".into());
+        }
+        let n = self.string_table.len() as i64;
+        let s_ok = |i: i64| (0..n).contains(&i);
+        for vt in &self.sample_type {
+            if !s_ok(vt.r#type) || !s_ok(vt.unit) {
+                return bad("sample_type string index out of range".into());
+            }
+        }
+        let mut fids = std::collections::HashSet::new();
+        for f in &self.function {
+            if f.id == 0 || !fids.insert(f.id) {
+                return bad(format!("function id {} is zero or repeated", f.id));
+            }
+            if !s_ok(f.name) || !s_ok(f.filename) || !s_ok(f.system_name) {
+                return bad("function string index out of range".into());
+            }
+        }
+        let mut lids = std::collections::HashSet::new();
+        for l in &self.location {
+            if l.id == 0 || !lids.insert(l.id) {
+                return bad(format!("location id {} is zero or repeated", l.id));
+            }
+            for line in &l.line {
+                if !fids.contains(&line.function_id) {
+                    return bad(format!("location {} names unknown function {}", l.id, line.function_id));
+                }
+            }
+        }
+        for s in &self.sample {
+            if s.value.len() != self.sample_type.len() {
+                return bad(format!(
+                    "sample has {} values, want {}",
+                    s.value.len(),
+                    self.sample_type.len()
+                ));
+            }
+            for id in &s.location_id {
+                if !lids.contains(id) {
+                    return bad(format!("sample names unknown location {id}"));
+                }
+            }
+            for l in &s.label {
+                if !s_ok(l.key) || !s_ok(l.str) || !s_ok(l.num_unit) {
+                    return bad("label string index out of range".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The string at index `i` ("" when out of range).
+    pub fn str(&self, i: i64) -> &str {
+        self.string_table
+            .get(i as usize)
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}

@@ -1,0 +1,163 @@
+//! Text reports over a decoded profile, with pprof's semantics: a sample's
+//! value is added to the flat of its leaf function and to the cum of every
+//! distinct function on its stack once.
+
+use crate::pprof::Profile;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+
+/// One row of a top report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopRow {
+    /// Function name.
+    pub name: String,
+    /// Value of samples whose leaf is this function.
+    pub flat: i64,
+    /// Value of samples with this function anywhere on the stack.
+    pub cum: i64,
+}
+
+/// The index of the sample type named `name`, or the profile's default
+/// (`default_sample_type`, else the last) when `name` is None.
+pub fn sample_index(p: &Profile, name: Option<&str>) -> Option<usize> {
+    match name {
+        Some(n) => p.sample_type.iter().position(|t| p.str(t.r#type) == n),
+        None => {
+            let d = p.str(p.default_sample_type);
+            if !d.is_empty() {
+                if let Some(i) = p.sample_type.iter().position(|t| p.str(t.r#type) == d) {
+                    return Some(i);
+                }
+            }
+            p.sample_type.len().checked_sub(1)
+        }
+    }
+}
+
+/// Flat and cum per function for sample type `idx`, sorted by flat
+/// (descending), then by name.
+pub fn top(p: &Profile, idx: usize) -> Vec<TopRow> {
+    let loc_funcs: HashMap<u64, Vec<u64>> = p
+        .location
+        .iter()
+        .map(|l| (l.id, l.line.iter().map(|ln| ln.function_id).collect()))
+        .collect();
+    let fname: HashMap<u64, &str> = p.function.iter().map(|f| (f.id, p.str(f.name))).collect();
+    let mut flat: HashMap<&str, i64> = HashMap::new();
+    let mut cum: HashMap<&str, i64> = HashMap::new();
+    for s in &p.sample {
+        let v = s.value.get(idx).copied().unwrap_or(0);
+        if v == 0 {
+            continue;
+        }
+        let mut seen = HashSet::new();
+        for (depth, lid) in s.location_id.iter().enumerate() {
+            let funcs = loc_funcs.get(lid).map(Vec::as_slice).unwrap_or(&[]);
+            for (k, fid) in funcs.iter().enumerate() {
+                let name = fname.get(fid).copied().unwrap_or("?");
+                if depth == 0 && k == 0 {
+                    *flat.entry(name).or_default() += v;
+                }
+                if seen.insert(name) {
+                    *cum.entry(name).or_default() += v;
+                }
+            }
+        }
+    }
+    let mut rows: Vec<TopRow> = cum
+        .iter()
+        .map(|(n, c)| TopRow {
+            name: (*n).to_owned(),
+            flat: flat.get(n).copied().unwrap_or(0),
+            cum: *c,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.flat.cmp(&a.flat).then(b.cum.cmp(&a.cum)).then(a.name.cmp(&b.name)));
+    rows
+}
+
+/// Formats a value of `unit` the way pprof shows it (`150.20ms`, `1.50MB`).
+pub fn format_value(v: i64, unit: &str) -> String {
+    let f = v as f64;
+    let scaled = |div: f64, suffix: &str| {
+        let x = f / div;
+        if x.abs() >= 100.0 || x.fract() == 0.0 {
+            format!("{}{suffix}", trim(format!("{x:.0}")))
+        } else {
+            format!("{}{suffix}", trim(format!("{x:.2}")))
+        }
+    };
+    match unit {
+        "nanoseconds" => {
+            let a = f.abs();
+            if a >= 1e9 {
+                scaled(1e9, "s")
+            } else if a >= 1e6 {
+                scaled(1e6, "ms")
+            } else if a >= 1e3 {
+                scaled(1e3, "us")
+            } else {
+                format!("{v}ns")
+            }
+        }
+        "bytes" => {
+            let a = f.abs();
+            if a >= 1024.0 * 1024.0 * 1024.0 {
+                scaled(1024.0 * 1024.0 * 1024.0, "GB")
+            } else if a >= 1024.0 * 1024.0 {
+                scaled(1024.0 * 1024.0, "MB")
+            } else if a >= 1024.0 {
+                scaled(1024.0, "kB")
+            } else {
+                format!("{v}B")
+            }
+        }
+        _ => v.to_string(),
+    }
+}
+
+fn trim(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// A pprof-style top table of the `n` heaviest functions for sample type
+/// `idx`.
+pub fn format_top(p: &Profile, idx: usize, n: usize) -> String {
+    let unit = p
+        .sample_type
+        .get(idx)
+        .map(|t| p.str(t.unit))
+        .unwrap_or("");
+    let rows = top(p, idx);
+    let total: i64 = p.sample.iter().map(|s| s.value.get(idx).copied().unwrap_or(0)).sum();
+    let pct = |v: i64| if total == 0 { 0.0 } else { v as f64 * 100.0 / total as f64 };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Showing top {} of {} functions, total {} ({})",
+        n.min(rows.len()),
+        rows.len(),
+        format_value(total, unit),
+        p.sample_type.get(idx).map(|t| p.str(t.r#type)).unwrap_or("")
+    );
+    let _ = writeln!(out, "{:>10} {:>6} {:>6} {:>10} {:>6}  name", "flat", "flat%", "sum%", "cum", "cum%");
+    let mut sum = 0;
+    for r in rows.iter().take(n) {
+        sum += r.flat;
+        let _ = writeln!(
+            out,
+            "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%  {}",
+            format_value(r.flat, unit),
+            pct(r.flat),
+            pct(sum),
+            format_value(r.cum, unit),
+            pct(r.cum),
+            r.name
+        );
+    }
+    out
+}

@@ -1,0 +1,338 @@
+//! The time profile: exact flat wall time and call counts per call path,
+//! over an interval (start/stop, the difference of two snapshots) or since
+//! the process started.
+
+use crate::callsite::Callsite;
+use crate::pprof::{Builder, Frame, LabelValue, Profile};
+use crate::tree::{self, Tree};
+use crate::{clock, Error};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// (calls, ticks) of every node of one thread at one moment.
+pub(crate) struct ThreadSnap {
+    pub tree: &'static Tree,
+    pub nodes: Vec<(u64, u64)>,
+}
+
+/// The time counters of every thread at one moment.
+pub(crate) struct Snapshot {
+    pub unix_nanos: i64,
+    pub ticks: u64,
+    pub threads: Vec<ThreadSnap>,
+}
+
+/// Reads every thread's counters now, open frames counted up to now.
+pub(crate) fn snapshot() -> Snapshot {
+    let now = clock::ticks();
+    let unix_nanos = clock::unix_nanos();
+    let threads = tree::trees()
+        .filter(|t| !t.is_internal())
+        .map(|t| {
+            let n = t.len();
+            let nodes = (0..n).map(|i| t.node(i).read_time(now)).collect();
+            ThreadSnap { tree: t, nodes }
+        })
+        .collect();
+    Snapshot {
+        unix_nanos,
+        ticks: now,
+        threads,
+    }
+}
+
+/// The measured cost of instrumentation, in ticks per call.
+#[derive(Clone, Copy, Debug)]
+pub struct Overhead {
+    /// What an instrumented call adds to its own recorded time.
+    pub inside: f64,
+    /// What an instrumented call adds to its caller's time (enter + exit).
+    pub full: f64,
+}
+
+static COMPENSATE: AtomicBool = AtomicBool::new(true);
+static OVERHEAD: OnceLock<Overhead> = OnceLock::new();
+static CALIBRATION: Callsite = Callsite::new("[inprof calibration]", "", 0);
+
+/// Turns overhead compensation on or off (on by default). On, each node's
+/// time has the measured cost of its own and its descendants'
+/// instrumentation taken out.
+pub fn set_overhead_compensation(on: bool) {
+    COMPENSATE.store(on, Ordering::Relaxed);
+}
+
+/// The calibrated per-call cost of instrumentation (measured once, on an
+/// internal thread, the first time it is needed).
+pub fn overhead() -> Overhead {
+    *OVERHEAD.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("inprof-calibrate".into())
+            .spawn(calibrate)
+            .ok()
+            .and_then(|h| h.join().ok())
+            .unwrap_or(Overhead {
+                inside: 0.0,
+                full: 0.0,
+            })
+    })
+}
+
+fn calibrate() -> Overhead {
+    tree::mark_internal();
+    let t = tree::this_tree();
+    if t.is_null() {
+        return Overhead {
+            inside: 0.0,
+            full: 0.0,
+        };
+    }
+    // SAFETY: trees are never freed.
+    let t = unsafe { &*t };
+    drop(tree::enter(&CALIBRATION, None));
+    let node = t.node(1);
+    const N: u64 = 20_000;
+    let mut best = Overhead {
+        inside: f64::MAX,
+        full: f64::MAX,
+    };
+    for _ in 0..15 {
+        let before = node.ticks.load(Ordering::Relaxed);
+        let t0 = clock::ticks();
+        for _ in 0..N {
+            let g = tree::enter(std::hint::black_box(&CALIBRATION), None);
+            std::hint::black_box(());
+            drop(g);
+        }
+        let t1 = clock::ticks();
+        let after = node.ticks.load(Ordering::Relaxed);
+        let full = t1.wrapping_sub(t0) as f64 / N as f64;
+        let inside = after.wrapping_sub(before) as f64 / N as f64;
+        if full < best.full {
+            best.full = full;
+        }
+        if inside < best.inside {
+            best.inside = inside;
+        }
+    }
+    best
+}
+
+/// Per node of one thread: (calls, self nanoseconds) over the interval,
+/// compensated for instrumentation overhead.
+pub(crate) fn self_times(base: Option<&ThreadSnap>, end: &ThreadSnap, tpn: f64, ov: Overhead) -> Vec<(u64, i64)> {
+    let n = end.nodes.len();
+    let mut calls = vec![0u64; n];
+    let mut total = vec![0f64; n];
+    for i in 0..n {
+        let (c1, t1) = end.nodes[i];
+        let (c0, t0) = base.and_then(|b| b.nodes.get(i).copied()).unwrap_or((0, 0));
+        calls[i] = c1.saturating_sub(c0);
+        total[i] = t1.saturating_sub(t0) as f64;
+    }
+    // Descendant calls, bottom-up: a child's index is always above its parent's.
+    let mut desc = vec![0u64; n];
+    for i in (1..n).rev() {
+        let p = end.tree.node(i).parent_idx() as usize;
+        if p != i {
+            desc[p] += desc[i] + calls[i];
+        }
+    }
+    if COMPENSATE.load(Ordering::Relaxed) {
+        for i in 1..n {
+            let c = total[i] - calls[i] as f64 * ov.inside - desc[i] as f64 * ov.full;
+            total[i] = c.max(0.0);
+        }
+    }
+    let mut child_sum = vec![0f64; n];
+    for i in 1..n {
+        let p = end.tree.node(i).parent_idx() as usize;
+        if p != i {
+            child_sum[p] += total[i];
+        }
+    }
+    (0..n)
+        .map(|i| {
+            let self_ticks = (total[i] - child_sum[i]).max(0.0);
+            (calls[i], (self_ticks / tpn).round() as i64)
+        })
+        .collect()
+}
+
+/// The call path of node `idx` as callsites, leaf first, root left out.
+pub(crate) fn path(t: &Tree, idx: usize) -> Vec<&'static Callsite> {
+    let mut out = Vec::new();
+    let mut i = idx;
+    while i != 0 {
+        let n = t.node(i);
+        out.push(n.callsite());
+        let p = n.parent_idx() as usize;
+        if p == i {
+            break;
+        }
+        i = p;
+    }
+    out
+}
+
+/// Location ids for a call path.
+pub(crate) fn locations(b: &mut Builder, cs: &[&'static Callsite]) -> Vec<u64> {
+    cs.iter()
+        .map(|c| {
+            b.location(
+                *c as *const Callsite as u64,
+                Frame {
+                    name: c.name(),
+                    file: c.file(),
+                    line: c.line(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Builds the time profile for the interval between two snapshots (or since
+/// the process started when `start` is None).
+pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
+    let ov = if COMPENSATE.load(Ordering::Relaxed) {
+        overhead()
+    } else {
+        Overhead {
+            inside: 0.0,
+            full: 0.0,
+        }
+    };
+    let tpn = clock::ticks_per_ns();
+    let mut b = Builder::new(
+        &[("calls", "count"), ("wall", "nanoseconds")],
+        ("wall", "nanoseconds"),
+        1,
+        Some("wall"),
+    );
+    for th in &end.threads {
+        let base = start.and_then(|s| s.threads.iter().find(|b| b.tree.id() == th.tree.id()));
+        let times = self_times(base, th, tpn, ov);
+        let name = th.tree.name().to_owned();
+        for (i, &(calls, ns)) in times.iter().enumerate().skip(1) {
+            if calls == 0 && ns == 0 {
+                continue;
+            }
+            let locs = locations(&mut b, &path(th.tree, i));
+            b.sample(locs, vec![calls as i64, ns], &[("thread", LabelValue::Str(&name))]);
+        }
+    }
+    let (time_nanos, duration) = match start {
+        Some(s) => (s.unix_nanos, ((end.ticks.wrapping_sub(s.ticks)) as f64 / tpn) as i64),
+        None => (end.unix_nanos, process_age_ns(end)),
+    };
+    b.finish(time_nanos, duration)
+}
+
+fn process_age_ns(end: &Snapshot) -> i64 {
+    // Duration since inprof started, which is as close to process start as
+    // we can measure without platform calls.
+    let _ = end;
+    crate::clock::since_init().as_nanos() as i64
+}
+
+struct Running {
+    writer: Box<dyn Write + Send>,
+    start: Snapshot,
+}
+
+static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
+
+fn lock_running() -> std::sync::MutexGuard<'static, Option<Running>> {
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A running time profile; stop it with [`CpuProfile::stop`],
+/// [`stop_cpu_profile`], or by dropping it.
+#[must_use = "dropping the guard stops the profile at once"]
+pub struct CpuProfile {
+    active: bool,
+}
+
+impl CpuProfile {
+    /// Stops the profile and writes it; errors from writing are returned.
+    pub fn stop(mut self) -> Result<(), Error> {
+        self.active = false;
+        stop_cpu_profile()
+    }
+}
+
+impl Drop for CpuProfile {
+    fn drop(&mut self) {
+        if self.active {
+            let _ = stop_cpu_profile();
+        }
+    }
+}
+
+/// Starts a time profile (Go's `StartCPUProfile`): exact wall time and
+/// calls per call path of every thread from now until stop, written to `w`
+/// as gzipped pprof. Fails with [`Error::AlreadyRunning`] if one is running.
+pub fn start_cpu_profile<W: Write + Send + 'static>(w: W) -> Result<CpuProfile, Error> {
+    let mut r = lock_running();
+    if r.is_some() {
+        return Err(Error::AlreadyRunning);
+    }
+    // Calibrate before the interval starts so it costs the profile nothing.
+    overhead();
+    *r = Some(Running {
+        writer: Box::new(w),
+        start: snapshot(),
+    });
+    Ok(CpuProfile { active: true })
+}
+
+/// Whether a time profile is running.
+pub fn cpu_profile_running() -> bool {
+    lock_running().is_some()
+}
+
+/// Stops the running time profile and writes it (Go's `StopCPUProfile`).
+/// Does nothing if none is running.
+pub fn stop_cpu_profile() -> Result<(), Error> {
+    let end = snapshot();
+    let running = lock_running().take();
+    let Some(mut run) = running else {
+        return Ok(());
+    };
+    let p = build(Some(&run.start), &end);
+    p.write_gzip(&mut run.writer)?;
+    run.writer.flush()?;
+    Ok(())
+}
+
+/// The time profile from `start` to now (used by the HTTP endpoint and
+/// tests). Returns the snapshot to pass as `start`.
+pub fn begin_interval() -> Interval {
+    overhead();
+    Interval { start: snapshot() }
+}
+
+/// The start of a time-profile interval; see [`begin_interval`].
+pub struct Interval {
+    start: Snapshot,
+}
+
+impl Interval {
+    /// The time profile from the start of this interval to now.
+    pub fn finish(self) -> Profile {
+        let end = snapshot();
+        build(Some(&self.start), &end)
+    }
+}
+
+/// The cumulative time profile: every call since inprof started.
+pub fn time_profile() -> Profile {
+    let end = snapshot();
+    build(None, &end)
+}
+
+/// Writes the cumulative time profile (gzipped pprof) to `w`.
+pub fn write_time_profile<W: Write>(w: W) -> Result<(), Error> {
+    time_profile().write_gzip(w)?;
+    Ok(())
+}

@@ -1,0 +1,554 @@
+//! The per-thread call trees: the engine every profile hangs off.
+//!
+//! Each thread owns one [`Tree`]: an append-only arena of call-path
+//! [`Node`]s. Only the owning thread appends nodes and writes their time
+//! counters (plain loads and stores on atomics: no read-modify-write), so the
+//! hot path takes no lock and touches no cache line another thread writes.
+//! Other threads read any tree at any time (snapshots): nodes are published
+//! by a release store of the length and never move or disappear. A thread
+//! that exits leaves its tree behind, so no data is lost.
+//!
+//! All memory of the engine comes straight from [`System`], never from the
+//! global allocator, so that an instrumented global allocator cannot recurse
+//! into the engine.
+
+use crate::callsite::{Callsite, SelfTypeName};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::ptr;
+use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+/// Nodes in the first chunk; chunk `k` holds `BASE << k` nodes.
+const BASE: usize = 256;
+const CHUNKS: usize = 24;
+/// The most nodes a tree can hold, whatever the configured bound.
+pub const HARD_MAX_NODES: usize = BASE * ((1 << CHUNKS) - 1);
+
+/// Default bound on call-path nodes per thread.
+pub const DEFAULT_MAX_NODES: usize = 1 << 20;
+
+static MAX_NODES: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODES);
+/// Whether instrumented functions record anything (profiling on at run time).
+pub(crate) static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Sets the bound on call-path nodes per thread; new paths past it fold into
+/// one overflow node per thread. Clamped to 2..=[`HARD_MAX_NODES`].
+pub fn set_max_nodes(n: usize) {
+    MAX_NODES.store(n.clamp(2, HARD_MAX_NODES), Ordering::Relaxed);
+}
+
+/// Turns recording on or off at run time (on by default). Off, an
+/// instrumented call costs one branch.
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
+/// Whether recording is on.
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// The callsite of the root node of every tree (the thread itself).
+pub(crate) static ROOT: Callsite = Callsite::new("[thread]", "", 0);
+/// The callsite of the overflow node.
+pub(crate) static OVERFLOW: Callsite = Callsite::new("[inprof: node limit reached]", "", 0);
+
+/// One call path of one thread.
+///
+/// A zeroed `Node` is a valid empty node (chunks are allocated zeroed).
+#[repr(C)]
+pub struct Node {
+    // Read by other threads; written once before publication.
+    callsite: AtomicPtr<Callsite>,
+    parent_idx: AtomicU32,
+    // Owner-only links (atomics for soundness; relaxed, so plain moves).
+    parent: AtomicPtr<Node>,
+    first_child: AtomicPtr<Node>,
+    next_sibling: AtomicPtr<Node>,
+    last_child: AtomicPtr<Node>,
+    // Single-writer counters, read by snapshots.
+    pub(crate) calls: AtomicU64,
+    pub(crate) ticks: AtomicU64,
+    /// Tick count at entry while the frame is open, else 0.
+    pub(crate) open: AtomicU64,
+    /// Counters for other profiles (heap, block, mutex, ...), see `crate::stats`.
+    pub(crate) ext: crate::stats::NodeStats,
+}
+
+impl Node {
+    /// The callsite of this node.
+    pub(crate) fn callsite(&self) -> &'static Callsite {
+        let p = self.callsite.load(Ordering::Acquire);
+        if p.is_null() {
+            &ROOT
+        } else {
+            // SAFETY: non-null callsite pointers are only ever stored from
+            // `&'static Callsite` references.
+            unsafe { &*p }
+        }
+    }
+
+    pub(crate) fn parent_idx(&self) -> u32 {
+        self.parent_idx.load(Ordering::Relaxed)
+    }
+
+    /// Reads (calls, ticks) with the time of an open frame counted up to
+    /// `now`, consistently against a concurrent exit.
+    pub(crate) fn read_time(&self, now: u64) -> (u64, u64) {
+        loop {
+            let o1 = self.open.load(Ordering::Acquire);
+            let calls = self.calls.load(Ordering::Relaxed);
+            let ticks = self.ticks.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            let o2 = self.open.load(Ordering::Relaxed);
+            if o1 == o2 {
+                let partial = if o1 != 0 { now.saturating_sub(o1) } else { 0 };
+                return (calls, ticks + partial);
+            }
+        }
+    }
+}
+
+/// Thread name storage without heap allocation.
+const NAME_CAP: usize = 64;
+
+/// The call tree of one thread.
+pub struct Tree {
+    chunks: [AtomicPtr<Node>; CHUNKS],
+    len: AtomicUsize,
+    current: AtomicPtr<Node>,
+    overflow: AtomicPtr<Node>,
+    id: u64,
+    os_tid: u64,
+    name: [u8; NAME_CAP],
+    name_len: usize,
+    exited: AtomicBool,
+    /// Internal threads (calibration) are left out of profiles.
+    internal: AtomicBool,
+    next: AtomicPtr<Tree>,
+    /// Extra per-thread state used by other profiles.
+    pub(crate) ext: crate::stats::ThreadStats,
+}
+
+// SAFETY: all shared state of a Tree is atomics; owner-only fields are
+// atomics too, written only by the owning thread.
+unsafe impl Sync for Tree {}
+// SAFETY: as above; a Tree is never moved once registered.
+unsafe impl Send for Tree {}
+
+#[inline]
+fn chunk_of(idx: usize) -> (usize, usize) {
+    let v = idx / BASE + 1;
+    let k = (usize::BITS - 1 - v.leading_zeros()) as usize;
+    (k, idx - BASE * ((1 << k) - 1))
+}
+
+impl Tree {
+    /// The thread's id in inprof (1 for the first registered thread).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The OS thread id where known (Linux), else 0.
+    pub fn os_tid(&self) -> u64 {
+        self.os_tid
+    }
+
+    /// The thread's name (`main`, the name given at spawn) or `thread-N`.
+    pub fn name(&self) -> &str {
+        std::str::from_utf8(&self.name[..self.name_len]).unwrap_or("?")
+    }
+
+    /// Whether the thread has exited.
+    pub fn exited(&self) -> bool {
+        self.exited.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_internal(&self) -> bool {
+        self.internal.load(Ordering::Relaxed)
+    }
+
+    /// Number of published nodes.
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// The node at `idx` (< `len()`).
+    pub(crate) fn node(&self, idx: usize) -> &Node {
+        let (k, off) = chunk_of(idx);
+        let c = self.chunks[k].load(Ordering::Acquire);
+        debug_assert!(!c.is_null());
+        // SAFETY: idx < len, and every node below len lives in an allocated,
+        // initialized chunk that is never freed.
+        unsafe { &*c.add(off) }
+    }
+
+    /// The node the thread is in now.
+    pub(crate) fn current(&self) -> &Node {
+        // SAFETY: `current` always points at a published node of this tree.
+        unsafe { &*self.current.load(Ordering::Relaxed) }
+    }
+
+    /// The index of the node the thread is in now.
+    pub(crate) fn current_idx(&self) -> u32 {
+        let cur = self.current.load(Ordering::Relaxed);
+        self.index_of(cur)
+    }
+
+    fn index_of(&self, n: *const Node) -> u32 {
+        if n.is_null() {
+            return 0;
+        }
+        // SAFETY: n is a node of this tree; its idx is stored in ext.
+        unsafe { (*n).ext.idx.load(Ordering::Relaxed) }
+    }
+
+    /// Appends a node (owner only). Returns None past the bound.
+    fn push(&self, cs: &'static Callsite, parent: *const Node, max: usize) -> Option<*const Node> {
+        let idx = self.len.load(Ordering::Relaxed);
+        if idx >= max.min(HARD_MAX_NODES) {
+            return None;
+        }
+        let (k, off) = chunk_of(idx);
+        let mut c = self.chunks[k].load(Ordering::Relaxed);
+        if c.is_null() {
+            let layout = Layout::array::<Node>(BASE << k).ok()?;
+            // SAFETY: layout has non-zero size; System is always usable.
+            c = unsafe { System.alloc_zeroed(layout) } as *mut Node;
+            if c.is_null() {
+                return None;
+            }
+            self.chunks[k].store(c, Ordering::Release);
+        }
+        // SAFETY: off < chunk size; the slot is zeroed (a valid empty Node)
+        // and not yet published, so only this thread touches it.
+        let n = unsafe { &*c.add(off) };
+        n.callsite
+            .store(cs as *const Callsite as *mut Callsite, Ordering::Relaxed);
+        n.parent.store(parent as *mut Node, Ordering::Relaxed);
+        n.parent_idx.store(self.index_of(parent), Ordering::Relaxed);
+        n.ext.idx.store(idx as u32, Ordering::Relaxed);
+        self.len.store(idx + 1, Ordering::Release);
+        Some(n as *const Node)
+    }
+
+    /// Finds or adds the child of `parent` for `cs` (owner only, cold-ish).
+    #[cold]
+    #[inline(never)]
+    fn child_slow(
+        &self,
+        parent: *const Node,
+        cs: &'static Callsite,
+        self_ty: Option<SelfTypeName>,
+    ) -> *const Node {
+        let overflow = self.overflow.load(Ordering::Relaxed);
+        if parent == overflow as *const Node {
+            return overflow;
+        }
+        // SAFETY: parent is a published node of this tree.
+        let p = unsafe { &*parent };
+        let csp = cs as *const Callsite as *mut Callsite;
+        let mut c = p.first_child.load(Ordering::Relaxed);
+        while !c.is_null() {
+            // SAFETY: child links only point at published nodes of this tree.
+            let cn = unsafe { &*c };
+            if cn.callsite.load(Ordering::Relaxed) == csp {
+                p.last_child.store(c, Ordering::Relaxed);
+                return c;
+            }
+            c = cn.next_sibling.load(Ordering::Relaxed);
+        }
+        // A new path: resolve the name (may allocate: mark re-entrancy).
+        let _g = crate::stats::Reentrant::enter();
+        cs.resolve(self_ty);
+        match self.push(cs, parent, MAX_NODES.load(Ordering::Relaxed)) {
+            Some(n) => {
+                // SAFETY: n was just published by this thread.
+                let nn = unsafe { &*n };
+                nn.next_sibling
+                    .store(p.first_child.load(Ordering::Relaxed), Ordering::Relaxed);
+                p.first_child.store(n as *mut Node, Ordering::Relaxed);
+                p.last_child.store(n as *mut Node, Ordering::Relaxed);
+                n
+            }
+            None => self.overflow_node(),
+        }
+    }
+
+    /// The overflow node, created on first need (it takes one slot past the
+    /// bound, as a child of the root).
+    fn overflow_node(&self) -> *const Node {
+        let o = self.overflow.load(Ordering::Relaxed);
+        if !o.is_null() {
+            return o;
+        }
+        // Push ignoring the configured bound (but not the hard one).
+        let root = self.node(0) as *const Node;
+        let n = self.push(&OVERFLOW, root, HARD_MAX_NODES).unwrap_or(root);
+        self.overflow.store(n as *mut Node, Ordering::Relaxed);
+        n
+    }
+}
+
+thread_local! {
+    /// This thread's tree, or null before registration. No destructor, so
+    /// it stays readable during thread-local destruction.
+    static CURRENT: Cell<*const Tree> = const { Cell::new(ptr::null()) };
+    /// Marks the tree exited when the thread's TLS is torn down.
+    static EXIT_NOTICE: ExitNotice = const { ExitNotice(Cell::new(ptr::null())) };
+}
+
+struct ExitNotice(Cell<*const Tree>);
+
+impl Drop for ExitNotice {
+    fn drop(&mut self) {
+        let t = self.0.get();
+        if !t.is_null() {
+            // SAFETY: trees are never freed.
+            unsafe { (*t).exited.store(true, Ordering::Release) };
+        }
+    }
+}
+
+static HEAD: AtomicPtr<Tree> = AtomicPtr::new(ptr::null_mut());
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Every tree ever registered, newest first.
+pub(crate) fn trees() -> impl Iterator<Item = &'static Tree> {
+    let mut p = HEAD.load(Ordering::Acquire) as *const Tree;
+    std::iter::from_fn(move || {
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: trees are leaked on registration and never freed.
+        let t = unsafe { &*p };
+        p = t.next.load(Ordering::Acquire);
+        Some(t)
+    })
+}
+
+/// Number of threads registered so far.
+pub fn registered_threads() -> usize {
+    THREADS.load(Ordering::Relaxed)
+}
+
+/// This thread's tree, registering the thread on first use. Returns null
+/// only if memory for the tree could not be had.
+#[inline(always)]
+pub(crate) fn this_tree() -> *const Tree {
+    let t = CURRENT.with(|c| c.get());
+    if t.is_null() {
+        register_current()
+    } else {
+        t
+    }
+}
+
+/// This thread's tree if it is registered, without registering it.
+#[inline(always)]
+pub(crate) fn this_tree_if_registered() -> *const Tree {
+    CURRENT.with(|c| c.get())
+}
+
+/// Registers the calling thread (cold path).
+#[cold]
+#[inline(never)]
+pub(crate) fn register_current() -> *const Tree {
+    if crate::stats::Reentrant::active() {
+        return ptr::null();
+    }
+    let _g = crate::stats::Reentrant::enter();
+    crate::clock::init();
+    let layout = Layout::new::<Tree>();
+    // SAFETY: Tree has non-zero size.
+    let raw = unsafe { System.alloc_zeroed(layout) } as *mut Tree;
+    if raw.is_null() {
+        return ptr::null();
+    }
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let mut name = [0u8; NAME_CAP];
+    let mut name_len = 0;
+    let write_name = |name: &mut [u8; NAME_CAP], len: &mut usize, s: &str| {
+        let mut end = s.len().min(NAME_CAP);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        name[..end].copy_from_slice(&s.as_bytes()[..end]);
+        *len = end;
+    };
+    let pending = crate::stats::take_pending_name();
+    if let Some(n) = pending.as_deref() {
+        write_name(&mut name, &mut name_len, n);
+    } else {
+        let got = std::panic::catch_unwind(|| std::thread::current().name().map(str::to_owned))
+            .ok()
+            .flatten();
+        match got {
+            Some(n) => write_name(&mut name, &mut name_len, &n),
+            None => write_name(&mut name, &mut name_len, &format!("thread-{id}")),
+        }
+    }
+    let tree = Tree {
+        chunks: [const { AtomicPtr::new(ptr::null_mut()) }; CHUNKS],
+        len: AtomicUsize::new(0),
+        current: AtomicPtr::new(ptr::null_mut()),
+        overflow: AtomicPtr::new(ptr::null_mut()),
+        id,
+        os_tid: os_tid(),
+        name,
+        name_len,
+        exited: AtomicBool::new(false),
+        internal: AtomicBool::new(false),
+        next: AtomicPtr::new(ptr::null_mut()),
+        ext: crate::stats::ThreadStats::new(),
+    };
+    // SAFETY: raw is a fresh, suitably aligned allocation for a Tree.
+    unsafe { raw.write(tree) };
+    // SAFETY: raw is initialized and leaked for the life of the process.
+    let t: &'static Tree = unsafe { &*raw };
+    let Some(root) = t.push(&ROOT, ptr::null(), HARD_MAX_NODES) else {
+        return ptr::null();
+    };
+    t.current.store(root as *mut Node, Ordering::Relaxed);
+    crate::stats::on_register(t);
+    // Publish in the registry (lock-free push).
+    let mut head = HEAD.load(Ordering::Relaxed);
+    loop {
+        t.next.store(head, Ordering::Relaxed);
+        match HEAD.compare_exchange_weak(head, raw, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => break,
+            Err(h) => head = h,
+        }
+    }
+    THREADS.fetch_add(1, Ordering::Relaxed);
+    CURRENT.with(|c| c.set(raw));
+    let _ = EXIT_NOTICE.try_with(|e| e.0.set(raw));
+    raw
+}
+
+fn os_tid() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        // /proc/thread-self is a link to /proc/PID/task/TID.
+        if let Ok(p) = std::fs::read_link("/proc/thread-self") {
+            if let Some(tid) = p.file_name().and_then(|s| s.to_str()) {
+                return tid.parse().unwrap_or(0);
+            }
+        }
+    }
+    0
+}
+
+/// Marks the calling thread as internal to inprof (left out of profiles).
+pub(crate) fn mark_internal() {
+    let t = this_tree();
+    if !t.is_null() {
+        // SAFETY: trees are never freed.
+        unsafe { (*t).internal.store(true, Ordering::Relaxed) };
+    }
+}
+
+/// The scope guard of one instrumented call: entering creates it, dropping
+/// it leaves the frame. It is `!Send`: a frame is left on the thread that
+/// entered it.
+#[must_use = "the frame is left as soon as the guard is dropped"]
+pub struct Guard {
+    tree: *const Tree,
+    node: *const Node,
+    parent: *const Node,
+    start: u64,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Guard {
+    /// A guard that records nothing.
+    #[inline(always)]
+    pub const fn disabled() -> Guard {
+        Guard {
+            tree: ptr::null(),
+            node: ptr::null(),
+            parent: ptr::null(),
+            start: 0,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// Enters `cs` on the calling thread: the hot path of every instrumented
+/// call. `self_ty` names the `Self` type of a method (cold path only).
+#[inline(always)]
+pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return Guard::disabled();
+    }
+    let t = this_tree();
+    if t.is_null() {
+        return Guard::disabled();
+    }
+    // SAFETY: trees are never freed; only this thread writes owner fields.
+    let tree = unsafe { &*t };
+    let parent = tree.current.load(Ordering::Relaxed);
+    // SAFETY: `current` always points at a published node of this tree.
+    let cached = unsafe { (*parent).last_child.load(Ordering::Relaxed) };
+    let node = if !cached.is_null()
+        // SAFETY: cached child pointers point at published nodes.
+        && unsafe { (*cached).callsite.load(Ordering::Relaxed) } == cs as *const Callsite as *mut Callsite
+    {
+        cached as *const Node
+    } else {
+        tree.child_slow(parent, cs, self_ty)
+    };
+    tree.current.store(node as *mut Node, Ordering::Relaxed);
+    let start = crate::clock::ticks();
+    // SAFETY: node is a published node of this tree.
+    unsafe { (*node).open.store(start, Ordering::Release) };
+    Guard {
+        tree: t,
+        node,
+        parent,
+        start,
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for Guard {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.node.is_null() {
+            return;
+        }
+        let end = crate::clock::ticks();
+        // SAFETY: node and tree outlive the process; this is the owning thread
+        // (the guard is !Send).
+        let n = unsafe { &*self.node };
+        if self.node != self.parent {
+            let d = end.wrapping_sub(self.start);
+            n.ticks
+                .store(n.ticks.load(Ordering::Relaxed) + d, Ordering::Relaxed);
+            n.calls
+                .store(n.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            n.open.store(0, Ordering::Release);
+        } else {
+            n.calls
+                .store(n.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { (*self.tree).current.store(self.parent as *mut Node, Ordering::Relaxed) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_math() {
+        assert_eq!(chunk_of(0), (0, 0));
+        assert_eq!(chunk_of(BASE - 1), (0, BASE - 1));
+        assert_eq!(chunk_of(BASE), (1, 0));
+        assert_eq!(chunk_of(3 * BASE - 1), (1, 2 * BASE - 1));
+        assert_eq!(chunk_of(3 * BASE), (2, 0));
+    }
+}

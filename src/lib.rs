@@ -1,0 +1,104 @@
+//! # inprof: exact, instrumented pprof profiles for Rust
+//!
+//! Annotate functions with [`#[inprof::profile]`](profile), and get Go's
+//! pprof experience with numbers that are measured, not sampled: exact flat
+//! and cum wall time and call counts per call path, written as real pprof
+//! files that `go tool pprof` reads.
+//!
+//! ```no_run
+//! #[inprof::profile]
+//! fn parse(input: &str) -> usize {
+//!     input.split_whitespace().count()
+//! }
+//!
+//! fn main() -> std::io::Result<()> {
+//!     let guard = inprof::start_cpu_profile(std::fs::File::create("cpu.pb.gz")?)?;
+//!     for _ in 0..1000 {
+//!         parse("a b c");
+//!     }
+//!     guard.stop()?; // or inprof::stop_cpu_profile()?; or drop(guard)
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Then `go tool pprof -top cpu.pb.gz`.
+//!
+//! ## What an instrumented call costs
+//!
+//! One branch when recording is off ([`set_enabled`]), nothing when the
+//! `enable` feature is off, and about the cost of two cycle-counter reads
+//! when on: see the README for the measured figures and the bench.
+//!
+//! ## Names
+//!
+//! Free functions are named `crate::module::function`; methods
+//! `crate::module::Type::method` (the `Self` type's path, generics left
+//! out). `#[profile(name = "...")]` overrides the name.
+
+pub use inprof_runtime::{pprof, report};
+pub use inprof_runtime::{
+    cpu_profile_running, set_enabled, set_max_nodes, start_cpu_profile, stop_cpu_profile,
+    time_profile, write_time_profile, CpuProfile, Error, Guard,
+};
+pub use inprof_runtime::time::{set_overhead_compensation, overhead, Overhead, begin_interval, Interval};
+
+/// Instruments a function, method, `async fn`, or every method of an `impl`
+/// block: each call becomes a frame in inprof's call-path profiles.
+///
+/// ```
+/// #[inprof::profile]
+/// fn work(n: u64) -> u64 {
+///     (0..n).sum()
+/// }
+///
+/// struct Parser;
+///
+/// #[inprof::profile]
+/// impl Parser {
+///     fn parse(&self, s: &str) -> usize { s.len() }   // `crate::Parser::parse`
+///     #[profile(skip)]
+///     fn cheap(&self) {}                               // not instrumented
+///     #[profile(name = "tokenize")]
+///     fn tok(&self) {}                                 // named `tokenize`
+/// }
+/// # assert_eq!(work(3), 3);
+/// # assert_eq!(Parser.parse("ab"), 2);
+/// ```
+///
+/// Arguments: `name = "..."` (the frame's name), `skip` (on a method inside
+/// an instrumented `impl`: leave it out).
+pub use inprof_macros::profile;
+
+/// Instruments the rest of the enclosing block as a frame named `$name`.
+///
+/// ```
+/// fn load() {
+///     inprof::scope!("load::parse");
+///     // ... everything up to the end of the block is in `load::parse`
+/// }
+/// # load();
+/// ```
+#[cfg(feature = "enable")]
+#[macro_export]
+macro_rules! scope {
+    ($name:expr) => {
+        let __inprof_scope_guard = {
+            static __INPROF_CALLSITE: $crate::__private::Callsite =
+                $crate::__private::Callsite::new($name, ::core::file!(), ::core::line!());
+            $crate::__private::enter(&__INPROF_CALLSITE, ::core::option::Option::None)
+        };
+    };
+}
+
+/// Instruments the rest of the enclosing block (compiled out: the `enable`
+/// feature is off).
+#[cfg(not(feature = "enable"))]
+#[macro_export]
+macro_rules! scope {
+    ($name:expr) => {
+        let _ = $name;
+    };
+}
+
+#[doc(hidden)]
+pub use inprof_runtime::__private;
