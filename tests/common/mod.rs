@@ -1,0 +1,148 @@
+//! Helpers shared by the integration tests: run the real `go tool pprof` on
+//! what we wrote and parse what it prints.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A fresh directory for this test's files.
+pub fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("inprof-test-{}-{}", name, std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs `go tool pprof ARGS FILE` and returns stdout; fails the test with
+/// pprof's stderr if pprof rejects the file.
+pub fn pprof(args: &[&str], file: &Path) -> String {
+    let tmp = tmpdir("pprof-home");
+    let out = Command::new("go")
+        .args(["tool", "pprof"])
+        .args(args)
+        .arg(file)
+        .env("PPROF_TMPDIR", &tmp)
+        .env("HOME", &tmp)
+        .output()
+        .expect("`go` not found: install golang-go (see .ci/run)");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "go tool pprof {args:?} failed: {stderr}\n{stdout}"
+    );
+    stdout
+}
+
+/// One row of `go tool pprof -top`, values in the base unit (ns, bytes, count).
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub flat: f64,
+    pub cum: f64,
+    pub name: String,
+}
+
+/// Parses a pprof value such as `150.20ms`, `1.50MB`, `4000`.
+pub fn parse_value(s: &str) -> f64 {
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let v: f64 = num.parse().unwrap_or_else(|_| panic!("bad value {s:?}"));
+    let mul = match unit {
+        "" | "B" | "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "mins" => 60e9,
+        "hrs" => 3600e9,
+        "kB" => 1024.0,
+        "MB" => 1024.0 * 1024.0,
+        "GB" => 1024.0 * 1024.0 * 1024.0,
+        other => panic!("unknown unit {other:?} in {s:?}"),
+    };
+    v * mul
+}
+
+/// `go tool pprof -top` with nothing dropped, parsed.
+pub fn top(file: &Path, extra: &[&str]) -> Vec<Row> {
+    let mut args = vec!["-top", "-nodefraction=0", "-nodecount=100000"];
+    args.extend_from_slice(extra);
+    let out = pprof(&args, file);
+    let mut rows = Vec::new();
+    let mut in_table = false;
+    for line in out.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.first() == Some(&"flat") && f.get(1) == Some(&"flat%") {
+            in_table = true;
+            continue;
+        }
+        if !in_table || f.len() < 6 {
+            continue;
+        }
+        rows.push(Row {
+            flat: parse_value(f[0]),
+            cum: parse_value(f[3]),
+            name: f[5..].join(" "),
+        });
+    }
+    rows
+}
+
+/// The row of the function named `name` (exact match).
+pub fn row<'a>(rows: &'a [Row], name: &str) -> &'a Row {
+    rows.iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("{name} not in pprof output: {rows:#?}"))
+}
+
+/// Asserts `got` is within `tol` (a fraction) of `want`.
+#[track_caller]
+pub fn assert_near(what: &str, got: f64, want: f64, tol: f64) {
+    let lo = want * (1.0 - tol);
+    let hi = want * (1.0 + tol);
+    assert!(
+        got >= lo && got <= hi,
+        "{what}: got {got}, want {want} ± {}%",
+        tol * 100.0
+    );
+}
+
+/// `go tool pprof -raw` accepts the file; returns its output.
+pub fn raw(file: &Path) -> String {
+    pprof(&["-raw"], file)
+}
+
+/// The stacks `go tool pprof -traces` prints, each leaf first, with the
+/// sample's value as pprof formatted it.
+pub fn traces(file: &Path, extra: &[&str]) -> Vec<(String, Vec<String>)> {
+    let mut args = vec!["-traces"];
+    args.extend_from_slice(extra);
+    let out = pprof(&args, file);
+    let mut res = Vec::new();
+    for block in out.split("-----------+-------------------------------------------------------") {
+        let mut value = String::new();
+        let mut stack = Vec::new();
+        for line in block.lines() {
+            let t = line.trim();
+            let f: Vec<&str> = t.split_whitespace().collect();
+            if f.is_empty() {
+                continue;
+            }
+            // Header lines (`File:`, `Type:`) and label lines (`thread:  main`,
+            // `bytes:  1kB`) start with a word ending in ':'.
+            if f[0].ends_with(':') {
+                continue;
+            }
+            if stack.is_empty() {
+                value = f[0].to_owned();
+                stack.push(f[1..].join(" "));
+            } else {
+                stack.push(f.join(" "));
+            }
+        }
+        if !stack.is_empty() {
+            res.push((value, stack));
+        }
+    }
+    res
+}

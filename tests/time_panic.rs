@@ -1,0 +1,70 @@
+//! A panic inside an annotated function caught by `catch_unwind`: the frames
+//! it unwinds through are left, so later calls go to the right paths.
+
+mod common;
+use common::*;
+
+#[inprof::profile]
+fn may_panic(p: bool) -> u32 {
+    inner(p)
+}
+
+#[inprof::profile]
+fn inner(p: bool) -> u32 {
+    if p {
+        panic!("boom");
+    }
+    1
+}
+
+#[inprof::profile]
+fn after() -> u32 {
+    std::hint::black_box(7)
+}
+
+#[inprof::profile]
+fn driver() {
+    let r = std::panic::catch_unwind(|| may_panic(true));
+    assert!(r.is_err());
+    after();
+    may_panic(false);
+}
+
+#[test]
+fn unwinding_keeps_the_tree_right() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<&str>() != Some(&"boom") {
+            default(info);
+        }
+    }));
+    let dir = tmpdir("panic");
+    let file = dir.join("cpu.pb.gz");
+    let guard = inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap();
+    driver();
+    after();
+    guard.stop().unwrap();
+
+    let traces = traces(&file, &["-sample_index=calls"]);
+    let stacks: Vec<Vec<String>> = traces.iter().map(|(_, s)| s.clone()).collect();
+    let want = |s: &[&str]| s.iter().map(|x| format!("time_panic::{x}")).collect::<Vec<_>>();
+    for expected in [
+        want(&["after", "driver"]),
+        want(&["after"]),
+        want(&["inner", "may_panic", "driver"]),
+        want(&["may_panic", "driver"]),
+        want(&["driver"]),
+    ] {
+        assert!(stacks.contains(&expected), "missing {expected:?} in {stacks:#?}");
+    }
+    // No stack has `after` below the function that panicked.
+    for s in &stacks {
+        if s[0] == "time_panic::after" {
+            assert!(!s.iter().any(|f| f.contains("may_panic") || f.contains("inner")), "{s:?}");
+        }
+    }
+    let calls = top(&file, &["-sample_index=calls"]);
+    assert_eq!(row(&calls, "time_panic::may_panic").flat, 2.0);
+    assert_eq!(row(&calls, "time_panic::inner").flat, 2.0);
+    assert_eq!(row(&calls, "time_panic::after").flat, 2.0);
+}

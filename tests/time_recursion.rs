@@ -1,0 +1,48 @@
+//! Recursion: `fib` annotated. Its cum equals the whole run's time (not a
+//! multiple of it) and its calls equal the true call count.
+
+mod common;
+use common::*;
+use std::time::Instant;
+
+#[inprof::profile]
+fn fib(n: u32) -> u64 {
+    if n < 2 {
+        n as u64
+    } else {
+        fib(n - 1) + fib(n - 2)
+    }
+}
+
+fn true_calls(n: u32) -> u64 {
+    if n < 2 {
+        1
+    } else {
+        1 + true_calls(n - 1) + true_calls(n - 2)
+    }
+}
+
+#[test]
+fn recursive_cum_is_the_run_time_and_calls_are_exact() {
+    // Compare against a wall clock around the call: turn compensation off so
+    // the profile holds exactly what the clock saw.
+    inprof::set_overhead_compensation(false);
+    let dir = tmpdir("fib");
+    let file = dir.join("cpu.pb.gz");
+    let guard = inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap();
+    let t = Instant::now();
+    let v = fib(22);
+    let wall = t.elapsed().as_nanos() as f64;
+    guard.stop().unwrap();
+    assert_eq!(v, 17711);
+
+    let rows = top(&file, &["-sample_index=wall"]);
+    let f = row(&rows, "time_recursion::fib");
+    assert!(f.cum <= wall, "cum {} > wall {}", f.cum, wall);
+    assert_near("fib cum vs wall", f.cum, wall, 0.05);
+    // Flat of the only function is all of it.
+    assert_near("fib flat", f.flat, f.cum, 0.001);
+
+    let calls = top(&file, &["-sample_index=calls"]);
+    assert_eq!(row(&calls, "time_recursion::fib").flat, true_calls(22) as f64);
+}

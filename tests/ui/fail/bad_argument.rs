@@ -1,0 +1,6 @@
+#[inprof::profile(level = "debug")]
+fn f() {}
+
+fn main() {
+    f();
+}

@@ -1,0 +1,8 @@
+#[inprof::profile]
+const fn answer() -> u32 {
+    42
+}
+
+fn main() {
+    let _ = answer();
+}

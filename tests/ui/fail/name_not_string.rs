@@ -1,0 +1,6 @@
+#[inprof::profile(name = 42)]
+fn f() {}
+
+fn main() {
+    f();
+}

@@ -1,0 +1,10 @@
+struct S;
+
+#[inprof::profile(name = "all")]
+impl S {
+    fn a(&self) {}
+}
+
+fn main() {
+    S.a();
+}

@@ -1,0 +1,6 @@
+#[inprof::profile(skip)]
+fn f() {}
+
+fn main() {
+    f();
+}

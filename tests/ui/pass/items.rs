@@ -1,0 +1,65 @@
+use std::future::Future;
+
+#[inprof::profile]
+pub fn free(x: u32) -> u32 {
+    x
+}
+
+#[inprof::profile]
+async fn asynchronous(x: &str) -> Result<usize, std::fmt::Error> {
+    if x.is_empty() {
+        return Err(std::fmt::Error);
+    }
+    Ok(x.len())
+}
+
+#[inprof::profile]
+async fn async_unit() {}
+
+struct S<T>(T);
+
+#[inprof::profile]
+impl<T: Clone + Send> S<T> {
+    fn get(&self) -> T {
+        self.0.clone()
+    }
+    async fn get_async(&self) -> T {
+        self.0.clone()
+    }
+    fn make(t: T) -> Self {
+        S(t)
+    }
+    #[profile(skip)]
+    fn skipped(&self) {}
+    #[inprof::profile(name = "renamed")]
+    fn renamed(&self) {}
+}
+
+trait Speak {
+    fn speak(&self) -> String;
+    fn boxed(&self) -> Box<dyn Future<Output = ()> + '_>;
+}
+
+#[inprof::profile]
+impl Speak for S<u8> {
+    fn speak(&self) -> String {
+        format!("{}", self.0)
+    }
+    fn boxed(&self) -> Box<dyn Future<Output = ()> + '_> {
+        Box::new(async {})
+    }
+}
+
+fn main() {
+    inprof::scope!("main block");
+    assert_eq!(free(2), 2);
+    let s = S::make(3u8);
+    assert_eq!(s.get(), 3);
+    s.skipped();
+    s.renamed();
+    assert_eq!(s.speak(), "3");
+    let _ = s.boxed();
+    let _ = asynchronous("x");
+    let _ = async_unit();
+    let _ = s.get_async();
+}
