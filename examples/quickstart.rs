@@ -45,11 +45,17 @@ fn increase_int(rounds: u64) -> u64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "cpu.pb.gz".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "cpu.pb.gz".into());
     let rounds: u64 = std::env::args()
         .nth(2)
         .and_then(|s| s.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) { 2_000 } else { 50_000 });
+        .unwrap_or(if cfg!(debug_assertions) {
+            2_000
+        } else {
+            50_000
+        });
 
     let guard = inprof::start_cpu_profile(std::fs::File::create(&path)?)?;
     let worker = std::thread::Builder::new()

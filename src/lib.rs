@@ -35,12 +35,14 @@
 //! `crate::module::Type::method` (the `Self` type's path, generics left
 //! out). `#[profile(name = "...")]` overrides the name.
 
-pub use inprof_runtime::{pprof, report};
+pub use inprof_runtime::time::{
+    begin_interval, overhead, set_overhead_compensation, Interval, Overhead,
+};
 pub use inprof_runtime::{
     cpu_profile_running, set_enabled, set_max_nodes, start_cpu_profile, stop_cpu_profile,
     time_profile, write_time_profile, CpuProfile, Error, Guard,
 };
-pub use inprof_runtime::time::{set_overhead_compensation, overhead, Overhead, begin_interval, Interval};
+pub use inprof_runtime::{pprof, report};
 
 /// Instruments a function, method, `async fn`, or every method of an `impl`
 /// block: each call becomes a frame in inprof's call-path profiles.

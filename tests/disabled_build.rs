@@ -6,7 +6,9 @@ use std::process::Command;
 #[test]
 fn disabled_build_compiles_and_records_nothing() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let target = std::path::Path::new(root).join("target").join("disabled-check");
+    let target = std::path::Path::new(root)
+        .join("target")
+        .join("disabled-check");
     let out = Command::new(env!("CARGO"))
         .args(["test", "--quiet", "--manifest-path"])
         .arg(format!("{root}/tests/disabled/Cargo.toml"))

@@ -136,5 +136,7 @@ fn names_and_kinds() {
     assert_eq!(c("shapes::square_perimeter"), 1.0);
     assert_eq!(c("names::shapes::Square::fmt"), 1.0);
     assert_eq!(c("names::shapes::Wrapper::get"), 1.0);
-    assert!(!calls.iter().any(|r| r.name.contains("skipped") || r.name.contains("constant")));
+    assert!(!calls
+        .iter()
+        .any(|r| r.name.contains("skipped") || r.name.contains("constant")));
 }

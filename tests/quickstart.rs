@@ -10,12 +10,22 @@ use std::process::Command;
 fn quickstart_profile_reads_right_in_pprof() {
     // Cargo builds examples for `cargo test`, next to the test binaries.
     let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("examples").join("quickstart");
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("quickstart");
     assert!(bin.exists(), "{} not built", bin.display());
     let dir = tmpdir("quickstart");
     let file = dir.join("cpu.pb.gz");
     let out = Command::new(&bin).arg(&file).arg("3000").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("quickstart::increase2000"), "{printed}");
 
@@ -27,7 +37,12 @@ fn quickstart_profile_reads_right_in_pprof() {
     assert_near("increase2000 / increase1000", i2.flat / i1.flat, 2.0, 0.10);
     assert_near("increase1000 flat vs cum", i1.flat, i1.cum, 0.001);
     assert_near("increase2000 flat vs cum", i2.flat, i2.cum, 0.001);
-    assert!(ii.flat < 0.05 * ii.cum, "increase_int flat {} not small vs cum {}", ii.flat, ii.cum);
+    assert!(
+        ii.flat < 0.05 * ii.cum,
+        "increase_int flat {} not small vs cum {}",
+        ii.flat,
+        ii.cum
+    );
     assert_near("increase_int cum", ii.cum, i1.cum + i2.cum + ii.flat, 0.001);
     let calls = top(&file, &["-sample_index=calls"]);
     assert_eq!(row(&calls, "quickstart::increase1000").flat, 6000.0);

@@ -45,7 +45,9 @@ fn interval_semantics() {
     // A second start while one runs is refused, the first keeps running.
     let f1 = dir.join("a.pb.gz");
     let g = inprof::start_cpu_profile(std::fs::File::create(&f1).unwrap()).unwrap();
-    let e = inprof::start_cpu_profile(Vec::new()).err().expect("second start must fail");
+    let e = inprof::start_cpu_profile(Vec::new())
+        .err()
+        .expect("second start must fail");
     assert!(matches!(e, inprof::Error::AlreadyRunning));
     assert_eq!(e.to_string(), "cpu profiling already in use");
     assert!(inprof::cpu_profile_running());
@@ -53,7 +55,12 @@ fn interval_semantics() {
     drop(g); // drop stops and writes
     assert!(!inprof::cpu_profile_running());
     let rows = top(&f1, &[]);
-    assert_near("during flat", row(&rows, "start_stop::during").flat, 30e6, 0.1);
+    assert_near(
+        "during flat",
+        row(&rows, "start_stop::during").flat,
+        30e6,
+        0.1,
+    );
 
     // Time before start is left out; an open frame counts up to stop.
     before();
@@ -61,12 +68,20 @@ fn interval_semantics() {
     let mut slot = None;
     spanning(&mut slot, &f2);
     let rows = top(&f2, &[]);
-    assert!(!rows.iter().any(|r| r.name == "start_stop::before"), "{rows:#?}");
+    assert!(
+        !rows.iter().any(|r| r.name == "start_stop::before"),
+        "{rows:#?}"
+    );
     let s = row(&rows, "start_stop::spanning");
     assert_near("spanning flat (in interval only)", s.flat, 30e6, 0.15);
     assert_near("spanning cum", s.cum, 60e6, 0.1);
     let calls = top(&f2, &["-sample_index=calls"]);
-    assert!(!calls.iter().any(|r| r.name == "start_stop::spanning" && r.flat > 0.0), "open frame has no finished call");
+    assert!(
+        !calls
+            .iter()
+            .any(|r| r.name == "start_stop::spanning" && r.flat > 0.0),
+        "open frame has no finished call"
+    );
     let r = raw(&f2);
     assert!(r.contains("Duration:"), "{r}");
 }

@@ -61,7 +61,11 @@ fn async_fn_flat_excludes_suspension_and_frames_do_not_leak() {
     let f = row(&rows, "time_async::fetch");
     // 3 × 2 ms of work, 150 ms asleep: flat holds the work only.
     assert!(f.flat >= 5.5e6, "fetch flat {} < 6 ms of work", f.flat);
-    assert!(f.flat < 20e6, "fetch flat {} includes suspended time", f.flat);
+    assert!(
+        f.flat < 20e6,
+        "fetch flat {} includes suspended time",
+        f.flat
+    );
     let calls = top(&file, &["-sample_index=calls"]);
     // One call per poll: at least 4 (start + 3 wake-ups).
     assert!(row(&calls, "time_async::fetch").flat >= 4.0);

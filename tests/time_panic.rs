@@ -47,7 +47,11 @@ fn unwinding_keeps_the_tree_right() {
 
     let traces = traces(&file, &["-sample_index=calls"]);
     let stacks: Vec<Vec<String>> = traces.iter().map(|(_, s)| s.clone()).collect();
-    let want = |s: &[&str]| s.iter().map(|x| format!("time_panic::{x}")).collect::<Vec<_>>();
+    let want = |s: &[&str]| {
+        s.iter()
+            .map(|x| format!("time_panic::{x}"))
+            .collect::<Vec<_>>()
+    };
     for expected in [
         want(&["after", "driver"]),
         want(&["after"]),
@@ -55,12 +59,19 @@ fn unwinding_keeps_the_tree_right() {
         want(&["may_panic", "driver"]),
         want(&["driver"]),
     ] {
-        assert!(stacks.contains(&expected), "missing {expected:?} in {stacks:#?}");
+        assert!(
+            stacks.contains(&expected),
+            "missing {expected:?} in {stacks:#?}"
+        );
     }
     // No stack has `after` below the function that panicked.
     for s in &stacks {
         if s[0] == "time_panic::after" {
-            assert!(!s.iter().any(|f| f.contains("may_panic") || f.contains("inner")), "{s:?}");
+            assert!(
+                !s.iter()
+                    .any(|f| f.contains("may_panic") || f.contains("inner")),
+                "{s:?}"
+            );
         }
     }
     let calls = top(&file, &["-sample_index=calls"]);

@@ -44,5 +44,8 @@ fn recursive_cum_is_the_run_time_and_calls_are_exact() {
     assert_near("fib flat", f.flat, f.cum, 0.001);
 
     let calls = top(&file, &["-sample_index=calls"]);
-    assert_eq!(row(&calls, "time_recursion::fib").flat, true_calls(22) as f64);
+    assert_eq!(
+        row(&calls, "time_recursion::fib").flat,
+        true_calls(22) as f64
+    );
 }

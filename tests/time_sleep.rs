@@ -47,7 +47,13 @@ fn sleeping_function_has_exact_flat_and_calls() {
     let r = raw(&file);
     assert!(r.contains("calls/count wall/nanoseconds[dflt]"), "{r}");
     assert!(r.contains("PeriodType: wall nanoseconds"), "{r}");
-    assert!(r.contains("thread:[sleeping_function_has_exact_flat_and_calls]"), "{r}");
+    assert!(
+        r.contains("thread:[sleeping_function_has_exact_flat_and_calls]"),
+        "{r}"
+    );
     assert!(r.contains("[FN][FL][LN]"), "{r}");
-    assert!(r.contains("tests/time_sleep.rs:9"), "function start line: {r}");
+    assert!(
+        r.contains("tests/time_sleep.rs:9"),
+        "function start line: {r}"
+    );
 }

@@ -31,7 +31,10 @@ fn exited_threads_keep_their_calls() {
     assert_eq!(row(&calls, "time_threads::work").flat, 8000.0);
     let tags = pprof(&["-tags", "-sample_index=calls"], &file);
     for t in 0..8 {
-        assert!(tags.contains(&format!("w{t}")), "thread w{t} missing: {tags}");
+        assert!(
+            tags.contains(&format!("w{t}")),
+            "thread w{t} missing: {tags}"
+        );
     }
     // Per-thread split: each thread made 1000 calls.
     let one = top(&file, &["-sample_index=calls", "-tagfocus=thread=w3"]);

@@ -1,1 +1,225 @@
-fn main(){}
+//! Per-call overhead of inprof against the clock floor and the peers a user
+//! would pick instead, in one run; and the cost of writing a big profile.
+//!
+//! `cargo bench -p inprof-benches --bench overhead`
+
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use std::time::{Duration, Instant};
+
+// ---- the same tiny leaf, instrumented by each tool, called from a
+// ---- 3-deep call path.
+
+#[inline(never)]
+fn plain_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[inprof::profile]
+#[inline(never)]
+fn inprof_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[inline(never)]
+fn puffin_leaf(x: u64) -> u64 {
+    puffin::profile_function!();
+    black_box(x).wrapping_mul(3)
+}
+
+#[fastrace::trace]
+#[inline(never)]
+fn fastrace_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[tracing::instrument(skip_all)]
+#[inline(never)]
+fn tracing_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+/// A tracing layer that does something on enter and exit, as a real one would.
+struct CountingLayer(std::sync::atomic::AtomicU64);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountingLayer {
+    fn on_enter(&self, _: &tracing::span::Id, _: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A fastrace reporter that drops what it gets.
+struct NullReporter;
+
+impl fastrace::collector::Reporter for NullReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        black_box(spans);
+    }
+}
+
+fn clock_floor() -> u64 {
+    let a = inprof::__private::ticks();
+    let b = inprof::__private::ticks();
+    black_box(b.wrapping_sub(a))
+}
+
+fn per_call(c: &mut Criterion) {
+    let mut g = c.benchmark_group("per_call");
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_secs(1));
+
+    g.bench_function("uninstrumented", |b| b.iter(|| plain_leaf(black_box(1))));
+    g.bench_function("clock_floor_two_reads", |b| b.iter(clock_floor));
+
+    g.bench_function("inprof", |b| {
+        inprof::scope!("bench::root");
+        inprof::scope!("bench::mid");
+        b.iter(|| inprof_leaf(black_box(1)))
+    });
+    g.bench_function("inprof_off_at_runtime", |b| {
+        inprof::set_enabled(false);
+        b.iter(|| inprof_leaf(black_box(1)));
+        inprof::set_enabled(true);
+    });
+
+    puffin::set_scopes_on(true);
+    g.bench_function("puffin", |b| {
+        b.iter_custom(|iters| {
+            let t = Instant::now();
+            {
+                puffin::profile_scope!("root");
+                puffin::profile_scope!("mid");
+                for i in 0..iters {
+                    puffin_leaf(black_box(i));
+                    if i % 4096 == 4095 {
+                        // keep the stream bounded as a frame loop would
+                    }
+                }
+            }
+            let d = t.elapsed();
+            puffin::GlobalProfiler::lock().new_frame();
+            d
+        })
+    });
+    puffin::set_scopes_on(false);
+
+    fastrace::set_reporter(NullReporter, fastrace::collector::Config::default());
+    g.bench_function("fastrace", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(10_000);
+                left -= n;
+                let t = Instant::now();
+                {
+                    let root =
+                        fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
+                    let _g = root.set_local_parent();
+                    let _mid = fastrace::local::LocalSpan::enter_with_local_parent("mid");
+                    for i in 0..n {
+                        fastrace_leaf(black_box(i));
+                    }
+                }
+                total += t.elapsed();
+            }
+            fastrace::flush();
+            total
+        })
+    });
+
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry().with(CountingLayer(Default::default()));
+    let dispatch = tracing::Dispatch::new(subscriber);
+    tracing::dispatcher::with_default(&dispatch, || {
+        g.bench_function("tracing_registry_layer", |b| {
+            let root = tracing::info_span!("root");
+            let _r = root.enter();
+            let mid = tracing::info_span!("mid");
+            let _m = mid.enter();
+            b.iter(|| tracing_leaf(black_box(1)))
+        });
+    });
+    g.finish();
+}
+
+fn two_threads(c: &mut Criterion) {
+    let mut g = c.benchmark_group("threads");
+    g.measurement_time(Duration::from_secs(3));
+    for threads in [1usize, 2] {
+        g.bench_function(format!("inprof_{threads}_threads_per_call"), |b| {
+            b.iter_custom(|iters| {
+                let barrier = std::sync::Barrier::new(threads);
+                std::thread::scope(|s| {
+                    let hs: Vec<_> = (0..threads)
+                        .map(|_| {
+                            s.spawn(|| {
+                                inprof::scope!("bench::thread_root");
+                                // warm the path
+                                inprof_leaf(0);
+                                barrier.wait();
+                                let t = Instant::now();
+                                for i in 0..iters {
+                                    inprof_leaf(black_box(i));
+                                }
+                                t.elapsed()
+                            })
+                        })
+                        .collect();
+                    hs.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+macro_rules! fanout {
+    ($($name:ident),*) => {
+        $(
+            #[inprof::profile]
+            #[inline(never)]
+            fn $name(depth: u32) {
+                if depth > 0 {
+                    spread(depth - 1);
+                }
+            }
+        )*
+        fn spread(depth: u32) {
+            $( $name(depth); )*
+        }
+    };
+}
+fanout!(f0, f1, f2, f3, f4, f5, f6, f7, f8, f9);
+
+fn write_profile(c: &mut Criterion) {
+    // 10 + 100 + ... + 100 000 distinct call paths on one thread.
+    std::thread::Builder::new()
+        .name("paths".into())
+        .spawn(|| spread(4))
+        .unwrap()
+        .join()
+        .unwrap();
+    inprof::overhead();
+    let p = inprof::time_profile();
+    eprintln!(
+        "profile of {} call paths; {} bytes per call-path node",
+        p.sample.len(),
+        inprof::__private::NODE_SIZE
+    );
+    let mut g = c.benchmark_group("write_profile");
+    g.sample_size(10);
+    g.bench_function("100k_paths_snapshot_build_encode_gzip", |b| {
+        b.iter_batched(
+            Vec::new,
+            |mut out| {
+                inprof::write_time_profile(&mut out).unwrap();
+                out
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, per_call, two_threads, write_profile);
+criterion_main!(benches);

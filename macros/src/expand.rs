@@ -44,7 +44,10 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         }
         Item::Impl(imp) => {
             if let Some(s) = &args.skip {
-                return Err(syn::Error::new(s.span, "`skip` belongs on a method, not on an impl block"));
+                return Err(syn::Error::new(
+                    s.span,
+                    "`skip` belongs on a method, not on an impl block",
+                ));
             }
             if let Some(n) = &args.name {
                 return Err(syn::Error::new(
@@ -97,8 +100,14 @@ fn mentions_self(sig: &Signature) -> bool {
 }
 
 fn is_profile_attr(a: &Attribute) -> bool {
-    let segs: Vec<String> = a.path().segments.iter().map(|s| s.ident.to_string()).collect();
-    matches!(segs.as_slice(), [p] if p == "profile") || matches!(segs.as_slice(), [c, p] if c == "inprof" && p == "profile")
+    let segs: Vec<String> = a
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    matches!(segs.as_slice(), [p] if p == "profile")
+        || matches!(segs.as_slice(), [c, p] if c == "inprof" && p == "profile")
 }
 
 fn expand_impl(mut imp: ItemImpl) -> syn::Result<TokenStream> {

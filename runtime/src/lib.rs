@@ -74,8 +74,12 @@ impl From<Error> for std::io::Error {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::callsite::{Callsite, SelfTypeName};
+    pub use crate::clock::ticks;
     pub use crate::tree::{enter, Guard};
     pub use core;
+
+    /// Bytes one call-path node takes (for the memory figures).
+    pub const NODE_SIZE: usize = core::mem::size_of::<crate::tree::Node>();
 
     use core::future::Future;
     use core::pin::Pin;

@@ -313,7 +313,12 @@ impl Builder {
     }
 
     /// Adds a sample. `values` must have one entry per sample type.
-    pub fn sample(&mut self, location_ids: Vec<u64>, values: Vec<i64>, labels: &[(&str, LabelValue<'_>)]) {
+    pub fn sample(
+        &mut self,
+        location_ids: Vec<u64>,
+        values: Vec<i64>,
+        labels: &[(&str, LabelValue<'_>)],
+    ) {
         debug_assert_eq!(values.len(), self.p.sample_type.len());
         let label = labels
             .iter()
@@ -341,6 +346,25 @@ impl Builder {
         });
     }
 
+    /// A string label, interned once and reused across samples.
+    pub fn label_str(&mut self, key: &str, value: &str) -> Label {
+        Label {
+            key: self.string(key),
+            str: self.string(value),
+            ..Default::default()
+        }
+    }
+
+    /// Adds a sample with labels built beforehand.
+    pub fn sample_labeled(&mut self, location_ids: Vec<u64>, values: Vec<i64>, label: Vec<Label>) {
+        debug_assert_eq!(values.len(), self.p.sample_type.len());
+        self.p.sample.push(Sample {
+            location_id: location_ids,
+            value: values,
+            label,
+        });
+    }
+
     /// Adds a comment line.
     pub fn comment(&mut self, c: &str) {
         let i = self.string(c);
@@ -360,7 +384,8 @@ impl Profile {
     /// and over HTTP.
     pub fn write_gzip<W: Write>(&self, w: W) -> std::io::Result<()> {
         let bytes = prost::Message::encode_to_vec(self);
-        let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+        // Go's runtime/pprof writes with gzip.BestSpeed too.
+        let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::fast());
         gz.write_all(&bytes)?;
         gz.finish()?.flush()
     }
@@ -413,7 +438,10 @@ impl Profile {
             }
             for line in &l.line {
                 if !fids.contains(&line.function_id) {
-                    return bad(format!("location {} names unknown function {}", l.id, line.function_id));
+                    return bad(format!(
+                        "location {} names unknown function {}",
+                        l.id, line.function_id
+                    ));
                 }
             }
         }

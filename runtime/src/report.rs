@@ -72,7 +72,12 @@ pub fn top(p: &Profile, idx: usize) -> Vec<TopRow> {
             cum: *c,
         })
         .collect();
-    rows.sort_by(|a, b| b.flat.cmp(&a.flat).then(b.cum.cmp(&a.cum)).then(a.name.cmp(&b.name)));
+    rows.sort_by(|a, b| {
+        b.flat
+            .cmp(&a.flat)
+            .then(b.cum.cmp(&a.cum))
+            .then(a.name.cmp(&b.name))
+    });
     rows
 }
 
@@ -127,14 +132,20 @@ fn trim(s: String) -> String {
 /// A pprof-style top table of the `n` heaviest functions for sample type
 /// `idx`.
 pub fn format_top(p: &Profile, idx: usize, n: usize) -> String {
-    let unit = p
-        .sample_type
-        .get(idx)
-        .map(|t| p.str(t.unit))
-        .unwrap_or("");
+    let unit = p.sample_type.get(idx).map(|t| p.str(t.unit)).unwrap_or("");
     let rows = top(p, idx);
-    let total: i64 = p.sample.iter().map(|s| s.value.get(idx).copied().unwrap_or(0)).sum();
-    let pct = |v: i64| if total == 0 { 0.0 } else { v as f64 * 100.0 / total as f64 };
+    let total: i64 = p
+        .sample
+        .iter()
+        .map(|s| s.value.get(idx).copied().unwrap_or(0))
+        .sum();
+    let pct = |v: i64| {
+        if total == 0 {
+            0.0
+        } else {
+            v as f64 * 100.0 / total as f64
+        }
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -142,9 +153,16 @@ pub fn format_top(p: &Profile, idx: usize, n: usize) -> String {
         n.min(rows.len()),
         rows.len(),
         format_value(total, unit),
-        p.sample_type.get(idx).map(|t| p.str(t.r#type)).unwrap_or("")
+        p.sample_type
+            .get(idx)
+            .map(|t| p.str(t.r#type))
+            .unwrap_or("")
     );
-    let _ = writeln!(out, "{:>10} {:>6} {:>6} {:>10} {:>6}  name", "flat", "flat%", "sum%", "cum", "cum%");
+    let _ = writeln!(
+        out,
+        "{:>10} {:>6} {:>6} {:>10} {:>6}  name",
+        "flat", "flat%", "sum%", "cum", "cum%"
+    );
     let mut sum = 0;
     for r in rows.iter().take(n) {
         sum += r.flat;

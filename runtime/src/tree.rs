@@ -17,7 +17,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ptr;
-use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 /// Nodes in the first chunk; chunk `k` holds `BASE << k` nodes.
 const BASE: usize = 256;
@@ -535,7 +537,11 @@ impl Drop for Guard {
                 .store(n.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         }
         // SAFETY: as above.
-        unsafe { (*self.tree).current.store(self.parent as *mut Node, Ordering::Relaxed) };
+        unsafe {
+            (*self.tree)
+                .current
+                .store(self.parent as *mut Node, Ordering::Relaxed)
+        };
     }
 }
 
