@@ -42,6 +42,9 @@ pub use inprof_runtime::{
     cpu_profile_running, set_enabled, set_max_nodes, start_cpu_profile, stop_cpu_profile,
     time_profile, write_time_profile, CpuProfile, Error, Guard,
 };
+pub use inprof_runtime::{
+    heap_stats, lookup, profiles, write_heap_profile, Alloc, HeapStats, NamedProfile,
+};
 pub use inprof_runtime::{pprof, report};
 
 /// Instruments a function, method, `async fn`, or every method of an `impl`

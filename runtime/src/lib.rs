@@ -3,14 +3,18 @@
 //! Users depend on the `inprof` crate, which re-exports what is public here;
 //! items under [`__private`] are for generated code only and not stable API.
 
+pub mod alloc;
 pub mod callsite;
 pub mod clock;
 pub mod pprof;
+pub mod profiles;
 pub mod report;
 mod stats;
 pub mod time;
 pub mod tree;
 
+pub use alloc::{heap_stats, Alloc, HeapStats};
+pub use profiles::{lookup, profiles, write_heap_profile, NamedProfile};
 pub use stats::set_pending_name;
 pub use time::{
     cpu_profile_running, start_cpu_profile, stop_cpu_profile, time_profile, write_time_profile,

@@ -2,22 +2,27 @@
 //! call tree, and the thread-local re-entrancy flag.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 /// Counters of one call-path node beyond time.
 #[derive(Default)]
 pub(crate) struct NodeStats {
     /// The node's index in its tree.
     pub idx: AtomicU32,
+    /// The tree the node belongs to.
+    pub owner: AtomicPtr<crate::tree::Tree>,
     /// Allocations made at this node (owner thread only).
     pub alloc_objects: AtomicU64,
     pub alloc_bytes: AtomicU64,
     /// Frees of this node's allocations made on the owner thread.
     pub free_objects: AtomicU64,
     pub free_bytes: AtomicU64,
-    /// Frees of this node's allocations made on other threads (atomic adds).
+    /// Frees (and realloc growth) of this node's allocations made on other
+    /// threads (atomic adds).
     pub remote_free_objects: AtomicU64,
     pub remote_free_bytes: AtomicU64,
+    pub remote_alloc_objects: AtomicU64,
+    pub remote_alloc_bytes: AtomicU64,
     /// Block profile: waits at this node.
     pub block_count: AtomicU64,
     pub block_delay: AtomicU64,
@@ -36,11 +41,19 @@ pub(crate) fn bump(c: &AtomicU64, v: u64) {
 
 /// Per-thread state beyond the tree.
 #[derive(Default)]
-pub(crate) struct ThreadStats {}
+pub(crate) struct ThreadStats {
+    /// Bytes this thread allocated minus bytes it freed (owner only).
+    pub heap_net: AtomicI64,
+    /// The part of `heap_net` already added to the global live figure.
+    pub heap_flushed: AtomicI64,
+}
 
 impl ThreadStats {
     pub(crate) const fn new() -> Self {
-        ThreadStats {}
+        ThreadStats {
+            heap_net: AtomicI64::new(0),
+            heap_flushed: AtomicI64::new(0),
+        }
     }
 }
 

@@ -231,6 +231,9 @@ impl Tree {
         n.parent.store(parent as *mut Node, Ordering::Relaxed);
         n.parent_idx.store(self.index_of(parent), Ordering::Relaxed);
         n.ext.idx.store(idx as u32, Ordering::Relaxed);
+        n.ext
+            .owner
+            .store(self as *const Tree as *mut Tree, Ordering::Relaxed);
         self.len.store(idx + 1, Ordering::Release);
         Some(n as *const Node)
     }

@@ -1,0 +1,102 @@
+//! Allocator overhead: alloc+free pairs of random sizes (16 B to 4 KiB) over
+//! 4096 live slots per thread, on 1 and 2 threads, for `System`, inprof's
+//! `Alloc` and the peers (dhat with a profiler running, stats_alloc,
+//! re_memory with call stacks), each called directly through `GlobalAlloc`
+//! in the same run.
+//!
+//! `cargo bench -p inprof-benches --bench alloc`
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::time::{Duration, Instant};
+
+const SLOTS: usize = 4096;
+
+/// `iters` alloc+free pairs on one thread through `a`.
+fn churn<A: GlobalAlloc>(a: &A, iters: u64, seed: u64) -> Duration {
+    let mut slots: Vec<(*mut u8, Layout)> =
+        vec![(std::ptr::null_mut(), Layout::new::<u8>()); SLOTS];
+    let mut x = seed | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    // Fill the slots first (not timed).
+    for s in slots.iter_mut() {
+        let l = Layout::from_size_align(16 + (next() % 4081) as usize, 8).unwrap();
+        // SAFETY: non-zero size.
+        *s = (unsafe { a.alloc(l) }, l);
+    }
+    let t = Instant::now();
+    for _ in 0..iters {
+        let r = next();
+        let i = (r as usize) % SLOTS;
+        let l = Layout::from_size_align(16 + ((r >> 20) % 4081) as usize, 8).unwrap();
+        let (p, old) = slots[i];
+        // SAFETY: p was allocated by `a` with `old`.
+        unsafe { a.dealloc(p, old) };
+        // SAFETY: non-zero size.
+        let q = unsafe { a.alloc(l) };
+        assert!(!q.is_null());
+        slots[i] = (q, l);
+    }
+    let d = t.elapsed();
+    for (p, l) in slots {
+        // SAFETY: allocated by `a` with `l`.
+        unsafe { a.dealloc(p, l) };
+    }
+    d
+}
+
+fn run<A: GlobalAlloc + Sync>(a: &A, threads: usize, iters: u64) -> Duration {
+    if threads == 1 {
+        return churn(a, iters, 0x1234_5678);
+    }
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|k| s.spawn(move || churn(a, iters, 0x9E37_79B9 + k as u64)))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+    })
+}
+
+static INPROF: inprof::Alloc = inprof::Alloc::system();
+static DHAT: dhat::Alloc = dhat::Alloc;
+static STATS: stats_alloc::StatsAlloc<System> = stats_alloc::StatsAlloc::system();
+static RE_MEMORY: re_memory::AccountingAllocator<System> =
+    re_memory::AccountingAllocator::new(System);
+
+#[inprof::profile]
+fn inprof_under_a_frame(threads: usize, iters: u64) -> Duration {
+    run(&INPROF, threads, iters)
+}
+
+fn allocators(c: &mut Criterion) {
+    re_memory::accounting_allocator::set_tracking_callstacks(true);
+    for threads in [1usize, 2] {
+        let mut g = c.benchmark_group(format!("alloc_free_pair_{threads}_thread"));
+        g.measurement_time(Duration::from_secs(3));
+        g.warm_up_time(Duration::from_millis(500));
+        g.bench_function("system", |b| b.iter_custom(|n| run(&System, threads, n)));
+        g.bench_function("inprof", |b| {
+            b.iter_custom(|n| inprof_under_a_frame(threads, n))
+        });
+        g.bench_function("stats_alloc", |b| {
+            b.iter_custom(|n| run(&STATS, threads, n))
+        });
+        g.bench_function("re_memory_callstacks", |b| {
+            b.iter_custom(|n| run(&RE_MEMORY, threads, n))
+        });
+        g.sample_size(10);
+        g.bench_function("dhat", |b| {
+            let _p = dhat::Profiler::builder().testing().build();
+            b.iter_custom(|n| run(&DHAT, threads, n))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, allocators);
+criterion_main!(benches);
