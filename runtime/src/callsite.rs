@@ -21,6 +21,8 @@ enum Kind {
     Plain,
     /// `name` is a method name; the full name is `Self`'s path + `::` + name.
     Method,
+    /// Not a frame: a set of labels entered by `with_labels`.
+    Label,
 }
 
 /// A function that returns the name of the `Self` type of a method
@@ -49,6 +51,22 @@ impl Callsite {
             kind: Kind::Method,
             resolved: OnceLock::new(),
         }
+    }
+
+    /// A callsite that marks a label set (not a frame of its own).
+    pub(crate) const fn label() -> Self {
+        Callsite {
+            name: "[labels]",
+            file: "",
+            line: 0,
+            kind: Kind::Label,
+            resolved: OnceLock::new(),
+        }
+    }
+
+    /// Whether this callsite marks labels rather than a frame.
+    pub(crate) fn is_label(&self) -> bool {
+        matches!(self.kind, Kind::Label)
     }
 
     /// The function's full name, as it appears in profiles.

@@ -103,3 +103,8 @@ pub fn unix_nanos() -> i64 {
 pub fn since_init() -> Duration {
     anchor().instant.elapsed()
 }
+
+/// Monotonic nanoseconds since inprof started (for contention events).
+pub fn mono_ns() -> u64 {
+    anchor().instant.elapsed().as_nanos() as u64
+}

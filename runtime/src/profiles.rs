@@ -1,14 +1,16 @@
 //! Named profiles, like Go's `pprof.Lookup(name)`: each writes itself as
 //! gzipped pprof (`debug = 0`) or as Go's legacy text (`debug >= 1`).
 
-use crate::callsite::Callsite;
-use crate::pprof::{Builder, Frame, LabelValue, Profile};
-use crate::tree::{self, Tree};
+use crate::paths::Paths;
+use crate::pprof::{Builder, LabelValue, Profile};
+use crate::tree;
 use crate::Error;
 use std::io::Write;
+use std::sync::atomic::Ordering;
 
-/// The profiles every program has, sorted by name.
-const NAMES: &[&str] = &["allocs", "heap"];
+/// The profiles every program has, sorted by name (Go's names; the threads
+/// profile is Go's `goroutine`, also found as `threads`).
+const NAMES: &[&str] = &["allocs", "block", "goroutine", "heap", "mutex", "threadcreate"];
 
 /// A named profile; see [`lookup`].
 #[derive(Clone, Debug)]
@@ -18,6 +20,7 @@ pub struct NamedProfile {
 
 /// The profile named `name` (Go's `pprof.Lookup`), or None.
 pub fn lookup(name: &str) -> Option<NamedProfile> {
+    let name = if name == "threads" { "goroutine" } else { name };
     NAMES
         .iter()
         .find(|n| **n == name)
@@ -35,17 +38,26 @@ impl NamedProfile {
         self.name
     }
 
-    /// The number of records in the profile now (for heap and allocs: the
-    /// number of call paths that allocated).
+    /// The number of records in the profile now: live threads for
+    /// goroutine, threads created for threadcreate, call paths with events
+    /// for the others.
     pub fn count(&self) -> usize {
-        self.build().sample.len()
+        let p = self.build();
+        match self.name {
+            "goroutine" | "threadcreate" => p.sample.iter().map(|s| s.value[0].max(0) as usize).sum(),
+            _ => p.sample.len(),
+        }
     }
 
     /// Builds the profile as it is now.
     pub fn build(&self) -> Profile {
         match self.name {
             "heap" => heap_profile(false),
-            _ => heap_profile(true),
+            "allocs" => heap_profile(true),
+            "block" => contention_profile(false),
+            "mutex" => contention_profile(true),
+            "threadcreate" => threadcreate_profile(),
+            _ => threads_profile(),
         }
     }
 
@@ -57,7 +69,10 @@ impl NamedProfile {
         } else {
             let text = match self.name {
                 "heap" | "allocs" => heap_text(&p),
-                _ => unreachable!("every name has a text form"),
+                "block" => contention_text(&p, false),
+                "mutex" => contention_text(&p, true),
+                "goroutine" if debug >= 2 => crate::threads::dump(),
+                name => count_text(name, &p),
             };
             w.write_all(text.as_bytes())?;
         }
@@ -69,50 +84,6 @@ impl NamedProfile {
 /// Writes the heap profile as gzipped pprof (Go's `WriteHeapProfile`).
 pub fn write_heap_profile<W: Write>(w: W) -> Result<(), Error> {
     NamedProfile { name: "heap" }.write_to(w, 0)
-}
-
-/// The location of node `i` of `t`: its callsite, or for the root a frame
-/// named after the thread.
-pub(crate) fn node_location(b: &mut Builder, t: &Tree, i: usize) -> u64 {
-    if i == 0 {
-        let name = format!("[{}]", t.name());
-        return b.location(
-            (t as *const Tree as u64) | 1,
-            Frame {
-                name: &name,
-                file: "",
-                line: 0,
-            },
-        );
-    }
-    let c = t.node(i).callsite();
-    b.location(
-        c as *const Callsite as u64,
-        Frame {
-            name: c.name(),
-            file: c.file(),
-            line: c.line(),
-        },
-    )
-}
-
-/// The stack of node `i` (leaf first); the root appears only as the stack
-/// of the root itself (work with no annotated caller).
-pub(crate) fn node_stack(b: &mut Builder, t: &Tree, i: usize) -> Vec<u64> {
-    if i == 0 {
-        return vec![node_location(b, t, 0)];
-    }
-    let mut out = Vec::with_capacity(8);
-    let mut k = i;
-    while k != 0 {
-        out.push(node_location(b, t, k));
-        let p = t.node(k).parent_idx() as usize;
-        if p == k {
-            break;
-        }
-        k = p;
-    }
-    out
 }
 
 fn heap_profile(allocs: bool) -> Profile {
@@ -129,12 +100,13 @@ fn heap_profile(allocs: bool) -> Profile {
     );
     b.comment("inprof: exact heap accounting (every allocation counted, period 1)");
     for t in tree::trees().filter(|t| !t.is_internal()) {
+        let paths = Paths::new(&mut b, t, t.len());
         for i in 0..t.len() {
             let (ao, ab, fo, fb) = crate::alloc::node_heap(t.node(i));
             if ao == 0 && fo == 0 {
                 continue;
             }
-            let stack = node_stack(&mut b, t, i);
+            let stack = paths.stack(i);
             let avg = if ao > 0 { ab / ao } else { 0 };
             b.sample(
                 stack,
@@ -215,4 +187,135 @@ fn heap_text(p: &Profile) -> String {
 /// frames are functions, not addresses).
 fn pseudo_pc(location_id: u64) -> u64 {
     0x1000 + location_id * 0x10
+}
+
+fn contention_profile(mutex: bool) -> Profile {
+    let mut b = Builder::new(
+        &[("contentions", "count"), ("delay", "nanoseconds")],
+        ("contentions", "count"),
+        1,
+        None,
+    );
+    for t in tree::trees().filter(|t| !t.is_internal()) {
+        let paths = Paths::new(&mut b, t, t.len());
+        for i in 0..t.len() {
+            let e = &t.node(i).ext;
+            let (count, delay) = if mutex {
+                (
+                    e.mutex_count.load(Ordering::Relaxed) as f64,
+                    e.mutex_delay.load(Ordering::Relaxed),
+                )
+            } else {
+                (
+                    f64::from_bits(e.block_count.load(Ordering::Relaxed)),
+                    e.block_delay.load(Ordering::Relaxed),
+                )
+            };
+            if count == 0.0 && delay == 0 {
+                continue;
+            }
+            let stack = paths.stack(i);
+            b.sample(stack, vec![count.round().max(1.0) as i64, delay as i64], &[]);
+        }
+    }
+    b.finish(crate::clock::unix_nanos(), 0)
+}
+
+fn threadcreate_profile() -> Profile {
+    let mut b = Builder::new(&[("threadcreate", "count")], ("threadcreate", "count"), 1, None);
+    for t in tree::trees().filter(|t| !t.is_internal()) {
+        let paths = Paths::new(&mut b, t, t.len());
+        for i in 0..t.len() {
+            let n = t.node(i).ext.threads_created.load(Ordering::Relaxed);
+            if n > 0 {
+                let stack = paths.stack(i);
+                b.sample(stack, vec![n as i64], &[]);
+            }
+        }
+    }
+    b.finish(crate::clock::unix_nanos(), 0)
+}
+
+/// Live threads, each at its current call path (Go's goroutine profile).
+fn threads_profile() -> Profile {
+    let mut b = Builder::new(&[("thread", "count")], ("thread", "count"), 1, None);
+    for t in tree::trees().filter(|t| !t.is_internal() && !t.exited()) {
+        let cur = t.current_idx() as usize;
+        let paths = Paths::new(&mut b, t, cur + 1);
+        let thread = [b.label_str("thread", t.name())];
+        let labels = paths.sample_labels(&mut b, cur, &thread);
+        let stack = paths.stack(cur);
+        b.sample_labeled(stack, vec![1], labels);
+    }
+    b.finish(crate::clock::unix_nanos(), 0)
+}
+
+/// Frame lines (`#\t0xPC\tname+0x0\tfile:line`) and the `@ 0xPC ...`
+/// list of a sample, shared by the legacy text formats.
+fn stack_text(p: &Profile, ids: &[u64]) -> (String, String) {
+    use std::fmt::Write as _;
+    let mut pcs = String::new();
+    let mut frames = String::new();
+    for id in ids {
+        let _ = write!(pcs, " {:#x}", pseudo_pc(*id));
+        if let Some(l) = p.location.iter().find(|l| l.id == *id) {
+            for line in &l.line {
+                if let Some(f) = p.function.iter().find(|f| f.id == line.function_id) {
+                    let _ = writeln!(
+                        frames,
+                        "#\t{:#x}\t{}+0x0\t{}:{}",
+                        pseudo_pc(*id),
+                        p.str(f.name),
+                        p.str(f.filename),
+                        line.line
+                    );
+                }
+            }
+        }
+    }
+    (pcs, frames)
+}
+
+/// Go's legacy count format: `NAME profile: total N`, then `COUNT @ pcs`
+/// per distinct stack, most frequent first.
+fn count_text(name: &str, p: &Profile) -> String {
+    use std::fmt::Write as _;
+    let mut by_stack: Vec<(Vec<u64>, i64)> = Vec::new();
+    for s in &p.sample {
+        match by_stack.iter_mut().find(|(k, _)| *k == s.location_id) {
+            Some(e) => e.1 += s.value[0],
+            None => by_stack.push((s.location_id.clone(), s.value[0])),
+        }
+    }
+    by_stack.sort_by(|a, b| b.1.cmp(&a.1));
+    let total: i64 = by_stack.iter().map(|e| e.1).sum();
+    let mut out = String::new();
+    let _ = writeln!(out, "{name} profile: total {total}");
+    for (ids, n) in by_stack {
+        let (pcs, frames) = stack_text(p, &ids);
+        let _ = writeln!(out, "{n} @{pcs}");
+        out.push_str(&frames);
+        out.push('\n');
+    }
+    out
+}
+
+/// Go's legacy contention format (`--- contention:` / `--- mutex:`).
+fn contention_text(p: &Profile, mutex: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "--- {}:", if mutex { "mutex" } else { "contention" });
+    let _ = writeln!(out, "cycles/second=1000000000");
+    if mutex {
+        let _ = writeln!(out, "sampling period={}", crate::contention::mutex_profile_fraction());
+    }
+    let mut samples: Vec<&crate::pprof::Sample> = p.sample.iter().collect();
+    samples.sort_by(|a, b| b.value[1].cmp(&a.value[1]));
+    for s in samples {
+        let (pcs, frames) = stack_text(p, &s.location_id);
+        let _ = writeln!(out, "{} {} @{}", s.value[1], s.value[0], pcs);
+        out.push_str(&frames);
+        out.push('\n');
+    }
+    out
 }

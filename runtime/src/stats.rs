@@ -2,7 +2,7 @@
 //! call tree, and the thread-local re-entrancy flag.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicI64, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Counters of one call-path node beyond time.
 #[derive(Default)]
@@ -46,6 +46,17 @@ pub(crate) struct ThreadStats {
     pub heap_net: AtomicI64,
     /// The part of `heap_net` already added to the global live figure.
     pub heap_flushed: AtomicI64,
+    /// What the thread is blocked on now (a `BlockKind` as u8; 0: running).
+    pub blocked_kind: AtomicU8,
+    /// The address of the object it is blocked on.
+    pub blocked_obj: AtomicUsize,
+    /// Since when (monotonic ns, see `clock::mono_ns`).
+    pub blocked_since: AtomicU64,
+    /// The node of the spawning thread that created this one (null: not
+    /// spawned through `inprof::thread`).
+    pub created_by: AtomicPtr<crate::tree::Node>,
+    /// This thread's random state for sampling decisions (owner only).
+    pub rng: AtomicU64,
 }
 
 impl ThreadStats {
@@ -53,6 +64,11 @@ impl ThreadStats {
         ThreadStats {
             heap_net: AtomicI64::new(0),
             heap_flushed: AtomicI64::new(0),
+            blocked_kind: AtomicU8::new(0),
+            blocked_obj: AtomicUsize::new(0),
+            blocked_since: AtomicU64::new(0),
+            created_by: AtomicPtr::new(std::ptr::null_mut()),
+            rng: AtomicU64::new(0),
         }
     }
 }
@@ -60,6 +76,20 @@ impl ThreadStats {
 thread_local! {
     static REENTRANT: Cell<bool> = const { Cell::new(false) };
     static PENDING_NAME: RefCell<Option<String>> = const { RefCell::new(None) };
+    static PENDING_ORIGIN: Cell<(*const crate::tree::Node, *const crate::labels::LabelSet)> =
+        const { Cell::new((std::ptr::null(), std::ptr::null())) };
+}
+
+/// Sets where the calling thread was spawned from and the labels it
+/// inherits, for its registration (used by `inprof::thread`).
+pub(crate) fn set_pending_origin(node: *const crate::tree::Node, labels: *const crate::labels::LabelSet) {
+    PENDING_ORIGIN.with(|p| p.set((node, labels)));
+}
+
+fn take_pending_origin() -> (*const crate::tree::Node, *const crate::labels::LabelSet) {
+    PENDING_ORIGIN
+        .try_with(|p| p.replace((std::ptr::null(), std::ptr::null())))
+        .unwrap_or((std::ptr::null(), std::ptr::null()))
 }
 
 /// Marks that inprof itself is running on this thread (registration, name
@@ -104,4 +134,23 @@ pub(crate) fn take_pending_name() -> Option<String> {
 }
 
 /// Called when a thread registers its tree.
-pub(crate) fn on_register(_t: &'static crate::tree::Tree) {}
+pub(crate) fn on_register(t: &'static crate::tree::Tree) {
+    let (node, labels) = take_pending_origin();
+    t.ext.created_by.store(node as *mut _, Ordering::Relaxed);
+    if !labels.is_null() {
+        // SAFETY: label sets are interned and never freed.
+        t.enter_permanent(unsafe { (*labels).callsite() });
+    }
+    let seed = (t as *const crate::tree::Tree as u64) ^ crate::clock::ticks() ^ 0x9E37_79B9_7F4A_7C15;
+    t.ext.rng.store(seed | 1, Ordering::Relaxed);
+}
+
+/// A random number from the thread's own state (xorshift; owner only).
+pub(crate) fn rand(t: &crate::tree::Tree) -> u64 {
+    let mut x = t.ext.rng.load(Ordering::Relaxed) | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    t.ext.rng.store(x, Ordering::Relaxed);
+    x
+}

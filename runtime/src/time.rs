@@ -3,7 +3,8 @@
 //! the process started.
 
 use crate::callsite::Callsite;
-use crate::pprof::{Builder, Frame, LabelValue, Profile};
+use crate::paths::Paths;
+use crate::pprof::{Builder, Profile};
 use crate::tree::{self, Tree};
 use crate::{clock, Error};
 use std::io::Write;
@@ -186,70 +187,6 @@ pub(crate) fn self_times(
         .collect()
 }
 
-/// The call path of node `idx` as callsites, leaf first, root left out.
-pub(crate) fn path(t: &Tree, idx: usize) -> Vec<&'static Callsite> {
-    let mut out = Vec::new();
-    let mut i = idx;
-    while i != 0 {
-        let n = t.node(i);
-        out.push(n.callsite());
-        let p = n.parent_idx() as usize;
-        if p == i {
-            break;
-        }
-        i = p;
-    }
-    out
-}
-
-/// The location id of each of the first `n` nodes of `t` (0 for the root).
-pub(crate) fn node_locations(b: &mut Builder, t: &Tree, n: usize) -> Vec<u64> {
-    let mut out = vec![0u64; n];
-    for (i, slot) in out.iter_mut().enumerate().skip(1) {
-        let c = t.node(i).callsite();
-        *slot = b.location(
-            c as *const Callsite as u64,
-            Frame {
-                name: c.name(),
-                file: c.file(),
-                line: c.line(),
-            },
-        );
-    }
-    out
-}
-
-/// The stack of node `idx` as location ids, leaf first, root left out.
-pub(crate) fn stack_of(t: &Tree, locs: &[u64], idx: usize) -> Vec<u64> {
-    let mut out = Vec::with_capacity(8);
-    let mut i = idx;
-    while i != 0 && i < locs.len() {
-        out.push(locs[i]);
-        let p = t.node(i).parent_idx() as usize;
-        if p == i {
-            break;
-        }
-        i = p;
-    }
-    out
-}
-
-/// Location ids for a call path.
-pub(crate) fn locations(b: &mut Builder, cs: &[&'static Callsite]) -> Vec<u64> {
-    cs.iter()
-        .map(|c| {
-            b.location(
-                *c as *const Callsite as u64,
-                Frame {
-                    name: c.name(),
-                    file: c.file(),
-                    line: c.line(),
-                },
-            )
-        })
-        .collect()
-}
-
 /// Builds the time profile for the interval between two snapshots (or since
 /// the process started when `start` is None).
 pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
@@ -271,14 +208,20 @@ pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
     for th in &end.threads {
         let base = start.and_then(|s| s.threads.iter().find(|b| b.tree.id() == th.tree.id()));
         let times = self_times(base, th, tpn, ov);
-        let label = b.label_str("thread", th.tree.name());
-        let locs = node_locations(&mut b, th.tree, times.len());
+        let thread = [b.label_str("thread", th.tree.name())];
+        let paths = Paths::new(&mut b, th.tree, times.len());
         for (i, &(calls, ns)) in times.iter().enumerate().skip(1) {
             if calls == 0 && ns == 0 {
                 continue;
             }
-            let stack = stack_of(th.tree, &locs, i);
-            b.sample_labeled(stack, vec![calls as i64, ns], vec![label.clone()]);
+            // Time with no annotated frame on the path (label nodes at the
+            // root) belongs to no function: left out, like the root's.
+            let stack = paths.frames(i);
+            if stack.is_empty() {
+                continue;
+            }
+            let labels = paths.sample_labels(&mut b, i, &thread);
+            b.sample_labeled(stack, vec![calls as i64, ns], labels);
         }
     }
     let (time_nanos, duration) = match start {

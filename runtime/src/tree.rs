@@ -281,6 +281,14 @@ impl Tree {
         }
     }
 
+    /// Makes the child of the current node for `cs` current for good (owner
+    /// only, at registration: the labels a spawned thread inherits).
+    pub(crate) fn enter_permanent(&self, cs: &'static Callsite) {
+        let cur = self.current.load(Ordering::Relaxed);
+        let n = self.child_slow(cur, cs, None);
+        self.current.store(n as *mut Node, Ordering::Relaxed);
+    }
+
     /// The overflow node, created on first need (it takes one slot past the
     /// bound, as a child of the root).
     fn overflow_node(&self) -> *const Node {

@@ -1,0 +1,120 @@
+//! Profile labels (Go's `pprof.Do`): string key-value pairs put on the time
+//! and thread samples of code run inside [`with_labels`], and inherited by
+//! threads spawned there through `inprof::thread`.
+//!
+//! A label set is a node in the call tree like a frame, but it is left out
+//! of stacks: samples under it carry its labels instead. So time is split
+//! exactly between the label sets it was spent under.
+
+use crate::callsite::Callsite;
+use crate::tree::{self, Tree};
+use std::sync::Mutex;
+
+/// An interned set of labels (sorted by key). Sets live for the process.
+#[derive(Debug)]
+pub struct LabelSet {
+    pairs: Vec<(String, String)>,
+    callsite: Callsite,
+}
+
+impl std::fmt::Debug for Callsite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callsite")
+            .field("name", &self.name())
+            .field("file", &self.file())
+            .field("line", &self.line())
+            .finish()
+    }
+}
+
+impl LabelSet {
+    /// The (key, value) pairs, sorted by key.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    pub(crate) fn callsite(&'static self) -> &'static Callsite {
+        &self.callsite
+    }
+}
+
+static SETS: Mutex<Vec<&'static LabelSet>> = Mutex::new(Vec::new());
+
+fn intern(pairs: Vec<(String, String)>) -> &'static LabelSet {
+    let mut sets = SETS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = sets.iter().find(|s| s.pairs == pairs) {
+        return s;
+    }
+    let s: &'static LabelSet = Box::leak(Box::new(LabelSet {
+        pairs,
+        callsite: Callsite::label(),
+    }));
+    sets.push(s);
+    s
+}
+
+/// The label set a label callsite stands for.
+pub(crate) fn set_of(cs: &'static Callsite) -> Option<&'static LabelSet> {
+    if !cs.is_label() {
+        return None;
+    }
+    let sets = SETS.lock().unwrap_or_else(|e| e.into_inner());
+    sets.iter().copied().find(|s| std::ptr::eq(&s.callsite, cs))
+}
+
+/// The labels of node `idx` of `t`: those of the nearest label node on its
+/// path.
+pub(crate) fn labels_at(t: &Tree, idx: usize) -> Option<&'static LabelSet> {
+    let mut i = idx;
+    loop {
+        let n = t.node(i);
+        let cs = n.callsite();
+        if cs.is_label() {
+            return set_of(cs);
+        }
+        if i == 0 {
+            return None;
+        }
+        let p = n.parent_idx() as usize;
+        if p == i {
+            return None;
+        }
+        i = p;
+    }
+}
+
+/// The calling thread's labels now.
+pub(crate) fn current() -> Option<&'static LabelSet> {
+    let t = tree::this_tree_if_registered();
+    if t.is_null() {
+        return None;
+    }
+    // SAFETY: trees are never freed.
+    let t = unsafe { &*t };
+    labels_at(t, t.current_idx() as usize)
+}
+
+/// Runs `f` with `labels` added to the calling thread's labels (a key given
+/// again takes the new value), like Go's `pprof.Do`. Time and thread
+/// samples inside carry them as string labels (`go tool pprof -tags`,
+/// `-tagfocus`), and threads spawned inside through `inprof::thread`
+/// inherit them.
+///
+/// ```
+/// inprof::with_labels(&[("request", "GET /users")], || {
+///     // handle the request
+/// });
+/// ```
+pub fn with_labels<R>(labels: &[(&str, &str)], f: impl FnOnce() -> R) -> R {
+    let mut pairs: Vec<(String, String)> = current().map(|s| s.pairs.clone()).unwrap_or_default();
+    for (k, v) in labels {
+        match pairs.iter_mut().find(|(pk, _)| pk == k) {
+            Some(p) => p.1 = (*v).to_owned(),
+            None => pairs.push(((*k).to_owned(), (*v).to_owned())),
+        }
+    }
+    pairs.sort();
+    let set = intern(pairs);
+    let _g = tree::enter(set.callsite(), None);
+    f()
+}

@@ -1,0 +1,100 @@
+//! A holder keeps a Mutex 100 ms while waiters wait: the block profile has
+//! each waiter's path with ≈ 100 ms and 1 contention; the mutex profile
+//! charges the holder's path with the wait it caused (× waiters, Go 1.22).
+
+mod common;
+use common::*;
+use inprof::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+static ONE: Mutex<u32> = Mutex::new(0);
+static THREE: Mutex<u32> = Mutex::new(0);
+static HELD_ONE: AtomicBool = AtomicBool::new(false);
+static HELD_THREE: AtomicBool = AtomicBool::new(false);
+
+#[inprof::profile]
+fn holder(m: &Mutex<u32>, held: &AtomicBool) {
+    let mut g = m.lock();
+    held.store(true, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(100));
+    *g += 1;
+}
+
+#[inprof::profile]
+fn waiter(m: &'static Mutex<u32>) {
+    *m.lock() += 1;
+}
+
+#[inprof::profile]
+fn holder3(m: &Mutex<u32>, held: &AtomicBool) {
+    holder(m, held)
+}
+
+#[inprof::profile]
+fn waiter3(m: &'static Mutex<u32>) {
+    waiter(m)
+}
+
+fn scenario(m: &'static Mutex<u32>, held: &'static AtomicBool, waiters: usize, three: bool) {
+    let h = inprof::thread::spawn(move || if three { holder3(m, held) } else { holder(m, held) });
+    while !held.load(Ordering::SeqCst) {
+        std::hint::spin_loop();
+    }
+    let ws: Vec<_> = (0..waiters)
+        .map(|_| inprof::thread::spawn(move || if three { waiter3(m) } else { waiter(m) }))
+        .collect();
+    h.join().unwrap();
+    for w in ws {
+        w.join().unwrap();
+    }
+    assert_eq!(*m.lock(), 1 + waiters as u32);
+}
+
+#[test]
+fn holder_is_blamed_and_waiters_wait() {
+    inprof::set_block_profile_rate(1);
+    inprof::set_mutex_profile_fraction(1);
+    scenario(&ONE, &HELD_ONE, 1, false);
+    scenario(&THREE, &HELD_THREE, 3, true);
+
+    let dir = tmpdir("mutex");
+    let block = dir.join("block.pb.gz");
+    let mutex = dir.join("mutex.pb.gz");
+    inprof::lookup("block").unwrap().write_to(std::fs::File::create(&block).unwrap(), 0).unwrap();
+    inprof::lookup("mutex").unwrap().write_to(std::fs::File::create(&mutex).unwrap(), 0).unwrap();
+    let r = raw(&block);
+    assert!(r.contains("contentions/count delay/nanoseconds"), "{r}");
+    assert!(r.contains("PeriodType: contentions count"), "{r}");
+
+    // Block: the lone waiter waited ≈ 100 ms once, at `waiter` (called
+    // directly from its thread's root).
+    let btraces = traces(&block, &["-sample_index=delay"]);
+    let lone: Vec<_> = btraces.iter().filter(|(_, s)| s == &vec!["contention_mutex::waiter".to_string()]).collect();
+    assert_eq!(lone.len(), 1, "{btraces:#?}");
+    assert_near("lone waiter delay", parse_value(&lone[0].0), 100e6, 0.10);
+    let counts = traces_counts(&block);
+    assert_eq!(counts.get("contention_mutex::waiter").copied(), Some(1.0));
+    // The three waiters under waiter3: ≈ 100 ms each (the first out also
+    // waits; the others wait a moment more for it).
+    let rows = top(&block, &["-sample_index=delay"]);
+    assert_near("waiter3 cum", row(&rows, "contention_mutex::waiter3").cum, 300e6, 0.10);
+    assert_eq!(row(&top(&block, &["-sample_index=contentions"]), "contention_mutex::waiter3").cum, 3.0);
+
+    // Mutex: the holder is charged ≈ 100 ms for one waiter, ≈ 300 ms for three.
+    let m = top(&mutex, &["-sample_index=delay"]);
+    let h1 = traces(&mutex, &["-sample_index=delay"]);
+    let alone: Vec<_> = h1.iter().filter(|(_, s)| s == &vec!["contention_mutex::holder".to_string()]).collect();
+    assert_eq!(alone.len(), 1, "{h1:#?}");
+    assert_near("holder charge (1 waiter)", parse_value(&alone[0].0), 100e6, 0.10);
+    assert_near("holder3 charge (3 waiters)", row(&m, "contention_mutex::holder3").cum, 300e6, 0.10);
+}
+
+/// Contentions per leaf function, from `-top`.
+fn traces_counts(file: &std::path::Path) -> std::collections::HashMap<String, f64> {
+    traces(file, &["-sample_index=contentions"])
+        .into_iter()
+        .filter(|(_, s)| s.len() == 1)
+        .map(|(v, s)| (s[0].clone(), parse_value(&v)))
+        .collect()
+}
