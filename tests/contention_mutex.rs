@@ -37,7 +37,13 @@ fn waiter3(m: &'static Mutex<u32>) {
 }
 
 fn scenario(m: &'static Mutex<u32>, held: &'static AtomicBool, waiters: usize, three: bool) {
-    let h = inprof::thread::spawn(move || if three { holder3(m, held) } else { holder(m, held) });
+    let h = inprof::thread::spawn(move || {
+        if three {
+            holder3(m, held)
+        } else {
+            holder(m, held)
+        }
+    });
     while !held.load(Ordering::SeqCst) {
         std::hint::spin_loop();
     }
@@ -61,8 +67,14 @@ fn holder_is_blamed_and_waiters_wait() {
     let dir = tmpdir("mutex");
     let block = dir.join("block.pb.gz");
     let mutex = dir.join("mutex.pb.gz");
-    inprof::lookup("block").unwrap().write_to(std::fs::File::create(&block).unwrap(), 0).unwrap();
-    inprof::lookup("mutex").unwrap().write_to(std::fs::File::create(&mutex).unwrap(), 0).unwrap();
+    inprof::lookup("block")
+        .unwrap()
+        .write_to(std::fs::File::create(&block).unwrap(), 0)
+        .unwrap();
+    inprof::lookup("mutex")
+        .unwrap()
+        .write_to(std::fs::File::create(&mutex).unwrap(), 0)
+        .unwrap();
     let r = raw(&block);
     assert!(r.contains("contentions/count delay/nanoseconds"), "{r}");
     assert!(r.contains("PeriodType: contentions count"), "{r}");
@@ -70,7 +82,10 @@ fn holder_is_blamed_and_waiters_wait() {
     // Block: the lone waiter waited ≈ 100 ms once, at `waiter` (called
     // directly from its thread's root).
     let btraces = traces(&block, &["-sample_index=delay"]);
-    let lone: Vec<_> = btraces.iter().filter(|(_, s)| s == &vec!["contention_mutex::waiter".to_string()]).collect();
+    let lone: Vec<_> = btraces
+        .iter()
+        .filter(|(_, s)| s == &vec!["contention_mutex::waiter".to_string()])
+        .collect();
     assert_eq!(lone.len(), 1, "{btraces:#?}");
     assert_near("lone waiter delay", parse_value(&lone[0].0), 100e6, 0.10);
     let counts = traces_counts(&block);
@@ -78,16 +93,41 @@ fn holder_is_blamed_and_waiters_wait() {
     // The three waiters under waiter3: ≈ 100 ms each (the first out also
     // waits; the others wait a moment more for it).
     let rows = top(&block, &["-sample_index=delay"]);
-    assert_near("waiter3 cum", row(&rows, "contention_mutex::waiter3").cum, 300e6, 0.10);
-    assert_eq!(row(&top(&block, &["-sample_index=contentions"]), "contention_mutex::waiter3").cum, 3.0);
+    assert_near(
+        "waiter3 cum",
+        row(&rows, "contention_mutex::waiter3").cum,
+        300e6,
+        0.10,
+    );
+    assert_eq!(
+        row(
+            &top(&block, &["-sample_index=contentions"]),
+            "contention_mutex::waiter3"
+        )
+        .cum,
+        3.0
+    );
 
     // Mutex: the holder is charged ≈ 100 ms for one waiter, ≈ 300 ms for three.
     let m = top(&mutex, &["-sample_index=delay"]);
     let h1 = traces(&mutex, &["-sample_index=delay"]);
-    let alone: Vec<_> = h1.iter().filter(|(_, s)| s == &vec!["contention_mutex::holder".to_string()]).collect();
+    let alone: Vec<_> = h1
+        .iter()
+        .filter(|(_, s)| s == &vec!["contention_mutex::holder".to_string()])
+        .collect();
     assert_eq!(alone.len(), 1, "{h1:#?}");
-    assert_near("holder charge (1 waiter)", parse_value(&alone[0].0), 100e6, 0.10);
-    assert_near("holder3 charge (3 waiters)", row(&m, "contention_mutex::holder3").cum, 300e6, 0.10);
+    assert_near(
+        "holder charge (1 waiter)",
+        parse_value(&alone[0].0),
+        100e6,
+        0.10,
+    );
+    assert_near(
+        "holder3 charge (3 waiters)",
+        row(&m, "contention_mutex::holder3").cum,
+        300e6,
+        0.10,
+    );
 }
 
 /// Contentions per leaf function, from `-top`.

@@ -33,12 +33,24 @@ fn panic_while_holding_a_lock() {
     *RW.write() += 1;
     assert_eq!(*RW.read(), 1);
     assert!(M.try_lock().is_some());
-    assert!(M.try_lock_for(std::time::Duration::from_millis(1)).is_some());
+    assert!(M
+        .try_lock_for(std::time::Duration::from_millis(1))
+        .is_some());
 
     let dir = tmpdir("cpanic");
-    for name in ["block", "mutex", "goroutine", "threadcreate", "heap", "allocs"] {
+    for name in [
+        "block",
+        "mutex",
+        "goroutine",
+        "threadcreate",
+        "heap",
+        "allocs",
+    ] {
         let f = dir.join(format!("{name}.pb.gz"));
-        inprof::lookup(name).unwrap().write_to(std::fs::File::create(&f).unwrap(), 0).unwrap();
+        inprof::lookup(name)
+            .unwrap()
+            .write_to(std::fs::File::create(&f).unwrap(), 0)
+            .unwrap();
         raw(&f);
     }
     let tc = top(&dir.join("threadcreate.pb.gz"), &[]);

@@ -52,11 +52,26 @@ fn rate_zero_records_nothing_and_sampling_is_unbiased() {
 
     let dir = tmpdir("sampling");
     let file = dir.join("block.pb.gz");
-    inprof::lookup("block").unwrap().write_to(std::fs::File::create(&file).unwrap(), 0).unwrap();
+    inprof::lookup("block")
+        .unwrap()
+        .write_to(std::fs::File::create(&file).unwrap(), 0)
+        .unwrap();
     let rows = top(&file, &["-sample_index=delay"]);
-    assert!(!rows.iter().any(|r| r.name.contains("unrecorded")), "rate 0 recorded: {rows:#?}");
+    assert!(
+        !rows.iter().any(|r| r.name.contains("unrecorded")),
+        "rate 0 recorded: {rows:#?}"
+    );
     let got = row(&rows, "contention_sampling::sampled").flat;
-    assert_near("sampled total delay vs truth", got, truth.as_nanos() as f64, 0.15);
-    let count = row(&top(&file, &["-sample_index=contentions"]), "contention_sampling::sampled").flat;
+    assert_near(
+        "sampled total delay vs truth",
+        got,
+        truth.as_nanos() as f64,
+        0.15,
+    );
+    let count = row(
+        &top(&file, &["-sample_index=contentions"]),
+        "contention_sampling::sampled",
+    )
+    .flat;
     assert_near("sampled contentions vs waits", count, N as f64, 0.15);
 }

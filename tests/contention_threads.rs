@@ -37,19 +37,34 @@ fn threadcreate_threads_and_dump() {
         if dump.matches("blocked on inprof::sync::Mutex lock").count() == 5 {
             break;
         }
-        assert!(t0.elapsed() < Duration::from_secs(10), "threads never blocked:\n{dump}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "threads never blocked:\n{dump}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let dir = tmpdir("threads");
     let tc = dir.join("threadcreate.pb.gz");
     let th = dir.join("goroutine.pb.gz");
-    inprof::lookup("threadcreate").unwrap().write_to(std::fs::File::create(&tc).unwrap(), 0).unwrap();
-    inprof::lookup("goroutine").unwrap().write_to(std::fs::File::create(&th).unwrap(), 0).unwrap();
+    inprof::lookup("threadcreate")
+        .unwrap()
+        .write_to(std::fs::File::create(&tc).unwrap(), 0)
+        .unwrap();
+    inprof::lookup("goroutine")
+        .unwrap()
+        .write_to(std::fs::File::create(&th).unwrap(), 0)
+        .unwrap();
     let mut dump = Vec::new();
-    inprof::lookup("threads").unwrap().write_to(&mut dump, 2).unwrap();
+    inprof::lookup("threads")
+        .unwrap()
+        .write_to(&mut dump, 2)
+        .unwrap();
     let dump = String::from_utf8(dump).unwrap();
     let mut text = Vec::new();
-    inprof::lookup("goroutine").unwrap().write_to(&mut text, 1).unwrap();
+    inprof::lookup("goroutine")
+        .unwrap()
+        .write_to(&mut text, 1)
+        .unwrap();
     let text = String::from_utf8(text).unwrap();
     drop(gate);
     for h in handles {
@@ -70,12 +85,33 @@ fn threadcreate_threads_and_dump() {
             .split("\n\n")
             .find(|b| b.contains(&head))
             .unwrap_or_else(|| panic!("no {head} in dump:\n{dump}"));
-        assert!(block.contains("[blocked on inprof::sync::Mutex lock 0x"), "{block}");
-        assert!(block.contains("contention_threads::blocked_worker(...)\n\ttests/contention_threads.rs:13"), "{block}");
-        assert!(block.contains("created by contention_threads::spawner in thread "), "{block}");
+        assert!(
+            block.contains("[blocked on inprof::sync::Mutex lock 0x"),
+            "{block}"
+        );
+        assert!(
+            block.contains(
+                "contention_threads::blocked_worker(...)\n\ttests/contention_threads.rs:13"
+            ),
+            "{block}"
+        );
+        assert!(
+            block.contains("created by contention_threads::spawner in thread "),
+            "{block}"
+        );
     }
     assert!(text.starts_with("goroutine profile: total "), "{text}");
     assert!(text.contains("\n5 @ 0x"), "{text}");
     let names: Vec<&str> = inprof::profiles().iter().map(|p| p.name()).collect();
-    assert_eq!(names, ["allocs", "block", "goroutine", "heap", "mutex", "threadcreate"]);
+    assert_eq!(
+        names,
+        [
+            "allocs",
+            "block",
+            "goroutine",
+            "heap",
+            "mutex",
+            "threadcreate"
+        ]
+    );
 }

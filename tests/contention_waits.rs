@@ -76,7 +76,10 @@ fn each_wait_is_recorded_at_its_path() {
 
     let dir = tmpdir("waits");
     let file = dir.join("block.pb.gz");
-    inprof::lookup("block").unwrap().write_to(std::fs::File::create(&file).unwrap(), 0).unwrap();
+    inprof::lookup("block")
+        .unwrap()
+        .write_to(std::fs::File::create(&file).unwrap(), 0)
+        .unwrap();
     for f in ["recv_side", "send_side", "cv_waiter", "joiner"] {
         let name = format!("contention_waits::{f}");
         assert_near(&format!("{f} delay"), delay_of(&file, &name), 50e6, 0.10);
@@ -86,8 +89,14 @@ fn each_wait_is_recorded_at_its_path() {
 
     // The text form parses like Go's.
     let mut text = Vec::new();
-    inprof::lookup("block").unwrap().write_to(&mut text, 1).unwrap();
+    inprof::lookup("block")
+        .unwrap()
+        .write_to(&mut text, 1)
+        .unwrap();
     let text = String::from_utf8(text).unwrap();
-    assert!(text.starts_with("--- contention:\ncycles/second=1000000000\n"), "{text}");
+    assert!(
+        text.starts_with("--- contention:\ncycles/second=1000000000\n"),
+        "{text}"
+    );
     assert!(text.contains("contention_waits::joiner+0x0"), "{text}");
 }

@@ -11,9 +11,9 @@ fn free_fn() -> u32 {
 }
 
 #[inprof::profile]
-fn generic<T: Display>(t: T) -> String
+fn generic<T, U: Default>(t: T) -> String
 where
-    T: Clone,
+    T: Display + Clone,
 {
     t.to_string()
 }
@@ -98,8 +98,8 @@ fn names_and_kinds() {
     let file = dir.join("cpu.pb.gz");
     let g = inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap();
     assert_eq!(free_fn(), 1);
-    assert_eq!(generic(5u8), "5");
-    assert_eq!(generic("x"), "x");
+    assert_eq!(generic::<_, u8>(5u8), "5");
+    assert_eq!(generic::<_, ()>("x"), "x");
     assert_eq!(returns_impl().sum::<u32>(), 3);
     let v = 9;
     // SAFETY: &v is valid.

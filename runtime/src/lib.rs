@@ -6,8 +6,8 @@
 pub mod alloc;
 pub mod callsite;
 pub mod channel;
-pub mod contention;
 pub mod clock;
+pub mod contention;
 pub mod labels;
 mod paths;
 pub mod pprof;
@@ -21,11 +21,11 @@ pub mod time;
 pub mod tree;
 
 pub use alloc::{heap_stats, Alloc, HeapStats};
-pub use profiles::{lookup, profiles, write_heap_profile, NamedProfile};
 pub use contention::{
     block_profile_rate, mutex_profile_fraction, set_block_profile_rate, set_mutex_profile_fraction,
 };
 pub use labels::with_labels;
+pub use profiles::{lookup, profiles, write_heap_profile, NamedProfile};
 pub use stats::set_pending_name;
 pub use time::{
     cpu_profile_running, start_cpu_profile, stop_cpu_profile, time_profile, write_time_profile,

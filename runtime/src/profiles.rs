@@ -10,7 +10,14 @@ use std::sync::atomic::Ordering;
 
 /// The profiles every program has, sorted by name (Go's names; the threads
 /// profile is Go's `goroutine`, also found as `threads`).
-const NAMES: &[&str] = &["allocs", "block", "goroutine", "heap", "mutex", "threadcreate"];
+const NAMES: &[&str] = &[
+    "allocs",
+    "block",
+    "goroutine",
+    "heap",
+    "mutex",
+    "threadcreate",
+];
 
 /// A named profile; see [`lookup`].
 #[derive(Clone, Debug)]
@@ -44,7 +51,9 @@ impl NamedProfile {
     pub fn count(&self) -> usize {
         let p = self.build();
         match self.name {
-            "goroutine" | "threadcreate" => p.sample.iter().map(|s| s.value[0].max(0) as usize).sum(),
+            "goroutine" | "threadcreate" => {
+                p.sample.iter().map(|s| s.value[0].max(0) as usize).sum()
+            }
             _ => p.sample.len(),
         }
     }
@@ -107,7 +116,7 @@ fn heap_profile(allocs: bool) -> Profile {
                 continue;
             }
             let stack = paths.stack(i);
-            let avg = if ao > 0 { ab / ao } else { 0 };
+            let avg = ab.checked_div(ao).unwrap_or(0);
             b.sample(
                 stack,
                 vec![
@@ -215,14 +224,23 @@ fn contention_profile(mutex: bool) -> Profile {
                 continue;
             }
             let stack = paths.stack(i);
-            b.sample(stack, vec![count.round().max(1.0) as i64, delay as i64], &[]);
+            b.sample(
+                stack,
+                vec![count.round().max(1.0) as i64, delay as i64],
+                &[],
+            );
         }
     }
     b.finish(crate::clock::unix_nanos(), 0)
 }
 
 fn threadcreate_profile() -> Profile {
-    let mut b = Builder::new(&[("threadcreate", "count")], ("threadcreate", "count"), 1, None);
+    let mut b = Builder::new(
+        &[("threadcreate", "count")],
+        ("threadcreate", "count"),
+        1,
+        None,
+    );
     for t in tree::trees().filter(|t| !t.is_internal()) {
         let paths = Paths::new(&mut b, t, t.len());
         for i in 0..t.len() {
@@ -287,7 +305,7 @@ fn count_text(name: &str, p: &Profile) -> String {
             None => by_stack.push((s.location_id.clone(), s.value[0])),
         }
     }
-    by_stack.sort_by(|a, b| b.1.cmp(&a.1));
+    by_stack.sort_by_key(|e| std::cmp::Reverse(e.1));
     let total: i64 = by_stack.iter().map(|e| e.1).sum();
     let mut out = String::new();
     let _ = writeln!(out, "{name} profile: total {total}");
@@ -307,7 +325,11 @@ fn contention_text(p: &Profile, mutex: bool) -> String {
     let _ = writeln!(out, "--- {}:", if mutex { "mutex" } else { "contention" });
     let _ = writeln!(out, "cycles/second=1000000000");
     if mutex {
-        let _ = writeln!(out, "sampling period={}", crate::contention::mutex_profile_fraction());
+        let _ = writeln!(
+            out,
+            "sampling period={}",
+            crate::contention::mutex_profile_fraction()
+        );
     }
     let mut samples: Vec<&crate::pprof::Sample> = p.sample.iter().collect();
     samples.sort_by(|a, b| b.value[1].cmp(&a.value[1]));

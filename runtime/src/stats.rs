@@ -2,7 +2,9 @@
 //! call tree, and the thread-local re-entrancy flag.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 
 /// Counters of one call-path node beyond time.
 #[derive(Default)]
@@ -82,7 +84,10 @@ thread_local! {
 
 /// Sets where the calling thread was spawned from and the labels it
 /// inherits, for its registration (used by `inprof::thread`).
-pub(crate) fn set_pending_origin(node: *const crate::tree::Node, labels: *const crate::labels::LabelSet) {
+pub(crate) fn set_pending_origin(
+    node: *const crate::tree::Node,
+    labels: *const crate::labels::LabelSet,
+) {
     PENDING_ORIGIN.with(|p| p.set((node, labels)));
 }
 
@@ -141,7 +146,8 @@ pub(crate) fn on_register(t: &'static crate::tree::Tree) {
         // SAFETY: label sets are interned and never freed.
         t.enter_permanent(unsafe { (*labels).callsite() });
     }
-    let seed = (t as *const crate::tree::Tree as u64) ^ crate::clock::ticks() ^ 0x9E37_79B9_7F4A_7C15;
+    let seed =
+        (t as *const crate::tree::Tree as u64) ^ crate::clock::ticks() ^ 0x9E37_79B9_7F4A_7C15;
     t.ext.rng.store(seed | 1, Ordering::Relaxed);
 }
 

@@ -18,10 +18,30 @@ pub struct RawMutex {
     cont: Contention,
 }
 
+/// Spins briefly for a lock that is about to be free before counting a
+/// wait: a lock handed over within a few hundred cycles is not a blocking
+/// event (Go's mutex spins too before it sleeps).
+#[inline]
+fn spin_until(mut try_take: impl FnMut() -> bool) -> bool {
+    for i in 0..10u32 {
+        for _ in 0..(1u32 << i.min(6)) {
+            std::hint::spin_loop();
+        }
+        if try_take() {
+            return true;
+        }
+    }
+    false
+}
+
 impl RawMutex {
     #[cold]
     #[inline(never)]
     fn lock_slow(&self) {
+        if spin_until(|| self.inner.try_lock()) {
+            self.acquired();
+            return;
+        }
         let w = self.cont.wait_begin(BlockKind::Mutex);
         self.inner.lock();
         self.cont.wait_end(w, true);
@@ -129,6 +149,14 @@ impl RawRwLock {
     #[cold]
     #[inline(never)]
     fn slow(&self, kind: BlockKind, f: impl FnOnce(&parking_lot::RawRwLock) -> bool) -> bool {
+        let spun = match kind {
+            BlockKind::RwRead => spin_until(|| self.inner.try_lock_shared()),
+            _ => spin_until(|| self.inner.try_lock_exclusive()),
+        };
+        if spun {
+            self.acquired();
+            return true;
+        }
         let w = self.cont.wait_begin(kind);
         let ok = f(&self.inner);
         self.cont.wait_end(w, ok);
@@ -237,7 +265,8 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
     }
 
     fn try_lock_exclusive_until(&self, timeout: Instant) -> bool {
-        self.try_lock_exclusive() || self.slow(BlockKind::RwWrite, |l| l.try_lock_exclusive_until(timeout))
+        self.try_lock_exclusive()
+            || self.slow(BlockKind::RwWrite, |l| l.try_lock_exclusive_until(timeout))
     }
 }
 
@@ -293,18 +322,30 @@ impl Condvar {
     }
 
     /// Blocks until notified or `timeout` passes.
-    pub fn wait_for<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, timeout: Duration) -> WaitTimeoutResult {
+    pub fn wait_for<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        timeout: Duration,
+    ) -> WaitTimeoutResult {
         self.wait_inner(guard, Some(Instant::now() + timeout))
     }
 
     /// Blocks while `condition` holds.
-    pub fn wait_while<T: ?Sized, F: FnMut(&mut T) -> bool>(&self, guard: &mut MutexGuard<'_, T>, mut condition: F) {
+    pub fn wait_while<T: ?Sized, F: FnMut(&mut T) -> bool>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        mut condition: F,
+    ) {
         while condition(&mut **guard) {
             self.wait(guard);
         }
     }
 
-    fn wait_inner<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, deadline: Option<Instant>) -> WaitTimeoutResult {
+    fn wait_inner<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Option<Instant>,
+    ) -> WaitTimeoutResult {
         let w = Wait::begin(BlockKind::Condvar, self as *const Condvar as usize);
         // Take the inner lock before releasing the user's mutex, so that a
         // notify in between cannot be lost; release it before locking the

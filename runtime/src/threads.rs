@@ -56,7 +56,9 @@ fn fmt_ns(ns: u64) -> String {
 /// Every live thread's stack, state and creation stack, as text.
 pub fn dump() -> String {
     let now = crate::clock::mono_ns();
-    let mut threads: Vec<&'static Tree> = tree::trees().filter(|t| !t.is_internal() && !t.exited()).collect();
+    let mut threads: Vec<&'static Tree> = tree::trees()
+        .filter(|t| !t.is_internal() && !t.exited())
+        .collect();
     threads.sort_by_key(|t| t.id());
     let mut out = String::new();
     for t in threads {
@@ -66,7 +68,11 @@ pub fn dump() -> String {
         } else {
             let obj = t.ext.blocked_obj.load(Ordering::Relaxed);
             let since = t.ext.blocked_since.load(Ordering::Relaxed);
-            format!("blocked on {} {obj:#x}, {}", kind.describe(), fmt_ns(now.saturating_sub(since)))
+            format!(
+                "blocked on {} {obj:#x}, {}",
+                kind.describe(),
+                fmt_ns(now.saturating_sub(since))
+            )
         };
         let labels = crate::labels::labels_at(t, t.current_idx() as usize);
         let _ = write!(out, "thread {} \"{}\"", t.id(), t.name());
@@ -75,7 +81,11 @@ pub fn dump() -> String {
         }
         let _ = writeln!(out, " [{state}]:");
         if let Some(l) = labels {
-            let pairs: Vec<String> = l.pairs().iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+            let pairs: Vec<String> = l
+                .pairs()
+                .iter()
+                .map(|(k, v)| format!("{k}={v:?}"))
+                .collect();
             let _ = writeln!(out, "labels: {{{}}}", pairs.join(", "));
         }
         let fr = frames(t, t.current_idx() as usize);
@@ -89,7 +99,11 @@ pub fn dump() -> String {
             let cf = frames(ct, ci);
             match cf.first() {
                 Some((name, file, line)) => {
-                    let _ = writeln!(out, "created by {name} in thread {}\n\t{file}:{line}", ct.id());
+                    let _ = writeln!(
+                        out,
+                        "created by {name} in thread {}\n\t{file}:{line}",
+                        ct.id()
+                    );
                     for (name, file, line) in cf.iter().skip(1) {
                         let _ = writeln!(out, "\t{name}(...)\n\t\t{file}:{line}");
                     }

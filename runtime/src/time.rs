@@ -167,16 +167,15 @@ pub(crate) fn self_times(
         }
     }
     if COMPENSATE.load(Ordering::Relaxed) {
-        for i in 1..n {
-            let c = total[i] - calls[i] as f64 * ov.inside - desc[i] as f64 * ov.full;
-            total[i] = c.max(0.0);
+        for ((t, &c), &d) in total.iter_mut().zip(&calls).zip(&desc).skip(1) {
+            *t = (*t - c as f64 * ov.inside - d as f64 * ov.full).max(0.0);
         }
     }
     let mut child_sum = vec![0f64; n];
-    for i in 1..n {
+    for (i, &t) in total.iter().enumerate().skip(1) {
         let p = end.tree.node(i).parent_idx() as usize;
         if p != i {
-            child_sum[p] += total[i];
+            child_sum[p] += t;
         }
     }
     (0..n)

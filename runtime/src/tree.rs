@@ -248,7 +248,7 @@ impl Tree {
         self_ty: Option<SelfTypeName>,
     ) -> *const Node {
         let overflow = self.overflow.load(Ordering::Relaxed);
-        if parent == overflow as *const Node {
+        if std::ptr::eq(parent, overflow) {
             return overflow;
         }
         // SAFETY: parent is a published node of this tree.
@@ -507,7 +507,7 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
     let cached = unsafe { (*parent).last_child.load(Ordering::Relaxed) };
     let node = if !cached.is_null()
         // SAFETY: cached child pointers point at published nodes.
-        && unsafe { (*cached).callsite.load(Ordering::Relaxed) } == cs as *const Callsite as *mut Callsite
+        && std::ptr::eq(unsafe { (*cached).callsite.load(Ordering::Relaxed) }, cs)
     {
         cached as *const Node
     } else {
