@@ -38,11 +38,11 @@
 pub use inprof_runtime::time::{
     begin_interval, overhead, set_overhead_compensation, Interval, Overhead,
 };
+pub use inprof_runtime::{agent, channel, env, http, labels, sync, thread, threads};
 pub use inprof_runtime::{
     block_profile_rate, mutex_profile_fraction, set_block_profile_rate, set_mutex_profile_fraction,
     with_labels,
 };
-pub use inprof_runtime::{channel, labels, sync, thread, threads};
 pub use inprof_runtime::{
     cpu_profile_running, set_enabled, set_max_nodes, start_cpu_profile, stop_cpu_profile,
     time_profile, write_time_profile, CpuProfile, Error, Guard,

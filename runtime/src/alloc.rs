@@ -142,7 +142,7 @@ fn accounting_tree() -> *const Tree {
     if Reentrant::active() {
         return ptr::null();
     }
-    tree::this_tree()
+    tree::this_tree_from_alloc()
 }
 
 #[inline(always)]

@@ -3,11 +3,14 @@
 //! Users depend on the `inprof` crate, which re-exports what is public here;
 //! items under [`__private`] are for generated code only and not stable API.
 
+pub mod agent;
 pub mod alloc;
 pub mod callsite;
 pub mod channel;
 pub mod clock;
 pub mod contention;
+pub mod env;
+pub mod http;
 pub mod labels;
 mod paths;
 pub mod pprof;
@@ -47,6 +50,8 @@ pub enum Error {
     Corrupt(String),
     /// No profile has this name.
     UnknownProfile(String),
+    /// The HTTP endpoint or agent could not start.
+    Serve(String),
 }
 
 impl fmt::Display for Error {
@@ -56,6 +61,7 @@ impl fmt::Display for Error {
             Error::Io(e) => write!(f, "writing profile: {e}"),
             Error::Corrupt(m) => write!(f, "corrupt profile: {m}"),
             Error::UnknownProfile(n) => write!(f, "unknown profile {n:?}"),
+            Error::Serve(m) => f.write_str(m),
         }
     }
 }

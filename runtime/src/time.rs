@@ -98,8 +98,8 @@ fn calibration_work(rounds: u32) -> u64 {
 /// of order execution hides part of the clock reads behind the work, which
 /// a loop of empty calls would not show). The minimum over rounds is kept.
 fn calibrate() -> Overhead {
-    tree::mark_internal();
     let t = tree::this_tree();
+    tree::mark_internal();
     if t.is_null() {
         return Overhead {
             inside: 0.0,
@@ -289,6 +289,40 @@ pub fn start_cpu_profile<W: Write + Send + 'static>(w: W) -> Result<CpuProfile, 
         start: snapshot(),
     });
     Ok(CpuProfile { active: true })
+}
+
+/// Profiles `duration` of time exclusively (as `start_cpu_profile` would:
+/// fails with [`Error::AlreadyRunning`] while another runs), checking
+/// `cancelled` every 100 ms to stop early. Used by the HTTP endpoint.
+pub fn profile_for(
+    duration: std::time::Duration,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Profile, Error> {
+    {
+        let mut r = lock_running();
+        if r.is_some() {
+            return Err(Error::AlreadyRunning);
+        }
+        overhead();
+        *r = Some(Running {
+            writer: Box::new(std::io::sink()),
+            start: snapshot(),
+        });
+    }
+    let deadline = std::time::Instant::now() + duration;
+    loop {
+        let now = std::time::Instant::now();
+        if now >= deadline || cancelled() {
+            break;
+        }
+        std::thread::sleep((deadline - now).min(std::time::Duration::from_millis(100)));
+    }
+    let end = snapshot();
+    match lock_running().take() {
+        Some(run) => Ok(build(Some(&run.start), &end)),
+        // Someone called stop_cpu_profile meanwhile: nothing to report.
+        None => Err(Error::AlreadyRunning),
+    }
 }
 
 /// Whether a time profile is running.

@@ -21,9 +21,10 @@ use std::sync::atomic::{
     fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 
-/// Nodes in the first chunk; chunk `k` holds `BASE << k` nodes.
-const BASE: usize = 256;
-const CHUNKS: usize = 24;
+/// Nodes in the first chunk; chunk `k` holds `BASE << k` nodes (small, so a
+/// short-lived thread costs little: its tree outlives it).
+const BASE: usize = 8;
+const CHUNKS: usize = 28;
 /// The most nodes a tree can hold, whatever the configured bound.
 pub const HARD_MAX_NODES: usize = BASE * ((1 << CHUNKS) - 1);
 
@@ -266,6 +267,7 @@ impl Tree {
         }
         // A new path: resolve the name (may allocate: mark re-entrancy).
         let _g = crate::stats::Reentrant::enter();
+        crate::env::init_servers_once();
         cs.resolve(self_ty);
         match self.push(cs, parent, MAX_NODES.load(Ordering::Relaxed)) {
             Some(n) => {
@@ -308,6 +310,8 @@ thread_local! {
     /// This thread's tree, or null before registration. No destructor, so
     /// it stays readable during thread-local destruction.
     static CURRENT: Cell<*const Tree> = const { Cell::new(ptr::null()) };
+    /// Set on inprof's own threads that must not get a tree.
+    static INTERNAL: Cell<bool> = const { Cell::new(false) };
     /// Marks the tree exited when the thread's TLS is torn down.
     static EXIT_NOTICE: ExitNotice = const { ExitNotice(Cell::new(ptr::null())) };
 }
@@ -353,7 +357,19 @@ pub fn registered_threads() -> usize {
 pub(crate) fn this_tree() -> *const Tree {
     let t = CURRENT.with(|c| c.get());
     if t.is_null() {
-        register_current()
+        register_current(false)
+    } else {
+        t
+    }
+}
+
+/// [`this_tree`] for the allocator: registering from inside an allocation
+/// does not start servers (that waits for the first other use).
+#[inline(always)]
+pub(crate) fn this_tree_from_alloc() -> *const Tree {
+    let t = CURRENT.with(|c| c.get());
+    if t.is_null() {
+        register_current(true)
     } else {
         t
     }
@@ -368,8 +384,8 @@ pub(crate) fn this_tree_if_registered() -> *const Tree {
 /// Registers the calling thread (cold path).
 #[cold]
 #[inline(never)]
-pub(crate) fn register_current() -> *const Tree {
-    if crate::stats::Reentrant::active() {
+pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
+    if crate::stats::Reentrant::active() || INTERNAL.try_with(|i| i.get()).unwrap_or(false) {
         return ptr::null();
     }
     let _g = crate::stats::Reentrant::enter();
@@ -438,6 +454,12 @@ pub(crate) fn register_current() -> *const Tree {
     THREADS.fetch_add(1, Ordering::Relaxed);
     CURRENT.with(|c| c.set(raw));
     let _ = EXIT_NOTICE.try_with(|e| e.0.set(raw));
+    // The environment (INPROF_HTTP, INPROF_*PROFILE, ...) is read at the
+    // first use of inprof. Its own allocations are not the program's.
+    crate::env::init_files_once();
+    if !from_alloc {
+        crate::env::init_servers_once();
+    }
     raw
 }
 
@@ -454,10 +476,14 @@ fn os_tid() -> u64 {
     0
 }
 
-/// Marks the calling thread as internal to inprof (left out of profiles).
+/// Marks the calling thread as internal to inprof: left out of profiles,
+/// and, if it has no tree yet, never given one (its allocations are not
+/// counted and its instrumented calls not recorded).
 pub(crate) fn mark_internal() {
-    let t = this_tree();
-    if !t.is_null() {
+    let t = this_tree_if_registered();
+    if t.is_null() {
+        let _ = INTERNAL.try_with(|i| i.set(true));
+    } else {
         // SAFETY: trees are never freed.
         unsafe { (*t).internal.store(true, Ordering::Relaxed) };
     }
@@ -563,6 +589,7 @@ mod tests {
     #[test]
     fn chunk_math() {
         assert_eq!(chunk_of(0), (0, 0));
+        assert_eq!(HARD_MAX_NODES, 8 * ((1 << 28) - 1));
         assert_eq!(chunk_of(BASE - 1), (0, BASE - 1));
         assert_eq!(chunk_of(BASE), (1, 0));
         assert_eq!(chunk_of(3 * BASE - 1), (1, 2 * BASE - 1));

@@ -68,6 +68,11 @@ pub fn top(file: &Path, extra: &[&str]) -> Vec<Row> {
     let mut args = vec!["-top", "-nodefraction=0", "-nodecount=100000"];
     args.extend_from_slice(extra);
     let out = pprof(&args, file);
+    parse_top(&out)
+}
+
+/// Parses the table `go tool pprof -top` prints.
+pub fn parse_top(out: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut in_table = false;
     for line in out.lines() {

@@ -1,0 +1,139 @@
+//! The gops-style agent: the pprof endpoint on an ephemeral loopback port,
+//! announced in a file named after the process id so that the `inprof` CLI
+//! finds it by PID.
+
+use crate::http::{self, Options, Server};
+use crate::Error;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Options for [`listen`].
+#[derive(Debug, Clone, Default)]
+pub struct AgentOptions {
+    /// Where the port file goes; default `$INPROF_CONFIG_DIR`, else
+    /// `~/.config/inprof`.
+    pub config_dir: Option<PathBuf>,
+    /// Require `Authorization: Bearer TOKEN`.
+    pub token: Option<String>,
+}
+
+/// The directory the agent and the CLI use for port files.
+pub fn config_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("INPROF_CONFIG_DIR") {
+        return PathBuf::from(d);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    home.join(".config").join("inprof")
+}
+
+/// A running agent.
+pub struct Agent {
+    server: Server,
+    file: PathBuf,
+}
+
+impl Agent {
+    /// The address of its endpoint.
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// The port file.
+    pub fn port_file(&self) -> &Path {
+        &self.file
+    }
+
+    /// Stops the agent and removes its port file.
+    pub fn close(self) {
+        self.server.shutdown();
+        let _ = std::fs::remove_file(&self.file);
+        if let Ok(mut f) = PORT_FILE.lock() {
+            *f = None;
+        }
+    }
+}
+
+static PORT_FILE: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Removes the port file (at process exit).
+pub(crate) fn cleanup() {
+    if let Ok(mut f) = PORT_FILE.lock() {
+        if let Some(p) = f.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Starts the agent, like gops' `agent.Listen`: the endpoint on
+/// 127.0.0.1 with an ephemeral port, and the port (decimal, no newline)
+/// in `CONFIG_DIR/PID` (directory 0700, file 0600), removed at normal exit.
+///
+/// ```no_run
+/// inprof::agent::listen(Default::default())?;
+/// # Ok::<(), inprof::Error>(())
+/// ```
+pub fn listen(opts: AgentOptions) -> Result<Agent, Error> {
+    let dir = opts.config_dir.clone().unwrap_or_else(config_dir);
+    make_private_dir(&dir).map_err(|e| Error::Serve(format!("creating {}: {e}", dir.display())))?;
+    let server = http::serve_with(
+        "127.0.0.1:0",
+        Options {
+            token: opts.token.clone(),
+            ..Options::default()
+        },
+    )?;
+    let file = dir.join(std::process::id().to_string());
+    let port = server.local_addr().port();
+    write_private(&file, port.to_string().as_bytes())
+        .map_err(|e| Error::Serve(format!("writing {}: {e}", file.display())))?;
+    if let Ok(mut f) = PORT_FILE.lock() {
+        *f = Some(file.clone());
+    }
+    crate::env::register_exit_hook();
+    Ok(Agent { server, file })
+}
+
+/// Creates `dir` (and parents) readable by this user only.
+pub(crate) fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// Writes `data` to `path`, created readable and writable by this user only.
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let mut f = open_private(path)?;
+    f.write_all(data)?;
+    f.flush()
+}
+
+/// Creates (truncating) `path` with mode 0600.
+pub(crate) fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        o.mode(0o600);
+        let f = o.open(path)?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(f)
+    }
+    #[cfg(not(unix))]
+    {
+        o.open(path)
+    }
+}
