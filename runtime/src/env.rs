@@ -12,9 +12,10 @@
 //! | `INPROF_HTTP=127.0.0.1:6060` | serve the pprof endpoint there |
 //! | `INPROF_AGENT=1` | start the agent (found by `inprof ps`) |
 //!
-//! The profile files and rates are read when the program starts (on Linux)
-//! or when inprof is first used; the servers start at the first
-//! instrumented call or inprof API call. Files are written when the
+//! The profile files and rates are read when inprof is first used (the
+//! first allocation through `inprof::Alloc`, instrumented call or API call
+//! of any thread); the servers start at the first instrumented call or API
+//! call. Files are written when the
 //! process exits normally: returning from `main`, `std::process::exit`, or
 //! a test harness finishing; they are created readable by this user only.
 
@@ -32,18 +33,6 @@ const FILES: &[(&str, &str)] = &[
 static FILES_INIT: Once = Once::new();
 static SERVERS_INIT: Once = Once::new();
 static HOOK: Once = Once::new();
-
-/// Runs at program start on Linux, so that profiles named in the
-/// environment are written at exit even if inprof is first used late.
-#[cfg(target_os = "linux")]
-#[used]
-#[link_section = ".init_array"]
-static AT_START: extern "C" fn() = at_start;
-
-#[cfg(target_os = "linux")]
-extern "C" fn at_start() {
-    let _ = std::panic::catch_unwind(init_files_once);
-}
 
 /// Reads the profile files and rates from the environment once.
 pub(crate) fn init_files_once() {

@@ -1,0 +1,198 @@
+//! The agent and the CLI end to end: a child process starts the agent; the
+//! `inprof` binary lists it, dumps its threads, reads its memstats and
+//! fetches profiles `go tool pprof` reads; the port file is 0600 and gone
+//! after the child exits; a dead PID and a refused connection give one-line
+//! errors.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+#[global_allocator]
+static ALLOC: inprof::Alloc = inprof::Alloc::system();
+
+#[inprof::profile]
+fn child_work() -> Vec<u8> {
+    vec![1u8; 50_000]
+}
+
+/// The child process of `agent_and_cli_end_to_end` (run by it with
+/// `--ignored`): starts the agent, says "ready", then waits for stdin to
+/// close and exits normally.
+#[test]
+#[ignore = "the child process of agent_and_cli_end_to_end"]
+fn agent_child_process() {
+    assert!(
+        std::env::var_os("INPROF_TEST_CHILD").is_some(),
+        "run by agent_and_cli_end_to_end"
+    );
+    let keep = child_work();
+    let agent = inprof::agent::listen(Default::default()).unwrap();
+    let _t = inprof::thread::Builder::new()
+        .name("child-sleeper".into())
+        .spawn(|| std::thread::sleep(std::time::Duration::from_secs(3600)))
+        .unwrap();
+    println!("ready {}", agent.port_file().display());
+    std::io::stdout().flush().unwrap();
+    let mut line = String::new();
+    while std::io::stdin()
+        .read_line(&mut line)
+        .map(|n| n > 0)
+        .unwrap_or(false)
+    {
+        line.clear();
+    }
+    drop(keep);
+}
+
+fn inprof(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_inprof"))
+        .args(args)
+        .env("INPROF_CONFIG_DIR", dir)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn pprof_raw(file: &Path) -> String {
+    let out = Command::new("go")
+        .args(["tool", "pprof", "-raw"])
+        .arg(file)
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("go not found: install golang-go");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn agent_and_cli_end_to_end() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("inprof-agent-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "agent_child_process",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("INPROF_TEST_CHILD", "1")
+        .env("INPROF_CONFIG_DIR", &dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "child exited early");
+        // libtest prints `test NAME ... ` before the child's own output.
+        if let Some(i) = line.find("ready ") {
+            line = line[i + "ready ".len()..].trim().to_owned();
+            break;
+        }
+    }
+    let port_file = dir.join(&pid);
+    assert_eq!(PathBuf::from(&line), port_file);
+
+    // The port file: decimal, no newline, 0600 in a 0700 directory.
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(&port_file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let port = std::fs::read_to_string(&port_file).unwrap();
+    assert!(port.parse::<u16>().is_ok(), "{port:?}");
+
+    // A stale file of a dead process is ignored and cleaned by `ps`.
+    std::fs::write(dir.join("999999999"), "1").unwrap();
+    let (ok, ps, err) = inprof(&dir, &["ps"]);
+    assert!(ok, "{err}");
+    let me = ps
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(pid.as_str()));
+    let me = me.unwrap_or_else(|| panic!("pid {pid} not listed:\n{ps}"));
+    assert!(
+        me.contains(&format!("*{}", env!("CARGO_PKG_VERSION"))),
+        "{me}"
+    );
+    assert!(!dir.join("999999999").exists(), "stale file not cleaned");
+
+    let (ok, stack, err) = inprof(&dir, &["stack", &pid]);
+    assert!(ok, "{err}");
+    assert!(stack.contains("\"child-sleeper\""), "{stack}");
+    assert!(stack.matches("thread ").count() >= 2, "{stack}");
+
+    let (ok, mem, err) = inprof(&dir, &["memstats", &pid]);
+    assert!(ok, "{err}");
+    assert!(mem.contains("alloc: ") && mem.contains(" bytes)"), "{mem}");
+
+    let (ok, stats, err) = inprof(&dir, &["stats", &pid]);
+    assert!(ok, "{err}");
+    assert!(stats.contains("num-cpu: "), "{stats}");
+
+    let heap = dir.join("heap.pb.gz");
+    let (ok, _, err) = inprof(&dir, &["pprof-heap", &pid, "-o", heap.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let raw = pprof_raw(&heap);
+    assert!(raw.contains("agent::child_work"), "{raw}");
+    assert!(raw.contains("50000"), "{raw}");
+
+    let cpu = dir.join("cpu.pb.gz");
+    let (ok, _, err) = inprof(
+        &dir,
+        &[
+            "pprof-cpu",
+            &pid,
+            "--seconds",
+            "1",
+            "-o",
+            cpu.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(pprof_raw(&cpu).contains("wall/nanoseconds"));
+
+    let tc = dir.join("threadcreate.pb.gz");
+    let (ok, _, err) = inprof(
+        &dir,
+        &["profile", "threadcreate", &pid, "-o", tc.to_str().unwrap()],
+    );
+    assert!(ok, "{err}");
+    assert!(pprof_raw(&tc).contains("threadcreate/count"));
+
+    // Normal exit removes the port file.
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+    assert!(!port_file.exists(), "port file left after exit");
+
+    // A dead PID and a refused connection: one line, no panic.
+    let (ok, _, err) = inprof(&dir, &["stack", &pid]);
+    assert!(!ok);
+    assert_eq!(err.trim(), format!("inprof: no process with PID {pid}"));
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    drop(l);
+    let (ok, _, err) = inprof(&dir, &["stack", &addr]);
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("could not connect") && err.contains("connection refused"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
