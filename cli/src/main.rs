@@ -12,8 +12,24 @@
 //! ```
 //!
 //! PID may also be `host:port` of an `inprof::http::serve` endpoint.
+//!
+//! Reading profiles (any pprof file, ours or Go's, or an http:// URL):
+//!
+//! ```text
+//! inprof top cpu.pb.gz                       like go tool pprof -top
+//! inprof top --sample-index=alloc_space heap.pb.gz
+//! inprof peek 'parse' cpu.pb.gz              callers and callees
+//! inprof traces block.pb.gz
+//! inprof tree cpu.pb.gz
+//! inprof flame cpu.pb.gz -o cpu.svg          interactive flame graph (--folded for text)
+//! inprof graph cpu.pb.gz -o cpu.svg          call graph (DOT, SVG with graphviz)
+//! inprof diff base.pb.gz new.pb.gz           what got slower / grew
+//! inprof web cpu.pb.gz                       local web UI
+//! ```
 
 mod remote;
+mod view;
+mod web;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,8 +45,125 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// Which samples and values a report reads.
+#[derive(clap::Args, Clone)]
+struct Sel {
+    /// The sample type to report (e.g. alloc_space); default: the profile's.
+    #[arg(long = "sample-index", alias = "sample_index")]
+    sample_index: Option<String>,
+    /// Only samples with a function matching this regex.
+    #[arg(long)]
+    focus: Option<String>,
+    /// Drop samples with a function matching this regex.
+    #[arg(long)]
+    ignore: Option<String>,
+    /// For /debug/pprof/ URLs: profile (or delta) over this many seconds.
+    #[arg(long)]
+    seconds: Option<u64>,
+}
+
+impl Sel {
+    fn select(&self) -> Result<view::Select, String> {
+        let re = |s: &Option<String>| -> Result<Option<regex::Regex>, String> {
+            s.as_deref()
+                .map(|r| regex::Regex::new(r).map_err(|e| format!("bad regex {r:?}: {e}")))
+                .transpose()
+        };
+        Ok(view::Select {
+            sample_index: self.sample_index.clone(),
+            focus: re(&self.focus)?,
+            ignore: re(&self.ignore)?,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
+    /// The functions with the most flat (or cum) value, like `go tool pprof -top`.
+    Top {
+        /// A profile file or http:// URL.
+        source: String,
+        /// Sort by cum instead of flat.
+        #[arg(long)]
+        cum: bool,
+        /// How many rows.
+        #[arg(short = 'n', long = "nodecount", default_value_t = usize::MAX)]
+        n: usize,
+        #[command(flatten)]
+        sel: Sel,
+    },
+    /// Callers and callees of the functions matching REGEX.
+    Peek {
+        /// Regex of function names.
+        regex: String,
+        /// A profile file or http:// URL.
+        source: String,
+        #[command(flatten)]
+        sel: Sel,
+    },
+    /// Every sample's stack with its value.
+    Traces {
+        /// A profile file or http:// URL.
+        source: String,
+        #[command(flatten)]
+        sel: Sel,
+    },
+    /// Callers and callees of every function.
+    Tree {
+        /// A profile file or http:// URL.
+        source: String,
+        #[command(flatten)]
+        sel: Sel,
+    },
+    /// An interactive flame graph (SVG), or folded stacks with --folded.
+    Flame {
+        /// A profile file or http:// URL.
+        source: String,
+        /// Output file (default flame.svg; `-` for stdout).
+        #[arg(short, long)]
+        output: Option<String>,
+        /// Write folded stacks (`a;b;c VALUE`) instead of SVG.
+        #[arg(long)]
+        folded: bool,
+        #[command(flatten)]
+        sel: Sel,
+    },
+    /// The call graph as Graphviz DOT, or SVG when the output ends in .svg.
+    Graph {
+        /// A profile file or http:// URL.
+        source: String,
+        /// Output file (.dot or .svg; default stdout DOT).
+        #[arg(short, long)]
+        output: Option<String>,
+        #[command(flatten)]
+        sel: Sel,
+    },
+    /// What changed from BASE to NEW: top of differences, and a
+    /// differential flame graph with -o.
+    Diff {
+        /// The base profile.
+        base: String,
+        /// The new profile.
+        new: String,
+        /// Also write a differential flame graph SVG here.
+        #[arg(short, long)]
+        output: Option<String>,
+        /// How many rows.
+        #[arg(short = 'n', long = "nodecount", default_value_t = 30)]
+        n: usize,
+        #[command(flatten)]
+        sel: Sel,
+    },
+    /// A local web UI: top table, flame graph, peek, call graph.
+    Web {
+        /// A profile file or http:// URL.
+        source: String,
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[command(flatten)]
+        sel: Sel,
+    },
     /// List processes running an inprof agent.
     Ps,
     /// Print every thread's stack, state and creation stack.
@@ -102,9 +235,96 @@ fn main() -> ExitCode {
     }
 }
 
+fn out(path: Option<&str>, default: &str, data: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let path = path.unwrap_or(default);
+    if path == "-" {
+        return std::io::stdout().write_all(data).map_err(|e| e.to_string());
+    }
+    std::fs::write(path, data).map_err(|e| format!("writing {path}: {e}"))?;
+    eprintln!("wrote {path}");
+    Ok(())
+}
+
 fn run(cmd: Cmd) -> Result<(), String> {
     use remote::*;
+    let style = view::Style::detect();
     match cmd {
+        Cmd::Top {
+            source,
+            cum,
+            n,
+            sel,
+        } => {
+            let p = view::load(&source, sel.seconds)?;
+            print!("{}", view::top(&p, &sel.select()?, cum, n, &style)?);
+            Ok(())
+        }
+        Cmd::Peek { regex, source, sel } => {
+            let re = regex::Regex::new(&regex).map_err(|e| format!("bad regex {regex:?}: {e}"))?;
+            let p = view::load(&source, sel.seconds)?;
+            print!("{}", view::peek(&p, &sel.select()?, &re)?);
+            Ok(())
+        }
+        Cmd::Traces { source, sel } => {
+            let p = view::load(&source, sel.seconds)?;
+            print!("{}", view::traces(&p, &sel.select()?)?);
+            Ok(())
+        }
+        Cmd::Tree { source, sel } => {
+            let p = view::load(&source, sel.seconds)?;
+            let all = regex::Regex::new(".").map_err(|e| e.to_string())?;
+            print!("{}", view::peek(&p, &sel.select()?, &all)?);
+            Ok(())
+        }
+        Cmd::Flame {
+            source,
+            output,
+            folded,
+            sel,
+        } => {
+            let p = view::load(&source, sel.seconds)?;
+            let s = sel.select()?;
+            if folded {
+                let (_, _, st) = view::selected(&p, &s)?;
+                let text = view::folded(&st).join("\n") + "\n";
+                return out(output.as_deref(), "-", text.as_bytes());
+            }
+            let svg = view::flame_svg(&p, &s, &source)?;
+            out(output.as_deref(), "flame.svg", &svg)
+        }
+        Cmd::Graph {
+            source,
+            output,
+            sel,
+        } => {
+            let p = view::load(&source, sel.seconds)?;
+            let dot = view::dot(&p, &sel.select()?)?;
+            match output.as_deref() {
+                Some(o) if o.ends_with(".svg") => out(Some(o), o, &view::dot_to_svg(&dot)?),
+                o => out(o, "-", dot.as_bytes()),
+            }
+        }
+        Cmd::Diff {
+            base,
+            new,
+            output,
+            n,
+            sel,
+        } => {
+            let b = view::load(&base, sel.seconds)?;
+            let a = view::load(&new, sel.seconds)?;
+            let s = sel.select()?;
+            print!("{}", view::diff_top(&b, &a, &s, n)?);
+            if let Some(o) = output {
+                out(Some(&o), &o, &view::diff_flame(&b, &a, &s)?)?;
+            }
+            Ok(())
+        }
+        Cmd::Web { source, port, sel } => {
+            let p = view::load(&source, sel.seconds)?;
+            web::serve(p, sel.select()?, &source, port)
+        }
         Cmd::Ps => ps(),
         Cmd::Stack { target } => print_text(&target, "/debug/pprof/goroutine?debug=2"),
         Cmd::Memstats { target } => print_text(&target, "/debug/inprof/memstats"),

@@ -84,14 +84,8 @@ pub fn top(p: &Profile, idx: usize) -> Vec<TopRow> {
 /// Formats a value of `unit` the way pprof shows it (`150.20ms`, `1.50MB`).
 pub fn format_value(v: i64, unit: &str) -> String {
     let f = v as f64;
-    let scaled = |div: f64, suffix: &str| {
-        let x = f / div;
-        if x.abs() >= 100.0 || x.fract() == 0.0 {
-            format!("{}{suffix}", trim(format!("{x:.0}")))
-        } else {
-            format!("{}{suffix}", trim(format!("{x:.2}")))
-        }
-    };
+    // Two decimals, like pprof (`351.51ms`), trailing zeros dropped.
+    let scaled = |div: f64, suffix: &str| format!("{}{suffix}", trim(format!("{:.2}", f / div)));
     match unit {
         "nanoseconds" => {
             let a = f.abs();

@@ -1,0 +1,602 @@
+//! Reading profiles without Go: loading (file or URL), and the reports
+//! `go tool pprof` gives (top, peek, traces, tree), flame graphs, DOT call
+//! graphs and differences, with pprof's semantics: a sample's value counts
+//! in the flat of its leaf and in the cum of every distinct function on its
+//! stack once.
+
+use inprof_runtime::pprof::Profile;
+use inprof_runtime::report::format_value;
+use regex::Regex;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io::Read;
+use std::time::Duration;
+
+/// Loads a profile from a file or an `http://` URL. For `/debug/pprof/`
+/// URLs, `seconds` is passed on as `?seconds=N`, as `go tool pprof` does.
+pub fn load(source: &str, seconds: Option<u64>) -> Result<Profile, String> {
+    let data = if source.starts_with("http://") || source.starts_with("https://") {
+        let mut url = source.to_owned();
+        if let Some(s) = seconds {
+            if url.contains("/debug/pprof/") && !url.contains("seconds=") {
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str(&format!("seconds={s}"));
+            }
+        }
+        let wait = seconds.unwrap_or(if url.contains("/debug/pprof/profile") {
+            30
+        } else {
+            0
+        });
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(wait * 3 / 2 + 30))
+            .build();
+        match agent.get(&url).call() {
+            Ok(r) => {
+                let mut v = Vec::new();
+                r.into_reader()
+                    .take(1 << 30)
+                    .read_to_end(&mut v)
+                    .map_err(|e| format!("{url}: {e}"))?;
+                v
+            }
+            Err(ureq::Error::Status(code, r)) => {
+                let body = r.into_string().unwrap_or_default();
+                return Err(format!("{url}: server response: {code} - {}", body.trim()));
+            }
+            Err(e) => return Err(format!("{url}: {e}")),
+        }
+    } else {
+        std::fs::read(source).map_err(|e| format!("{source}: {e}"))?
+    };
+    if data.is_empty() {
+        return Err(format!("{source}: empty file, not a profile"));
+    }
+    Profile::decode(&data).map_err(|e| format!("{source}: {e}"))
+}
+
+/// One sample as stacks of names.
+pub struct Stack {
+    /// Function names, leaf first (inlined frames expanded).
+    pub frames: Vec<String>,
+    /// The sample's values.
+    pub values: Vec<i64>,
+}
+
+/// Every sample of `p` as names.
+pub fn stacks(p: &Profile) -> Vec<Stack> {
+    let funcs: HashMap<u64, &str> = p.function.iter().map(|f| (f.id, p.str(f.name))).collect();
+    let locs: HashMap<u64, Vec<String>> = p
+        .location
+        .iter()
+        .map(|l| {
+            let names = if l.line.is_empty() {
+                vec![format!("{:#x}", l.address)]
+            } else {
+                l.line
+                    .iter()
+                    .map(|ln| {
+                        funcs
+                            .get(&ln.function_id)
+                            .copied()
+                            .unwrap_or("?")
+                            .to_owned()
+                    })
+                    .collect()
+            };
+            (l.id, names)
+        })
+        .collect();
+    p.sample
+        .iter()
+        .map(|s| Stack {
+            frames: s
+                .location_id
+                .iter()
+                .flat_map(|id| locs.get(id).cloned().unwrap_or_else(|| vec!["?".into()]))
+                .collect(),
+            values: s.value.clone(),
+        })
+        .collect()
+}
+
+/// Options shared by the reports.
+#[derive(Default, Clone)]
+pub struct Select {
+    /// The sample type (None: the profile's default).
+    pub sample_index: Option<String>,
+    /// Keep only samples with a frame matching this.
+    pub focus: Option<Regex>,
+    /// Drop samples with a frame matching this.
+    pub ignore: Option<Regex>,
+}
+
+/// The sample index and unit chosen by `sel`, and the kept stacks with
+/// their value at that index.
+pub fn selected(
+    p: &Profile,
+    sel: &Select,
+) -> Result<(usize, String, Vec<(Vec<String>, i64)>), String> {
+    let idx =
+        inprof_runtime::report::sample_index(p, sel.sample_index.as_deref()).ok_or_else(|| {
+            let names: Vec<&str> = p.sample_type.iter().map(|t| p.str(t.r#type)).collect();
+            format!(
+                "sample index {:?} not in profile (have: {})",
+                sel.sample_index.as_deref().unwrap_or(""),
+                names.join(", ")
+            )
+        })?;
+    let unit = p
+        .sample_type
+        .get(idx)
+        .map(|t| p.str(t.unit).to_owned())
+        .unwrap_or_default();
+    let kept = stacks(p)
+        .into_iter()
+        .filter(|s| {
+            sel.focus
+                .as_ref()
+                .is_none_or(|re| s.frames.iter().any(|f| re.is_match(f)))
+        })
+        .filter(|s| {
+            !sel.ignore
+                .as_ref()
+                .is_some_and(|re| s.frames.iter().any(|f| re.is_match(f)))
+        })
+        .map(|s| (s.frames, s.values.get(idx).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v != 0)
+        .collect();
+    Ok((idx, unit, kept))
+}
+
+/// Flat and cum per function.
+pub fn flat_cum(stacks: &[(Vec<String>, i64)]) -> Vec<(String, i64, i64)> {
+    let mut flat: HashMap<&str, i64> = HashMap::new();
+    let mut cum: HashMap<&str, i64> = HashMap::new();
+    for (frames, v) in stacks {
+        if let Some(leaf) = frames.first() {
+            *flat.entry(leaf).or_default() += v;
+        }
+        let mut seen = HashSet::new();
+        for f in frames {
+            if seen.insert(f.as_str()) {
+                *cum.entry(f).or_default() += v;
+            }
+        }
+    }
+    cum.into_iter()
+        .map(|(n, c)| (n.to_owned(), flat.get(n).copied().unwrap_or(0), c))
+        .collect()
+}
+
+fn pct(v: i64, total: i64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        v as f64 * 100.0 / total as f64
+    }
+}
+
+/// Styling: bold headers only on a terminal and never with `NO_COLOR`.
+pub struct Style {
+    on: bool,
+}
+
+impl Style {
+    /// Decides from the environment and whether stdout is a terminal.
+    pub fn detect() -> Style {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            on: !no_color && std::io::stdout().is_terminal(),
+        }
+    }
+
+    fn bold(&self, s: &str) -> String {
+        if self.on {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+fn header(p: &Profile, idx: usize) -> String {
+    let mut out = String::new();
+    if let Some(m) = p.mapping.first() {
+        let f = p.str(m.filename);
+        if !f.is_empty() {
+            let base = f.rsplit('/').next().unwrap_or(f);
+            let _ = writeln!(out, "File: {base}");
+        }
+    }
+    if let Some(t) = p.sample_type.get(idx) {
+        let _ = writeln!(out, "Type: {}", p.str(t.r#type));
+    }
+    if p.duration_nanos > 0 {
+        let _ = writeln!(
+            out,
+            "Duration: {}",
+            format_value(p.duration_nanos, "nanoseconds")
+        );
+    }
+    out
+}
+
+/// pprof's `-top`.
+pub fn top(
+    p: &Profile,
+    sel: &Select,
+    by_cum: bool,
+    n: usize,
+    style: &Style,
+) -> Result<String, String> {
+    let (idx, unit, st) = selected(p, sel)?;
+    let total: i64 = st.iter().map(|(_, v)| v).sum();
+    let mut rows = flat_cum(&st);
+    if by_cum {
+        rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    } else {
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    }
+    let mut out = header(p, idx);
+    let shown = rows.len().min(n);
+    let shown_flat: i64 = rows.iter().take(shown).map(|r| r.1).sum();
+    let _ = writeln!(
+        out,
+        "Showing nodes accounting for {}, {:.2}% of {} total",
+        format_value(shown_flat, &unit),
+        pct(shown_flat, total),
+        format_value(total, &unit)
+    );
+    if shown < rows.len() {
+        let _ = writeln!(out, "Showing top {shown} nodes out of {}", rows.len());
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "{:>10} {:>6} {:>6} {:>10} {:>6}",
+            "flat", "flat%", "sum%", "cum", "cum%"
+        ))
+    );
+    let mut sum = 0;
+    for (name, flat, cum) in rows.into_iter().take(n) {
+        sum += flat;
+        let _ = writeln!(
+            out,
+            "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%  {name}",
+            format_value(flat, &unit),
+            pct(flat, total),
+            pct(sum, total),
+            format_value(cum, &unit),
+            pct(cum, total)
+        );
+    }
+    Ok(out)
+}
+
+/// Per function: callers and callees with the value on each edge (each
+/// edge counted once per sample).
+type Edges = BTreeMap<String, (BTreeMap<String, i64>, BTreeMap<String, i64>)>;
+
+fn edges(stacks: &[(Vec<String>, i64)]) -> Edges {
+    let mut e: Edges = BTreeMap::new();
+    for (frames, v) in stacks {
+        let mut seen = HashSet::new();
+        for (i, f) in frames.iter().enumerate() {
+            let caller = frames.get(i + 1).cloned().unwrap_or_default();
+            let callee = if i == 0 {
+                String::new()
+            } else {
+                frames[i - 1].clone()
+            };
+            if !seen.insert((caller.clone(), f.clone(), callee.clone())) {
+                continue;
+            }
+            let entry = e.entry(f.clone()).or_default();
+            if !caller.is_empty() {
+                *entry.0.entry(caller).or_default() += v;
+            }
+            if !callee.is_empty() {
+                *entry.1.entry(callee).or_default() += v;
+            }
+        }
+    }
+    e
+}
+
+/// pprof's `-peek RE` (and `-tree` with `re` matching everything):
+/// callers above, the function, callees below.
+pub fn peek(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
+    let (idx, unit, st) = selected(p, sel)?;
+    let total: i64 = st.iter().map(|(_, v)| v).sum();
+    let fc: HashMap<String, (i64, i64)> = flat_cum(&st)
+        .into_iter()
+        .map(|(n, f, c)| (n, (f, c)))
+        .collect();
+    let e = edges(&st);
+    let mut names: Vec<&String> = fc.keys().filter(|n| re.is_match(n)).collect();
+    names.sort_by(|a, b| fc[*b].1.cmp(&fc[*a].1).then(a.cmp(b)));
+    let mut out = header(p, idx);
+    let sep = "----------------------------------------------------------+-------------";
+    let _ = writeln!(
+        out,
+        "{sep}\n{:>10} {:>6} {:>6} {:>10} {:>6}   calls calls% + context\n{sep}",
+        "flat", "flat%", "sum%", "cum", "cum%"
+    );
+    for name in names {
+        let (flat, cum) = fc[name];
+        let (callers, callees) = e.get(name).cloned().unwrap_or_default();
+        let csum: i64 = callers.values().sum();
+        let mut cs: Vec<_> = callers.into_iter().collect();
+        cs.sort_by(|a, b| b.1.cmp(&a.1));
+        for (c, v) in cs {
+            let _ = writeln!(
+                out,
+                "{:>50} {:>6.2}% |   {c}",
+                format_value(v, &unit),
+                pct(v, csum)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%                | {name}",
+            format_value(flat, &unit),
+            pct(flat, total),
+            pct(flat, total),
+            format_value(cum, &unit),
+            pct(cum, total)
+        );
+        let esum: i64 = callees.values().sum();
+        let mut ce: Vec<_> = callees.into_iter().collect();
+        ce.sort_by(|a, b| b.1.cmp(&a.1));
+        for (c, v) in ce {
+            let _ = writeln!(
+                out,
+                "{:>50} {:>6.2}% |   {c}",
+                format_value(v, &unit),
+                pct(v, esum.max(1))
+            );
+        }
+        let _ = writeln!(out, "{sep}");
+    }
+    Ok(out)
+}
+
+/// pprof's `-traces`: every sample's stack with its value.
+pub fn traces(p: &Profile, sel: &Select) -> Result<String, String> {
+    let (idx, unit, st) = selected(p, sel)?;
+    let mut out = header(p, idx);
+    let sep = "-----------+-------------------------------------------------------";
+    for (frames, v) in st {
+        let _ = writeln!(out, "{sep}");
+        for (i, f) in frames.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "{:>10}   {f}", format_value(v, &unit));
+            } else {
+                let _ = writeln!(out, "{:>10}   {f}", "");
+            }
+        }
+    }
+    let _ = writeln!(out, "{sep}");
+    Ok(out)
+}
+
+/// Folded stacks (`root;...;leaf VALUE`), the input of flame graph tools.
+pub fn folded(stacks: &[(Vec<String>, i64)]) -> Vec<String> {
+    let mut agg: BTreeMap<String, i64> = BTreeMap::new();
+    for (frames, v) in stacks {
+        if *v <= 0 {
+            continue;
+        }
+        let line: Vec<String> = frames.iter().rev().map(|f| f.replace(';', ":")).collect();
+        *agg.entry(line.join(";")).or_default() += v;
+    }
+    agg.into_iter().map(|(k, v)| format!("{k} {v}")).collect()
+}
+
+fn flame_options<'a>(
+    title: &str,
+    unit: &str,
+    st: &[(Vec<String>, i64)],
+) -> inferno::flamegraph::Options<'a> {
+    let mut o = inferno::flamegraph::Options::default();
+    o.title = title.to_owned();
+    o.count_name = match unit {
+        "nanoseconds" => "ns".into(),
+        "bytes" => "bytes".into(),
+        u => u.to_owned(),
+    };
+    o.deterministic = true;
+    // Tooltips: flat and cum of each function, in pprof's units.
+    let mut lines = String::new();
+    for (name, flat, cum) in flat_cum(st) {
+        let key = name.replace([';', '\t', '\n'], ":");
+        let _ = writeln!(
+            lines,
+            "{key}\ttitle={key}: flat {}, cum {}",
+            format_value(flat, unit),
+            format_value(cum, unit)
+        );
+    }
+    if let Ok(m) = inferno::flamegraph::FuncFrameAttrsMap::from_reader(lines.as_bytes()) {
+        o.func_frameattrs = m;
+    }
+    o
+}
+
+/// An interactive flame graph SVG (search, zoom; flat and cum in tooltips).
+pub fn flame_svg(p: &Profile, sel: &Select, title: &str) -> Result<Vec<u8>, String> {
+    let (_, unit, st) = selected(p, sel)?;
+    let lines = folded(&st);
+    if lines.is_empty() {
+        return Err("no samples to draw".into());
+    }
+    let mut o = flame_options(title, &unit, &st);
+    let mut svg = Vec::new();
+    inferno::flamegraph::from_lines(&mut o, lines.iter().map(String::as_str), &mut svg)
+        .map_err(|e| format!("drawing flame graph: {e}"))?;
+    Ok(svg)
+}
+
+/// Graphviz DOT of the call graph: nodes sized by flat, edges weighted by
+/// the value flowing through them.
+pub fn dot(p: &Profile, sel: &Select) -> Result<String, String> {
+    let (_, unit, st) = selected(p, sel)?;
+    let total: i64 = st.iter().map(|(_, v)| v).sum::<i64>().max(1);
+    let fc = flat_cum(&st);
+    let ids: HashMap<&str, usize> = fc
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.0.as_str(), i + 1))
+        .collect();
+    let mut out =
+        String::from("digraph inprof {\nnode [style=filled fillcolor=\"#f8f8f8\" shape=box];\n");
+    for (name, flat, cum) in &fc {
+        let size = 8.0 + 24.0 * (*flat as f64 / total as f64).sqrt();
+        let _ = writeln!(
+            out,
+            "N{} [label=\"{}\\nflat {} ({:.2}%)\\nof {} ({:.2}%)\" fontsize={:.0}];",
+            ids[name.as_str()],
+            name.replace('"', "\\\""),
+            format_value(*flat, &unit),
+            pct(*flat, total),
+            format_value(*cum, &unit),
+            pct(*cum, total),
+            size
+        );
+    }
+    let mut edge_w: BTreeMap<(usize, usize), i64> = BTreeMap::new();
+    for (frames, v) in &st {
+        let mut seen = HashSet::new();
+        for w in frames.windows(2) {
+            let e = (ids[w[1].as_str()], ids[w[0].as_str()]);
+            if seen.insert(e) {
+                *edge_w.entry(e).or_default() += v;
+            }
+        }
+    }
+    for ((a, b), w) in edge_w {
+        let pen = 1.0 + 5.0 * (w as f64 / total as f64);
+        let _ = writeln!(
+            out,
+            "N{a} -> N{b} [label=\" {}\" penwidth={pen:.2}];",
+            format_value(w, &unit)
+        );
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+/// Renders DOT to SVG with Graphviz's `dot`, if installed.
+pub fn dot_to_svg(dot: &str) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|_| {
+            "Graphviz `dot` is not installed (apt-get install graphviz); use a .dot output"
+                .to_owned()
+        })?;
+    child
+        .stdin
+        .take()
+        .ok_or("dot: no stdin")?
+        .write_all(dot.as_bytes())
+        .map_err(|e| format!("dot: {e}"))?;
+    let out = child.wait_with_output().map_err(|e| format!("dot: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "dot failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// `diff BASE NEW`: the functions whose flat or cum changed most.
+pub fn diff_top(base: &Profile, new: &Profile, sel: &Select, n: usize) -> Result<String, String> {
+    let (_, unit, b) = selected(base, sel)?;
+    let (_, _, a) = selected(new, sel)?;
+    let bt: HashMap<String, (i64, i64)> = flat_cum(&b)
+        .into_iter()
+        .map(|(n, f, c)| (n, (f, c)))
+        .collect();
+    let at: HashMap<String, (i64, i64)> = flat_cum(&a)
+        .into_iter()
+        .map(|(n, f, c)| (n, (f, c)))
+        .collect();
+    let names: HashSet<&String> = bt.keys().chain(at.keys()).collect();
+    let mut rows: Vec<(String, i64, i64, i64)> = names
+        .into_iter()
+        .map(|n| {
+            let (bf, bc) = bt.get(n).copied().unwrap_or((0, 0));
+            let (af, ac) = at.get(n).copied().unwrap_or((0, 0));
+            (n.clone(), af - bf, ac - bc, bc)
+        })
+        .filter(|r| r.1 != 0 || r.2 != 0)
+        .collect();
+    rows.sort_by(|x, y| {
+        y.1.abs()
+            .cmp(&x.1.abs())
+            .then(y.2.abs().cmp(&x.2.abs()))
+            .then(x.0.cmp(&y.0))
+    });
+    let btotal: i64 = b.iter().map(|s| s.1).sum();
+    let atotal: i64 = a.iter().map(|s| s.1).sum();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "total: {} -> {} ({:+})",
+        format_value(btotal, &unit),
+        format_value(atotal, &unit),
+        format_value(atotal - btotal, &unit)
+    );
+    let _ = writeln!(
+        out,
+        "{:>11} {:>11} {:>8}  name",
+        "flat diff", "cum diff", "cum %"
+    );
+    for (name, df, dc, bc) in rows.into_iter().take(n) {
+        let rel = if bc == 0 {
+            "new".to_owned()
+        } else {
+            format!("{:+.1}%", dc as f64 * 100.0 / bc as f64)
+        };
+        let sign = |v: i64| {
+            if v > 0 {
+                format!("+{}", format_value(v, &unit))
+            } else {
+                format_value(v, &unit)
+            }
+        };
+        let _ = writeln!(out, "{:>11} {:>11} {:>8}  {name}", sign(df), sign(dc), rel);
+    }
+    Ok(out)
+}
+
+/// A differential flame graph: NEW's shape, coloured by the change from BASE.
+pub fn diff_flame(base: &Profile, new: &Profile, sel: &Select) -> Result<Vec<u8>, String> {
+    let (_, unit, b) = selected(base, sel)?;
+    let (_, _, a) = selected(new, sel)?;
+    let before = folded(&b).join("\n");
+    let after = folded(&a).join("\n");
+    let mut merged = Vec::new();
+    inferno::differential::from_readers(
+        inferno::differential::Options::default(),
+        before.as_bytes(),
+        after.as_bytes(),
+        &mut merged,
+    )
+    .map_err(|e| format!("diffing: {e}"))?;
+    let mut o = flame_options("inprof diff (red: grew, blue: shrank)", &unit, &a);
+    let mut svg = Vec::new();
+    inferno::flamegraph::from_reader(&mut o, merged.as_slice(), &mut svg)
+        .map_err(|e| format!("drawing: {e}"))?;
+    Ok(svg)
+}
