@@ -409,6 +409,7 @@ fn flame_options<'a>(
         u => u.to_owned(),
     };
     o.deterministic = true;
+    o.image_width = Some(1200);
     // Tooltips: flat and cum of each function, in pprof's units.
     let mut lines = String::new();
     for (name, flat, cum) in flat_cum(st) {
@@ -452,9 +453,9 @@ pub fn dot(p: &Profile, sel: &Select) -> Result<String, String> {
         .map(|(i, r)| (r.0.as_str(), i + 1))
         .collect();
     let mut out =
-        String::from("digraph inprof {\nnode [style=filled fillcolor=\"#f8f8f8\" shape=box];\n");
+        String::from("digraph inprof {\nnode [style=filled fillcolor=\"#f8f8f8\" shape=box fontname=\"Helvetica\"];\nedge [fontname=\"Helvetica\"];\n");
     for (name, flat, cum) in &fc {
-        let size = 8.0 + 24.0 * (*flat as f64 / total as f64).sqrt();
+        let size = 10.0 + 22.0 * (*flat as f64 / total as f64).sqrt();
         let _ = writeln!(
             out,
             "N{} [label=\"{}\\nflat {} ({:.2}%)\\nof {} ({:.2}%)\" fontsize={:.0}];",

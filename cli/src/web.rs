@@ -33,13 +33,10 @@ pub fn page(p: &Profile, sel: &Select, title: &str) -> Result<String, String> {
             u = percent_encode(name),
         );
     }
-    let flame = view::flame_svg(p, sel, title).map(|s| String::from_utf8_lossy(&s).into_owned());
-    let flame = match flame {
-        Ok(svg) => svg
-            .splitn(2, "<svg")
-            .nth(1)
-            .map(|rest| format!("<svg{rest}"))
-            .unwrap_or(svg),
+    // The flame graph is its own document, so inferno's search and zoom
+    // scripts work as they do in a standalone SVG.
+    let flame = match view::flame_svg(p, sel, title) {
+        Ok(_) => "<object id=\"flame\" type=\"image/svg+xml\" data=\"/flame.svg\"></object>".to_owned(),
         Err(e) => format!("<p>{}</p>", escape(&e)),
     };
     let graph = view::dot(p, sel)
@@ -130,6 +127,7 @@ fn percent_decode(s: &str) -> String {
 /// Serves the page on 127.0.0.1:`port` until interrupted.
 pub fn serve(p: Profile, sel: Select, title: &str, port: u16) -> Result<(), String> {
     let html = page(&p, &sel, title)?;
+    let flame = view::flame_svg(&p, &sel, title).unwrap_or_default();
     let server = tiny_http_server(port)?;
     let addr = server
         .server_addr()
@@ -143,6 +141,8 @@ pub fn serve(p: Profile, sel: Select, title: &str, port: u16) -> Result<(), Stri
         let url = req.url().to_owned();
         let (status, ctype, body) = if url == "/" || url.starts_with("/?") {
             (200, "text/html; charset=utf-8", html.clone().into_bytes())
+        } else if url == "/flame.svg" {
+            (200, "image/svg+xml", flame.clone())
         } else if let Some(q) = url.strip_prefix("/peek?fn=") {
             let name = percent_decode(q);
             let re = regex::Regex::new(&format!("^{}$", regex::escape(&name)))
