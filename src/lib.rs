@@ -112,3 +112,8 @@ macro_rules! scope {
 
 #[doc(hidden)]
 pub use inprof_runtime::__private;
+
+#[cfg(feature = "criterion")]
+pub mod criterion;
+#[cfg(feature = "tracing")]
+pub mod tracing;

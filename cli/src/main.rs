@@ -27,9 +27,7 @@
 //! inprof web cpu.pb.gz                       local web UI
 //! ```
 
-mod remote;
-mod view;
-mod web;
+use inprof_cli::{remote, view, web};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -111,12 +111,12 @@ pub struct Select {
     pub ignore: Option<Regex>,
 }
 
+/// A stack (leaf first) and its value at the chosen sample index.
+pub type Weighted = (Vec<String>, i64);
+
 /// The sample index and unit chosen by `sel`, and the kept stacks with
 /// their value at that index.
-pub fn selected(
-    p: &Profile,
-    sel: &Select,
-) -> Result<(usize, String, Vec<(Vec<String>, i64)>), String> {
+pub fn selected(p: &Profile, sel: &Select) -> Result<(usize, String, Vec<Weighted>), String> {
     let idx =
         inprof_runtime::report::sample_index(p, sel.sample_index.as_deref()).ok_or_else(|| {
             let names: Vec<&str> = p.sample_type.iter().map(|t| p.str(t.r#type)).collect();
@@ -330,7 +330,7 @@ pub fn peek(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
         let (callers, callees) = e.get(name).cloned().unwrap_or_default();
         let csum: i64 = callers.values().sum();
         let mut cs: Vec<_> = callers.into_iter().collect();
-        cs.sort_by(|a, b| b.1.cmp(&a.1));
+        cs.sort_by_key(|e| std::cmp::Reverse(e.1));
         for (c, v) in cs {
             let _ = writeln!(
                 out,
@@ -350,7 +350,7 @@ pub fn peek(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
         );
         let esum: i64 = callees.values().sum();
         let mut ce: Vec<_> = callees.into_iter().collect();
-        ce.sort_by(|a, b| b.1.cmp(&a.1));
+        ce.sort_by_key(|e| std::cmp::Reverse(e.1));
         for (c, v) in ce {
             let _ = writeln!(
                 out,

@@ -36,7 +36,9 @@ pub fn page(p: &Profile, sel: &Select, title: &str) -> Result<String, String> {
     // The flame graph is its own document, so inferno's search and zoom
     // scripts work as they do in a standalone SVG.
     let flame = match view::flame_svg(p, sel, title) {
-        Ok(_) => "<object id=\"flame\" type=\"image/svg+xml\" data=\"/flame.svg\"></object>".to_owned(),
+        Ok(_) => {
+            "<object id=\"flame\" type=\"image/svg+xml\" data=\"/flame.svg\"></object>".to_owned()
+        }
         Err(e) => format!("<p>{}</p>", escape(&e)),
     };
     let graph = view::dot(p, sel)

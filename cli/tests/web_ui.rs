@@ -33,7 +33,9 @@ fn web_ui_in_headless_chromium() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://127.0.0.1:"))
@@ -47,7 +49,9 @@ fn web_ui_in_headless_chromium() {
         .args([&url, "web_ui::hot", shot.to_str().unwrap()])
         .env("NODE_PATH", format!("{web}/node_modules"))
         .output()
-        .expect("node not found: see .ci/run (npm install in cli/tests/web, apt-get install chromium)");
+        .expect(
+            "node not found: see .ci/run (npm install in cli/tests/web, apt-get install chromium)",
+        );
     let _ = server.kill();
     let _ = server.wait();
     assert!(
@@ -56,8 +60,17 @@ fn web_ui_in_headless_chromium() {
         String::from_utf8_lossy(&out.stderr)
     );
     let res = String::from_utf8_lossy(&out.stdout);
-    assert!(res.contains("\"first\":\"web_ui::hot\""), "top function not first: {res}");
-    assert!(res.contains("web_ui::caller_of_hot"), "callers not shown after the click: {res}");
+    assert!(
+        res.contains("\"first\":\"web_ui::hot\""),
+        "top function not first: {res}"
+    );
+    assert!(
+        res.contains("web_ui::caller_of_hot"),
+        "callers not shown after the click: {res}"
+    );
     assert!(shot.exists());
-    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "screenshot too small");
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "screenshot too small"
+    );
 }
