@@ -91,3 +91,59 @@ fn test_harness_writes_profiles_at_exit() {
     let calls = top(&cpu, &["-sample_index=calls"]);
     assert_eq!(row(&calls, "time_threads::work").flat, 8000.0);
 }
+
+/// `INPROF_HTTP` and `INPROF_AGENT` start the endpoint and the agent with
+/// no code change.
+#[test]
+fn servers_start_from_the_environment() {
+    let dir = tmpdir("envsrv");
+    let mut child = Command::new(target_dir().join("examples").join("quickstart"))
+        .arg(dir.join("own.pb.gz"))
+        .arg("100000000")
+        .env("INPROF_HTTP", "127.0.0.1:0")
+        .env("INPROF_AGENT", "1")
+        .env("INPROF_CONFIG_DIR", &dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    // The server comes up at the first use of inprof; the workload's
+    // threads show up as soon as they enter their first frame.
+    let t0 = std::time::Instant::now();
+    loop {
+        let body = ureq::get(&format!("http://{addr}/debug/pprof/goroutine?debug=1"))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap();
+        assert!(body.starts_with("goroutine profile: total "), "{body}");
+        if body.contains("quickstart::increase") {
+            break;
+        }
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "{body}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let port_file = dir.join(child.id().to_string());
+    let t0 = std::time::Instant::now();
+    while !port_file.exists() {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "agent port file never appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let port = std::fs::read_to_string(&port_file).unwrap();
+    let v = ureq::get(&format!("http://127.0.0.1:{port}/debug/inprof/version"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(v.starts_with("inprof "), "{v}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

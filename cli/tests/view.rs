@@ -299,4 +299,27 @@ fn reports_graphs_and_errors() {
     }
     let (ok, _, err) = inprof_cmd(&["top", "--sample-index=nope", b]);
     assert!(!ok && err.contains("not in profile"), "{err}");
+
+    // From a running process over HTTP, like `go tool pprof URL`.
+    let server = inprof::http::serve("127.0.0.1:0").unwrap();
+    let kept = allocate();
+    let url = format!("http://{}/debug/pprof/heap", server.local_addr());
+    let (ok, out, err) = inprof_cmd(&["top", "--sample-index=inuse_space", &url]);
+    assert!(ok, "{err}");
+    assert!(out.contains("view::allocate"), "{out}");
+    let prof = format!("http://{}/debug/pprof/profile", server.local_addr());
+    let worker = std::thread::spawn(|| {
+        let t = std::time::Instant::now();
+        while t.elapsed() < Duration::from_millis(1500) {
+            middle(10_000);
+        }
+    });
+    let (ok, out, err) = inprof_cmd(&["top", "--seconds=1", &prof]);
+    worker.join().unwrap();
+    assert!(ok, "{err}");
+    assert!(out.contains("view::leaf") && out.contains("Duration: 1"), "{out}");
+    let bad = format!("http://{}/debug/pprof/nope", server.local_addr());
+    let (ok, _, err) = inprof_cmd(&["top", &bad]);
+    assert!(!ok && err.contains("server response: 404 - Unknown profile"), "{err}");
+    drop(kept);
 }
