@@ -113,6 +113,8 @@ macro_rules! scope {
 #[doc(hidden)]
 pub use inprof_runtime::__private;
 
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "criterion")]
 pub mod criterion;
 #[cfg(feature = "tracing")]

@@ -134,7 +134,10 @@ fn servers_start_from_the_environment() {
     let port_file = dir.join(child.id().to_string());
     let t0 = std::time::Instant::now();
     while !port_file.exists() {
-        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "agent port file never appeared");
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(10),
+            "agent port file never appeared"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let port = std::fs::read_to_string(&port_file).unwrap();

@@ -317,9 +317,15 @@ fn reports_graphs_and_errors() {
     let (ok, out, err) = inprof_cmd(&["top", "--seconds=1", &prof]);
     worker.join().unwrap();
     assert!(ok, "{err}");
-    assert!(out.contains("view::leaf") && out.contains("Duration: 1"), "{out}");
+    assert!(
+        out.contains("view::leaf") && out.contains("Duration: 1"),
+        "{out}"
+    );
     let bad = format!("http://{}/debug/pprof/nope", server.local_addr());
     let (ok, _, err) = inprof_cmd(&["top", &bad]);
-    assert!(!ok && err.contains("server response: 404 - Unknown profile"), "{err}");
+    assert!(
+        !ok && err.contains("server response: 404 - Unknown profile"),
+        "{err}"
+    );
     drop(kept);
 }
