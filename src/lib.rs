@@ -48,7 +48,8 @@ pub use inprof_runtime::{
     time_profile, write_time_profile, CpuProfile, Error, Guard,
 };
 pub use inprof_runtime::{
-    heap_stats, lookup, profiles, write_heap_profile, Alloc, HeapStats, NamedProfile,
+    heap_stats, lookup, mem_profile_rate, profiles, set_mem_profile_rate, write_heap_profile,
+    Alloc, HeapStats, NamedProfile, DEFAULT_MEM_PROFILE_RATE,
 };
 pub use inprof_runtime::{pprof, report};
 

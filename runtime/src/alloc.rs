@@ -8,6 +8,7 @@
 //! calling thread (plain loads and stores); frees of another thread's
 //! allocations use atomic adds on separate counters.
 
+use crate::native::{self, Agg};
 use crate::stats::{bump, Reentrant};
 use crate::tree::{self, Node, Tree};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -111,26 +112,37 @@ unsafe fn base_ptr(p: *mut u8, tag: Tag) -> *mut u8 {
     }
 }
 
-/// Stores the node of the block at inner `base` holding `size` user bytes.
+/// Stores the node (and, in a header, the sample record) of the block at
+/// inner `base` holding `size` user bytes.
 #[inline(always)]
-unsafe fn write_tag(base: *mut u8, tag: Tag, size: usize, node: *const Node) {
-    // SAFETY: the caller allocated the padded layout at base.
+unsafe fn write_tag(base: *mut u8, tag: Tag, size: usize, node: *const Node, agg: *const Agg) {
+    // SAFETY: the caller allocated the padded layout at base; a header is
+    // 16 bytes at a 16-or-less aligned base, room for two pointers.
     unsafe {
         match tag {
-            Tag::Header => ptr::write(base as *mut *const Node, node),
+            Tag::Header => {
+                ptr::write(base as *mut *const Node, node);
+                ptr::write(base.add(8) as *mut *const Agg, agg);
+            }
             Tag::Trailer => ptr::write_unaligned(base.add(size) as *mut *const Node, node),
         }
     }
 }
 
-/// Reads the node of the block at inner `base` holding `size` user bytes.
+/// Reads the node and sample record of the block at inner `base`.
 #[inline(always)]
-unsafe fn read_tag(base: *mut u8, tag: Tag, size: usize) -> *const Node {
+unsafe fn read_tag(base: *mut u8, tag: Tag, size: usize) -> (*const Node, *const Agg) {
     // SAFETY: the caller passes a block this allocator made for `size`.
     unsafe {
         match tag {
-            Tag::Header => ptr::read(base as *const *const Node),
-            Tag::Trailer => ptr::read_unaligned(base.add(size) as *const *const Node),
+            Tag::Header => (
+                ptr::read(base as *const *const Node),
+                ptr::read(base.add(8) as *const *const Agg),
+            ),
+            Tag::Trailer => (
+                ptr::read_unaligned(base.add(size) as *const *const Node),
+                ptr::null(),
+            ),
         }
     }
 }
@@ -173,12 +185,13 @@ fn flush(t: &Tree, net: i64, flushed: i64) {
     }
 }
 
-/// Charges a new allocation of `size` bytes; returns the node charged.
+/// Charges a new allocation of `size` bytes; returns the node charged and,
+/// when `sampleable` and due, the native-stack record it was sampled into.
 #[inline(always)]
-fn charge(size: usize) -> *const Node {
+fn charge(size: usize, sampleable: bool) -> (*const Node, *const Agg) {
     let t = accounting_tree();
     if t.is_null() {
-        return ptr::null();
+        return (ptr::null(), ptr::null());
     }
     // SAFETY: trees are never freed; this is the owning thread.
     let t = unsafe { &*t };
@@ -186,7 +199,23 @@ fn charge(size: usize) -> *const Node {
     bump(&n.ext.alloc_objects, 1);
     bump(&n.ext.alloc_bytes, size as u64);
     add_net(t, size as i64);
-    n
+    let agg = if sampleable && native::due(t, size) {
+        native::sample(t, n, size)
+    } else {
+        ptr::null()
+    };
+    (n, agg)
+}
+
+/// Records the free of `size` bytes of a sampled block.
+#[inline(always)]
+fn discharge_agg(agg: *const Agg, size: usize) {
+    if !agg.is_null() {
+        // SAFETY: records are leaked, never freed.
+        let a = unsafe { &*agg };
+        a.free_objects.fetch_add(1, Ordering::Relaxed);
+        a.free_bytes.fetch_add(size as u64, Ordering::Relaxed);
+    }
 }
 
 /// Records the free of `size` bytes charged to `node`.
@@ -262,10 +291,10 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
         if base.is_null() {
             return base;
         }
-        let n = charge(layout.size());
+        let (n, agg) = charge(layout.size(), matches!(tag, Tag::Header));
         // SAFETY: base holds the padded layout.
         unsafe {
-            write_tag(base, tag, layout.size(), n);
+            write_tag(base, tag, layout.size(), n, agg);
             user_ptr(base, tag)
         }
     }
@@ -281,10 +310,10 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
         if base.is_null() {
             return base;
         }
-        let n = charge(layout.size());
+        let (n, agg) = charge(layout.size(), matches!(tag, Tag::Header));
         // SAFETY: base holds the padded layout.
         unsafe {
-            write_tag(base, tag, layout.size(), n);
+            write_tag(base, tag, layout.size(), n, agg);
             user_ptr(base, tag)
         }
     }
@@ -296,7 +325,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
         // block is at base_ptr, holds a tag, and has the padded layout.
         unsafe {
             let base = base_ptr(p, tag);
-            discharge(read_tag(base, tag, layout.size()), layout.size());
+            let (node, agg) = read_tag(base, tag, layout.size());
+            discharge(node, layout.size());
+            discharge_agg(agg, layout.size());
             self.inner.dealloc(base, padded(layout).unwrap_unchecked());
         }
     }
@@ -316,21 +347,28 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
         // with the block; a trailer is written anew at the new size.
         unsafe {
             let base = base_ptr(p, tag);
-            let node = read_tag(base, tag, layout.size());
+            let (node, agg) = read_tag(base, tag, layout.size());
             let nb = self
                 .inner
                 .realloc(base, padded(layout).unwrap_unchecked(), new_full);
             if nb.is_null() {
                 return nb;
             }
-            let node = if node.is_null() {
-                charge(new_size)
+            let (node, agg) = if node.is_null() {
+                charge(new_size, matches!(tag, Tag::Header))
             } else {
                 discharge(node, layout.size());
                 recharge(node, new_size);
-                node
+                if !agg.is_null() {
+                    discharge_agg(agg, layout.size());
+                    (*agg).alloc_objects.fetch_add(1, Ordering::Relaxed);
+                    (*agg)
+                        .alloc_bytes
+                        .fetch_add(new_size as u64, Ordering::Relaxed);
+                }
+                (node, agg)
             };
-            write_tag(nb, tag, new_size, node);
+            write_tag(nb, tag, new_size, node, agg);
             user_ptr(nb, tag)
         }
     }

@@ -12,6 +12,7 @@ pub mod contention;
 pub mod env;
 pub mod http;
 pub mod labels;
+pub mod native;
 mod paths;
 pub mod pprof;
 pub mod profiles;
@@ -28,6 +29,7 @@ pub use contention::{
     block_profile_rate, mutex_profile_fraction, set_block_profile_rate, set_mutex_profile_fraction,
 };
 pub use labels::with_labels;
+pub use native::{mem_profile_rate, set_mem_profile_rate, DEFAULT_MEM_PROFILE_RATE};
 pub use profiles::{lookup, profiles, write_heap_profile, NamedProfile};
 pub use stats::set_pending_name;
 pub use time::{

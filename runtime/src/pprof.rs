@@ -312,6 +312,45 @@ impl Builder {
         id
     }
 
+    /// The location id of a native frame at `address` whose lines (innermost
+    /// first, inlined frames included) are (function, file, line).
+    pub fn native_location(&mut self, address: u64, lines: &[(String, String, u32)]) -> u64 {
+        if let Some(&id) = self.locations.get(&address) {
+            return id;
+        }
+        let mut out = Vec::with_capacity(lines.len());
+        for (fname, file, line) in lines {
+            let name = self.string(fname);
+            let file = self.string(file);
+            let next_fid = self.p.function.len() as u64 + 1;
+            let fid = *self.functions.entry((name, file, 0)).or_insert(next_fid);
+            if fid == next_fid {
+                self.p.function.push(Function {
+                    id: fid,
+                    name,
+                    system_name: name,
+                    filename: file,
+                    start_line: 0,
+                });
+            }
+            out.push(Line {
+                function_id: fid,
+                line: *line as i64,
+                column: 0,
+            });
+        }
+        let id = self.p.location.len() as u64 + 1;
+        self.p.location.push(Location {
+            id,
+            mapping_id: 1,
+            address,
+            line: out,
+            is_folded: false,
+        });
+        self.locations.insert(address, id);
+        id
+    }
+
     /// Adds a sample. `values` must have one entry per sample type.
     pub fn sample(
         &mut self,

@@ -108,28 +108,56 @@ fn heap_profile(allocs: bool) -> Profile {
         Some(if allocs { "alloc_space" } else { "inuse_space" }),
     );
     b.comment("inprof: exact heap accounting (every allocation counted, period 1)");
+    let native = crate::native::by_node();
+    let mut symbols = std::collections::HashMap::new();
     for t in tree::trees().filter(|t| !t.is_internal()) {
         let paths = Paths::new(&mut b, t, t.len());
         for i in 0..t.len() {
-            let (ao, ab, fo, fb) = crate::alloc::node_heap(t.node(i));
+            let node = t.node(i);
+            let (ao, ab, fo, fb) = crate::alloc::node_heap(node);
             if ao == 0 && fo == 0 {
                 continue;
             }
             let stack = paths.stack(i);
-            let avg = ab.checked_div(ao).unwrap_or(0);
-            b.sample(
-                stack,
-                vec![
-                    ao as i64,
-                    ab as i64,
-                    ao.wrapping_sub(fo) as i64,
-                    ab.wrapping_sub(fb) as i64,
-                ],
-                &[("bytes", LabelValue::Num(avg as i64, None))],
-            );
+            let totals = [ao, ab, ao.wrapping_sub(fo), ab.wrapping_sub(fb)];
+            let mut rest = totals;
+            if let Some(aggs) = native.get(&(node as *const _ as usize)) {
+                // Native stacks sampled below this path: the exact totals
+                // split across them, native frames below the path's frames.
+                let annotated = (i != 0).then(|| node.callsite().name());
+                for (agg, part) in aggs.iter().zip(crate::native::split(aggs, totals)) {
+                    if part == [0; 4] {
+                        continue;
+                    }
+                    let mut locs: Vec<u64> =
+                        crate::native::frames(&agg.ips, annotated, &mut symbols)
+                            .into_iter()
+                            .map(|(ip, lines)| b.native_location(ip as u64, &lines))
+                            .collect();
+                    locs.extend_from_slice(&stack);
+                    heap_sample(&mut b, locs, part);
+                    for (r, p) in rest.iter_mut().zip(part) {
+                        *r = r.wrapping_sub(p);
+                    }
+                }
+            }
+            if rest != [0; 4] {
+                heap_sample(&mut b, stack, rest);
+            }
         }
     }
     b.finish(crate::clock::unix_nanos(), 0)
+}
+
+/// One heap sample: (alloc objects, alloc bytes, inuse objects, inuse
+/// bytes), with the numeric `bytes` label (average allocation size).
+fn heap_sample(b: &mut Builder, locs: Vec<u64>, v: [u64; 4]) {
+    let avg = v[1].checked_div(v[0]).unwrap_or(0);
+    b.sample(
+        locs,
+        vec![v[0] as i64, v[1] as i64, v[2] as i64, v[3] as i64],
+        &[("bytes", LabelValue::Num(avg as i64, None))],
+    );
 }
 
 /// Go's legacy heap text (`debug=1`): a header with the totals, a record

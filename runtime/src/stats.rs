@@ -59,6 +59,9 @@ pub(crate) struct ThreadStats {
     pub created_by: AtomicPtr<crate::tree::Node>,
     /// This thread's random state for sampling decisions (owner only).
     pub rng: AtomicU64,
+    /// Bytes to allocate before the next native-stack sample (owner only;
+    /// reset by `set_mem_profile_rate`).
+    pub sample_left: AtomicI64,
 }
 
 impl ThreadStats {
@@ -71,6 +74,7 @@ impl ThreadStats {
             blocked_since: AtomicU64::new(0),
             created_by: AtomicPtr::new(std::ptr::null_mut()),
             rng: AtomicU64::new(0),
+            sample_left: AtomicI64::new(0),
         }
     }
 }
