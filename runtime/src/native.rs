@@ -173,14 +173,17 @@ pub(crate) fn split(aggs: &[&Agg], totals: [u64; 4]) -> Vec<[u64; 4]> {
     out
 }
 
+/// A resolved symbol: (function, file, line).
+pub(crate) type SymLine = (String, String, u32);
+
 /// Resolved native frames of a record: leaf first, each a list of (name,
 /// file, line) innermost first; allocator frames left out, and cut at the
 /// frame of the annotated function `annotated` (which the call path shows).
 pub(crate) fn frames(
     ips: &[usize],
     annotated: Option<&str>,
-    cache: &mut HashMap<usize, Vec<(String, String, u32)>>,
-) -> Vec<(usize, Vec<(String, String, u32)>)> {
+    cache: &mut HashMap<usize, Vec<SymLine>>,
+) -> Vec<(usize, Vec<SymLine>)> {
     let mut all = Vec::with_capacity(ips.len());
     for &ip in ips {
         let lines = cache
