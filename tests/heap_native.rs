@@ -2,6 +2,8 @@
 //! code nobody annotated show their real frames below the nearest annotated
 //! caller, while per-path totals stay exact.
 
+#![allow(clippy::vec_box)] // one heap block per element, on purpose
+
 mod common;
 use common::*;
 
