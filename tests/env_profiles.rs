@@ -108,6 +108,7 @@ fn servers_start_from_the_environment() {
         .spawn()
         .unwrap();
     let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let _reaper = KillOnDrop(child.id());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut err, &mut line).unwrap();
     let addr = line
@@ -149,4 +150,13 @@ fn servers_start_from_the_environment() {
     assert!(v.starts_with("inprof "), "{v}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Kills the child process if the test fails before it does.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.to_string()).status();
+    }
 }

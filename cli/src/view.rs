@@ -73,14 +73,19 @@ pub fn stacks(p: &Profile) -> Vec<Stack> {
             let names = if l.line.is_empty() {
                 vec![format!("{:#x}", l.address)]
             } else {
+                // Like pprof, a frame inlined into another (all lines but
+                // the last, the physical caller) is shown as `name (inline)`.
+                let last = l.line.len() - 1;
                 l.line
                     .iter()
-                    .map(|ln| {
-                        funcs
-                            .get(&ln.function_id)
-                            .copied()
-                            .unwrap_or("?")
-                            .to_owned()
+                    .enumerate()
+                    .map(|(i, ln)| {
+                        let name = funcs.get(&ln.function_id).copied().unwrap_or("?");
+                        if i < last {
+                            format!("{name} (inline)")
+                        } else {
+                            name.to_owned()
+                        }
                     })
                     .collect()
             };
