@@ -21,9 +21,28 @@ fn holder(m: &Mutex<u32>, held: &AtomicBool) {
     *g += 1;
 }
 
+/// How long each waiter took to get the lock, measured around `lock()`:
+/// the truth the profiles are checked against.
+static WAITS: std::sync::Mutex<Vec<(usize, f64)>> = std::sync::Mutex::new(Vec::new());
+
 #[inprof::profile]
 fn waiter(m: &'static Mutex<u32>) {
-    *m.lock() += 1;
+    let t = std::time::Instant::now();
+    let mut g = m.lock();
+    let waited = t.elapsed().as_nanos() as f64;
+    *g += 1;
+    drop(g);
+    WAITS.lock().unwrap().push((m as *const _ as usize, waited));
+}
+
+fn waits_on(m: &'static Mutex<u32>) -> Vec<f64> {
+    WAITS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| *k == m as *const _ as usize)
+        .map(|(_, w)| *w)
+        .collect()
 }
 
 #[inprof::profile]

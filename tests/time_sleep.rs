@@ -10,10 +10,18 @@ fn sleepy() {
     std::thread::sleep(Duration::from_millis(30));
 }
 
+/// The measured time of the `sleepy` calls: the truth to check against.
+static SLEPT_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 #[inprof::profile]
 fn outer() {
     for _ in 0..5 {
+        let t = Instant::now();
         sleepy();
+        SLEPT_NS.fetch_add(
+            t.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
     // 20 ms of its own work.
     let t = Instant::now();
@@ -33,7 +41,9 @@ fn sleeping_function_has_exact_flat_and_calls() {
     raw(&file);
     let wall = top(&file, &["-sample_index=wall"]);
     let s = row(&wall, "time_sleep::sleepy");
-    assert_near("sleepy flat", s.flat, 150e6, 0.05);
+    let truth = SLEPT_NS.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    assert_near("sleepy flat vs the measured calls", s.flat, truth, 0.01);
+    assert_near("sleepy flat vs 5 × 30 ms", s.flat, 150e6, 0.05);
     assert_near("sleepy cum", s.cum, s.flat, 0.001);
     let o = row(&wall, "time_sleep::outer");
     assert_near("outer cum", o.cum, s.cum + 20e6, 0.05);

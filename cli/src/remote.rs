@@ -35,9 +35,14 @@ fn alive(pid: u32) -> bool {
 }
 
 fn get(addr: &str, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
-    let url = format!("http://{addr}{path}");
+    http_get(&format!("http://{addr}{path}"), timeout)
+}
+
+/// GETs `url`: the body, or a one-line error (pprof's `server response:
+/// STATUS - BODY` for HTTP errors, `could not connect to ...` otherwise).
+pub fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-    match agent.get(&url).call() {
+    match agent.get(url).call() {
         Ok(r) => {
             let mut body = Vec::new();
             r.into_reader()
@@ -48,16 +53,21 @@ fn get(addr: &str, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
         }
         Err(ureq::Error::Status(code, r)) => {
             let msg = r.into_string().unwrap_or_default();
-            Err(format!("{url}: {code} {}", msg.trim()))
+            Err(format!("{url}: server response: {code} - {}", msg.trim()))
         }
         Err(ureq::Error::Transport(t)) => {
+            let host = url
+                .split("//")
+                .nth(1)
+                .and_then(|r| r.split('/').next())
+                .unwrap_or(url);
             let why = t.to_string();
             let why = if why.contains("Connection refused") {
                 "connection refused".to_owned()
             } else {
                 why
             };
-            Err(format!("could not connect to {addr}: {why}"))
+            Err(format!("could not connect to {host}: {why}"))
         }
     }
 }

@@ -9,7 +9,6 @@ use inprof_runtime::report::format_value;
 use regex::Regex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::Read;
 use std::time::Duration;
 
 /// Loads a profile from a file or an `http://` URL. For `/debug/pprof/`
@@ -28,24 +27,7 @@ pub fn load(source: &str, seconds: Option<u64>) -> Result<Profile, String> {
         } else {
             0
         });
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(wait * 3 / 2 + 30))
-            .build();
-        match agent.get(&url).call() {
-            Ok(r) => {
-                let mut v = Vec::new();
-                r.into_reader()
-                    .take(1 << 30)
-                    .read_to_end(&mut v)
-                    .map_err(|e| format!("{url}: {e}"))?;
-                v
-            }
-            Err(ureq::Error::Status(code, r)) => {
-                let body = r.into_string().unwrap_or_default();
-                return Err(format!("{url}: server response: {code} - {}", body.trim()));
-            }
-            Err(e) => return Err(format!("{url}: {e}")),
-        }
+        crate::remote::http_get(&url, Duration::from_secs(wait * 3 / 2 + 30))?
     } else {
         std::fs::read(source).map_err(|e| format!("{source}: {e}"))?
     };

@@ -275,19 +275,24 @@ fn recharge(node: *const Node, size: usize) {
     }
 }
 
-// SAFETY: every method forwards to the inner allocator with the layout
-// grown by the header or trailer, keeps the caller's alignment (the header
-// is 16 bytes and used only for alignments up to 16), and returns null
-// unchanged; the tag lies outside the caller's `size` bytes.
-unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
-    #[inline]
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+impl<A: GlobalAlloc> Alloc<A> {
+    /// Allocates `layout` grown by its tag through `inner_alloc`, charges
+    /// it and writes its tag; null passes through.
+    ///
+    /// # Safety
+    /// `inner_alloc` must be a `GlobalAlloc` allocation method of `A`,
+    /// called with the (non-zero size) layout it is given.
+    #[inline(always)]
+    unsafe fn alloc_tagged(
+        &self,
+        layout: Layout,
+        inner_alloc: impl FnOnce(&A, Layout) -> *mut u8,
+    ) -> *mut u8 {
         let Some(full) = padded(layout) else {
             return ptr::null_mut();
         };
         let tag = tag_of(layout);
-        // SAFETY: full has non-zero size (it includes the tag).
-        let base = unsafe { self.inner.alloc(full) };
+        let base = inner_alloc(&self.inner, full);
         if base.is_null() {
             return base;
         }
@@ -298,24 +303,23 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
             user_ptr(base, tag)
         }
     }
+}
+
+// SAFETY: every method forwards to the inner allocator with the layout
+// grown by the header or trailer, keeps the caller's alignment (the header
+// is 16 bytes and used only for alignments up to 16), and returns null
+// unchanged; the tag lies outside the caller's `size` bytes.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: `alloc_tagged` passes a padded layout of non-zero size.
+        unsafe { self.alloc_tagged(layout, |a, l| a.alloc(l)) }
+    }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let Some(full) = padded(layout) else {
-            return ptr::null_mut();
-        };
-        let tag = tag_of(layout);
-        // SAFETY: full has non-zero size.
-        let base = unsafe { self.inner.alloc_zeroed(full) };
-        if base.is_null() {
-            return base;
-        }
-        let (n, agg) = charge(layout.size(), matches!(tag, Tag::Header));
-        // SAFETY: base holds the padded layout.
-        unsafe {
-            write_tag(base, tag, layout.size(), n, agg);
-            user_ptr(base, tag)
-        }
+        // SAFETY: as above.
+        unsafe { self.alloc_tagged(layout, |a, l| a.alloc_zeroed(l)) }
     }
 
     #[inline]

@@ -149,10 +149,9 @@ pub struct JoinHandle<T> {
 impl<T> JoinHandle<T> {
     /// Waits for the thread to finish (recorded in the block profile).
     pub fn join(self) -> std::thread::Result<T> {
-        let w = Wait::begin(BlockKind::Join, self.inner.thread().id().as_u64_compat());
-        let r = self.inner.join();
-        w.end();
-        r
+        let inner = self.inner;
+        let thread = inner.thread().clone();
+        recorded_join(&thread, move || inner.join())
     }
 
     /// The thread's handle.
@@ -166,17 +165,23 @@ impl<T> JoinHandle<T> {
     }
 }
 
-trait IdCompat {
-    fn as_u64_compat(&self) -> usize;
-}
-
-impl IdCompat for std::thread::ThreadId {
-    fn as_u64_compat(&self) -> usize {
+/// Runs `join`, a wait for `thread`, as a blocking event.
+fn recorded_join<T>(
+    thread: &std::thread::Thread,
+    join: impl FnOnce() -> std::thread::Result<T>,
+) -> std::thread::Result<T> {
+    // The dump names what a thread waits on by address; for a join, a
+    // stable number derived from the joined thread's id.
+    let id = {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.hash(&mut h);
+        thread.id().hash(&mut h);
         h.finish() as usize
-    }
+    };
+    let w = Wait::begin(BlockKind::Join, id);
+    let r = join();
+    w.end();
+    r
 }
 
 /// A scope for spawning threads that borrow, like `std::thread::Scope`.
@@ -211,10 +216,9 @@ pub struct ScopedJoinHandle<'scope, T> {
 impl<T> ScopedJoinHandle<'_, T> {
     /// Waits for the thread to finish (recorded in the block profile).
     pub fn join(self) -> std::thread::Result<T> {
-        let w = Wait::begin(BlockKind::Join, self.inner.thread().id().as_u64_compat());
-        let r = self.inner.join();
-        w.end();
-        r
+        let inner = self.inner;
+        let thread = inner.thread().clone();
+        recorded_join(&thread, move || inner.join())
     }
 
     /// The thread's handle.
