@@ -221,30 +221,9 @@ fn discharge_agg(agg: *const Agg, size: usize) {
 /// Records the free of `size` bytes charged to `node`.
 #[inline(always)]
 fn discharge(node: *const Node, size: usize) {
-    if node.is_null() {
-        return;
-    }
-    // SAFETY: nodes are never freed.
-    let n = unsafe { &*node };
-    let me = if Reentrant::active() {
-        ptr::null()
-    } else {
-        tree::this_tree_if_registered()
-    };
-    if ptr::eq(n.ext.owner.load(Ordering::Relaxed), me) {
-        bump(&n.ext.free_objects, 1);
-        bump(&n.ext.free_bytes, size as u64);
-    } else {
-        n.ext.remote_free_objects.fetch_add(1, Ordering::Relaxed);
-        n.ext
-            .remote_free_bytes
-            .fetch_add(size as u64, Ordering::Relaxed);
-    }
-    if !me.is_null() {
-        // SAFETY: trees are never freed; `me` is this thread's.
-        add_net(unsafe { &*me }, -(size as i64));
-    } else {
-        LIVE.fetch_sub(size as i64, Ordering::Relaxed);
+    if !node.is_null() {
+        // SAFETY: nodes are never freed.
+        record_on(unsafe { &*node }, size, true);
     }
 }
 
@@ -252,26 +231,40 @@ fn discharge(node: *const Node, size: usize) {
 /// one more allocation of the new size.
 fn recharge(node: *const Node, size: usize) {
     // SAFETY: nodes are never freed.
-    let n = unsafe { &*node };
+    record_on(unsafe { &*node }, size, false);
+}
+
+/// Counts one object of `size` bytes freed (`free`) or allocated at
+/// `node`, from whichever thread runs this: plain stores on the owner's
+/// counters when it is the owner, atomic adds on the remote ones otherwise.
+#[inline(always)]
+fn record_on(n: &Node, size: usize, free: bool) {
     let me = if Reentrant::active() {
         ptr::null()
     } else {
         tree::this_tree_if_registered()
     };
-    if ptr::eq(n.ext.owner.load(Ordering::Relaxed), me) {
-        bump(&n.ext.alloc_objects, 1);
-        bump(&n.ext.alloc_bytes, size as u64);
+    let e = &n.ext;
+    let local = ptr::eq(e.owner.load(Ordering::Relaxed), me);
+    let (objects, bytes) = match (free, local) {
+        (true, true) => (&e.free_objects, &e.free_bytes),
+        (true, false) => (&e.remote_free_objects, &e.remote_free_bytes),
+        (false, true) => (&e.alloc_objects, &e.alloc_bytes),
+        (false, false) => (&e.remote_alloc_objects, &e.remote_alloc_bytes),
+    };
+    if local {
+        bump(objects, 1);
+        bump(bytes, size as u64);
     } else {
-        n.ext.remote_alloc_objects.fetch_add(1, Ordering::Relaxed);
-        n.ext
-            .remote_alloc_bytes
-            .fetch_add(size as u64, Ordering::Relaxed);
+        objects.fetch_add(1, Ordering::Relaxed);
+        bytes.fetch_add(size as u64, Ordering::Relaxed);
     }
-    if !me.is_null() {
-        // SAFETY: as above.
-        add_net(unsafe { &*me }, size as i64);
+    let delta = if free { -(size as i64) } else { size as i64 };
+    if me.is_null() {
+        LIVE.fetch_add(delta, Ordering::Relaxed);
     } else {
-        LIVE.fetch_add(size as i64, Ordering::Relaxed);
+        // SAFETY: trees are never freed; `me` is this thread's.
+        add_net(unsafe { &*me }, delta);
     }
 }
 
