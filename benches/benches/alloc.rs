@@ -73,8 +73,35 @@ fn inprof_under_a_frame(threads: usize, iters: u64) -> Duration {
     run(&INPROF, threads, iters)
 }
 
+/// Paired A/B: System and inprof alternate in rounds of the same work, so
+/// drift in heap state and machine load hits both alike; prints the median
+/// of the per-round ratios.
+fn paired_ratio(threads: usize) -> f64 {
+    const PAIRS: u64 = 200_000;
+    let mut ratios: Vec<f64> = (0..21)
+        .map(|round| {
+            let (a, b) = if round % 2 == 0 {
+                let s = run(&System, threads, PAIRS);
+                (s, inprof_under_a_frame(threads, PAIRS))
+            } else {
+                let i = inprof_under_a_frame(threads, PAIRS);
+                (run(&System, threads, PAIRS), i)
+            };
+            b.as_secs_f64() / a.as_secs_f64()
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
 fn allocators(c: &mut Criterion) {
     re_memory::accounting_allocator::set_tracking_callstacks(true);
+    for threads in [1usize, 2] {
+        eprintln!(
+            "paired inprof/System ratio, {threads} thread(s), median of 21 alternating rounds: {:.3}",
+            paired_ratio(threads)
+        );
+    }
     for threads in [1usize, 2] {
         let mut g = c.benchmark_group(format!("alloc_free_pair_{threads}_thread"));
         g.measurement_time(Duration::from_secs(3));
