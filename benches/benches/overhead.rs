@@ -169,6 +169,28 @@ fn two_threads(c: &mut Criterion) {
                 })
             })
         });
+        // The same with only the two clock reads: what running two threads
+        // at once costs on this machine, whatever they do.
+        g.bench_function(format!("clock_floor_{threads}_threads_per_call"), |b| {
+            b.iter_custom(|iters| {
+                let barrier = std::sync::Barrier::new(threads);
+                std::thread::scope(|s| {
+                    let hs: Vec<_> = (0..threads)
+                        .map(|_| {
+                            s.spawn(|| {
+                                barrier.wait();
+                                let t = Instant::now();
+                                for _ in 0..iters {
+                                    clock_floor();
+                                }
+                                t.elapsed()
+                            })
+                        })
+                        .collect();
+                    hs.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+                })
+            })
+        });
     }
     g.finish();
 }
