@@ -1,4 +1,4 @@
-//! The pprof endpoint as an axum [`Router`](::axum::Router), to mount in an
+//! The pprof endpoint as an axum [`Router`], to mount in an
 //! existing axum app instead of running `inprof::http::serve`.
 //!
 //! ```no_run
