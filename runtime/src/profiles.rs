@@ -27,6 +27,7 @@ pub struct NamedProfile {
 
 /// The profile named `name` (Go's `pprof.Lookup`), or None.
 pub fn lookup(name: &str) -> Option<NamedProfile> {
+    crate::env::init_servers_once();
     let name = if name == "threads" { "goroutine" } else { name };
     NAMES
         .iter()

@@ -278,6 +278,7 @@ impl Drop for CpuProfile {
 /// calls per call path of every thread from now until stop, written to `w`
 /// as gzipped pprof. Fails with [`Error::AlreadyRunning`] if one is running.
 pub fn start_cpu_profile<W: Write + Send + 'static>(w: W) -> Result<CpuProfile, Error> {
+    crate::env::init_servers_once();
     let mut r = lock_running();
     if r.is_some() {
         return Err(Error::AlreadyRunning);
@@ -367,6 +368,7 @@ impl Interval {
 
 /// The cumulative time profile: every call since inprof started.
 pub fn time_profile() -> Profile {
+    crate::env::init_servers_once();
     let end = snapshot();
     build(None, &end)
 }
