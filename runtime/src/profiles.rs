@@ -161,8 +161,9 @@ fn heap_sample(b: &mut Builder, locs: Vec<u64>, v: [u64; 4]) {
     );
 }
 
-/// Go's legacy heap text (`debug=1`): a header with the totals, a record
-/// per stack, and a MemStats-like trailer.
+/// Go's legacy heap text (`debug=1`): a header with the totals (`@ heap/N`
+/// with N = 2 × the sampling rate, as Go writes it: 2 for exact counts), a
+/// record per stack, and a MemStats-like trailer.
 fn heap_text(p: &Profile) -> String {
     use std::fmt::Write as _;
     let mut tot = [0i64; 4];
@@ -174,7 +175,7 @@ fn heap_text(p: &Profile) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "heap profile: {}: {} [{}: {}] @ heap/1",
+        "heap profile: {}: {} [{}: {}] @ heap/2",
         tot[2], tot[3], tot[0], tot[1]
     );
     let locs: std::collections::HashMap<u64, &crate::pprof::Location> =
