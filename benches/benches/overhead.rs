@@ -142,30 +142,39 @@ fn per_call(c: &mut Criterion) {
     g.finish();
 }
 
+/// Runs `per_thread(iters)` on `threads` threads started together; the
+/// slowest thread's time. `per_thread` times its own loop (after any
+/// warm-up it does before `barrier.wait()`).
+fn on_threads(
+    threads: usize,
+    iters: u64,
+    per_thread: impl Fn(u64, &std::sync::Barrier) -> Duration + Sync,
+) -> Duration {
+    let barrier = std::sync::Barrier::new(threads);
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| s.spawn(|| per_thread(iters, &barrier)))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+    })
+}
+
 fn two_threads(c: &mut Criterion) {
     let mut g = c.benchmark_group("threads");
     g.measurement_time(Duration::from_secs(3));
     for threads in [1usize, 2] {
         g.bench_function(format!("inprof_{threads}_threads_per_call"), |b| {
             b.iter_custom(|iters| {
-                let barrier = std::sync::Barrier::new(threads);
-                std::thread::scope(|s| {
-                    let hs: Vec<_> = (0..threads)
-                        .map(|_| {
-                            s.spawn(|| {
-                                inprof::scope!("bench::thread_root");
-                                // warm the path
-                                inprof_leaf(0);
-                                barrier.wait();
-                                let t = Instant::now();
-                                for i in 0..iters {
-                                    inprof_leaf(black_box(i));
-                                }
-                                t.elapsed()
-                            })
-                        })
-                        .collect();
-                    hs.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+                on_threads(threads, iters, |iters, barrier| {
+                    inprof::scope!("bench::thread_root");
+                    // warm the path
+                    inprof_leaf(0);
+                    barrier.wait();
+                    let t = Instant::now();
+                    for i in 0..iters {
+                        inprof_leaf(black_box(i));
+                    }
+                    t.elapsed()
                 })
             })
         });
@@ -173,21 +182,13 @@ fn two_threads(c: &mut Criterion) {
         // at once costs on this machine, whatever they do.
         g.bench_function(format!("clock_floor_{threads}_threads_per_call"), |b| {
             b.iter_custom(|iters| {
-                let barrier = std::sync::Barrier::new(threads);
-                std::thread::scope(|s| {
-                    let hs: Vec<_> = (0..threads)
-                        .map(|_| {
-                            s.spawn(|| {
-                                barrier.wait();
-                                let t = Instant::now();
-                                for _ in 0..iters {
-                                    clock_floor();
-                                }
-                                t.elapsed()
-                            })
-                        })
-                        .collect();
-                    hs.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+                on_threads(threads, iters, |iters, barrier| {
+                    barrier.wait();
+                    let t = Instant::now();
+                    for _ in 0..iters {
+                        clock_floor();
+                    }
+                    t.elapsed()
                 })
             })
         });

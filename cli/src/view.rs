@@ -315,17 +315,7 @@ pub fn peek(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
     for name in names {
         let (flat, cum) = fc[name];
         let (callers, callees) = e.get(name).cloned().unwrap_or_default();
-        let csum: i64 = callers.values().sum();
-        let mut cs: Vec<_> = callers.into_iter().collect();
-        cs.sort_by_key(|e| std::cmp::Reverse(e.1));
-        for (c, v) in cs {
-            let _ = writeln!(
-                out,
-                "{:>50} {:>6.2}% |   {c}",
-                format_value(v, &unit),
-                pct(v, csum)
-            );
-        }
+        edge_lines(&mut out, callers, &unit);
         let _ = writeln!(
             out,
             "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%                | {name}",
@@ -335,20 +325,25 @@ pub fn peek(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
             format_value(cum, &unit),
             pct(cum, total)
         );
-        let esum: i64 = callees.values().sum();
-        let mut ce: Vec<_> = callees.into_iter().collect();
-        ce.sort_by_key(|e| std::cmp::Reverse(e.1));
-        for (c, v) in ce {
-            let _ = writeln!(
-                out,
-                "{:>50} {:>6.2}% |   {c}",
-                format_value(v, &unit),
-                pct(v, esum.max(1))
-            );
-        }
+        edge_lines(&mut out, callees, &unit);
         let _ = writeln!(out, "{sep}");
     }
     Ok(out)
+}
+
+/// Peek's caller or callee lines, heaviest first, each with its share.
+fn edge_lines(out: &mut String, edges: BTreeMap<String, i64>, unit: &str) {
+    let sum: i64 = edges.values().sum();
+    let mut e: Vec<_> = edges.into_iter().collect();
+    e.sort_by_key(|e| std::cmp::Reverse(e.1));
+    for (c, v) in e {
+        let _ = writeln!(
+            out,
+            "{:>50} {:>6.2}% |   {c}",
+            format_value(v, unit),
+            pct(v, sum)
+        );
+    }
 }
 
 /// pprof's `-traces`: every sample's stack with its value.

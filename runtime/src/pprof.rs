@@ -276,26 +276,34 @@ impl Builder {
         i
     }
 
-    /// The location id for `frame`, cached under `key` (any value unique to
-    /// the frame, e.g. a callsite address).
-    pub fn location(&mut self, key: u64, frame: Frame<'_>) -> u64 {
-        if let Some(&id) = self.locations.get(&key) {
-            return id;
-        }
-        let name = self.string(frame.name);
-        let file = self.string(frame.file);
-        let fkey = (name, file, frame.line as i64);
+    /// The id of the function (name, file, start line), added on first use.
+    fn function(&mut self, name: &str, file: &str, start_line: i64) -> u64 {
+        let name = self.string(name);
+        let file = self.string(file);
         let next_fid = self.p.function.len() as u64 + 1;
-        let fid = *self.functions.entry(fkey).or_insert(next_fid);
+        let fid = *self
+            .functions
+            .entry((name, file, start_line))
+            .or_insert(next_fid);
         if fid == next_fid {
             self.p.function.push(Function {
                 id: fid,
                 name,
                 system_name: name,
                 filename: file,
-                start_line: frame.line as i64,
+                start_line,
             });
         }
+        fid
+    }
+
+    /// The location id for `frame`, cached under `key` (any value unique to
+    /// the frame, e.g. a callsite address).
+    pub fn location(&mut self, key: u64, frame: Frame<'_>) -> u64 {
+        if let Some(&id) = self.locations.get(&key) {
+            return id;
+        }
+        let fid = self.function(frame.name, frame.file, frame.line as i64);
         let id = self.p.location.len() as u64 + 1;
         self.p.location.push(Location {
             id,
@@ -320,19 +328,7 @@ impl Builder {
         }
         let mut out = Vec::with_capacity(lines.len());
         for (fname, file, line) in lines {
-            let name = self.string(fname);
-            let file = self.string(file);
-            let next_fid = self.p.function.len() as u64 + 1;
-            let fid = *self.functions.entry((name, file, 0)).or_insert(next_fid);
-            if fid == next_fid {
-                self.p.function.push(Function {
-                    id: fid,
-                    name,
-                    system_name: name,
-                    filename: file,
-                    start_line: 0,
-                });
-            }
+            let fid = self.function(fname, file, 0);
             out.push(Line {
                 function_id: fid,
                 line: *line as i64,

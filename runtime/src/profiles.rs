@@ -178,36 +178,15 @@ fn heap_text(p: &Profile) -> String {
         "heap profile: {}: {} [{}: {}] @ heap/2",
         tot[2], tot[3], tot[0], tot[1]
     );
-    let locs: std::collections::HashMap<u64, &crate::pprof::Location> =
-        p.location.iter().map(|l| (l.id, l)).collect();
-    let funcs: std::collections::HashMap<u64, &crate::pprof::Function> =
-        p.function.iter().map(|f| (f.id, f)).collect();
+    let st = StackText::new(p);
     for s in &p.sample {
-        let _ = write!(
+        let (pcs, frames) = st.stack(&s.location_id);
+        let _ = writeln!(
             out,
-            "{}: {} [{}: {}] @",
+            "{}: {} [{}: {}] @{pcs}",
             s.value[2], s.value[3], s.value[0], s.value[1]
         );
-        for id in &s.location_id {
-            let _ = write!(out, " {:#x}", pseudo_pc(*id));
-        }
-        out.push('\n');
-        for id in &s.location_id {
-            if let Some(l) = locs.get(id) {
-                for line in &l.line {
-                    if let Some(f) = funcs.get(&line.function_id) {
-                        let _ = writeln!(
-                            out,
-                            "#\t{:#x}\t{}+0x0\t{}:{}",
-                            pseudo_pc(*id),
-                            p.str(f.name),
-                            p.str(f.filename),
-                            line.line
-                        );
-                    }
-                }
-            }
-        }
+        out.push_str(&frames);
         out.push('\n');
     }
     let st = crate::alloc::heap_stats();
@@ -298,30 +277,46 @@ fn threads_profile() -> Profile {
     b.finish(crate::clock::unix_nanos(), 0)
 }
 
-/// Frame lines (`#\t0xPC\tname+0x0\tfile:line`) and the `@ 0xPC ...`
-/// list of a sample, shared by the legacy text formats.
-fn stack_text(p: &Profile, ids: &[u64]) -> (String, String) {
-    use std::fmt::Write as _;
-    let mut pcs = String::new();
-    let mut frames = String::new();
-    for id in ids {
-        let _ = write!(pcs, " {:#x}", pseudo_pc(*id));
-        if let Some(l) = p.location.iter().find(|l| l.id == *id) {
+/// Writes the stacks of one profile in the legacy text formats: the
+/// `@ 0xPC ...` list and the `#\t0xPC\tname+0x0\tfile:line` frame lines.
+struct StackText<'p> {
+    p: &'p Profile,
+    locs: std::collections::HashMap<u64, &'p crate::pprof::Location>,
+    funcs: std::collections::HashMap<u64, &'p crate::pprof::Function>,
+}
+
+impl<'p> StackText<'p> {
+    fn new(p: &'p Profile) -> Self {
+        StackText {
+            p,
+            locs: p.location.iter().map(|l| (l.id, l)).collect(),
+            funcs: p.function.iter().map(|f| (f.id, f)).collect(),
+        }
+    }
+
+    /// (` 0xPC 0xPC ...`, frame lines) of a sample's stack.
+    fn stack(&self, ids: &[u64]) -> (String, String) {
+        use std::fmt::Write as _;
+        let mut pcs = String::new();
+        let mut frames = String::new();
+        for id in ids {
+            let _ = write!(pcs, " {:#x}", pseudo_pc(*id));
+            let Some(l) = self.locs.get(id) else { continue };
             for line in &l.line {
-                if let Some(f) = p.function.iter().find(|f| f.id == line.function_id) {
+                if let Some(f) = self.funcs.get(&line.function_id) {
                     let _ = writeln!(
                         frames,
                         "#\t{:#x}\t{}+0x0\t{}:{}",
                         pseudo_pc(*id),
-                        p.str(f.name),
-                        p.str(f.filename),
+                        self.p.str(f.name),
+                        self.p.str(f.filename),
                         line.line
                     );
                 }
             }
         }
+        (pcs, frames)
     }
-    (pcs, frames)
 }
 
 /// Go's legacy count format: `NAME profile: total N`, then `COUNT @ pcs`
@@ -336,11 +331,12 @@ fn count_text(name: &str, p: &Profile) -> String {
         }
     }
     by_stack.sort_by_key(|e| std::cmp::Reverse(e.1));
+    let st = StackText::new(p);
     let total: i64 = by_stack.iter().map(|e| e.1).sum();
     let mut out = String::new();
     let _ = writeln!(out, "{name} profile: total {total}");
     for (ids, n) in by_stack {
-        let (pcs, frames) = stack_text(p, &ids);
+        let (pcs, frames) = st.stack(&ids);
         let _ = writeln!(out, "{n} @{pcs}");
         out.push_str(&frames);
         out.push('\n');
@@ -363,8 +359,9 @@ fn contention_text(p: &Profile, mutex: bool) -> String {
     }
     let mut samples: Vec<&crate::pprof::Sample> = p.sample.iter().collect();
     samples.sort_by(|a, b| b.value[1].cmp(&a.value[1]));
+    let st = StackText::new(p);
     for s in samples {
-        let (pcs, frames) = stack_text(p, &s.location_id);
+        let (pcs, frames) = st.stack(&s.location_id);
         let _ = writeln!(out, "{} {} @{}", s.value[1], s.value[0], pcs);
         out.push_str(&frames);
         out.push('\n');
