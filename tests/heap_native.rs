@@ -10,14 +10,19 @@ use common::*;
 #[global_allocator]
 static ALLOC: inprof::Alloc = inprof::Alloc::system();
 
+// Each helper does something after its allocating call, so that an
+// optimized build cannot turn that call into a tail call (which would take
+// the helper's own frame off the stack).
 #[inline(never)]
 fn helper_alloc() -> Vec<Box<[u8; 512]>> {
-    (0..10).map(|_| Box::new([0u8; 512])).collect()
+    let v: Vec<Box<[u8; 512]>> = (0..10).map(|_| Box::new([0u8; 512])).collect();
+    std::hint::black_box(v)
 }
 
 #[inline(never)]
 fn other_helper() -> Vec<u8> {
-    std::hint::black_box(vec![0; 3000])
+    let v = std::hint::black_box(vec![0; 3000]);
+    std::hint::black_box(v)
 }
 
 #[inprof::profile]

@@ -102,13 +102,71 @@ unsafe fn user_ptr(base: *mut u8, tag: Tag) -> *mut u8 {
     }
 }
 
-/// The inner block of the user pointer `p`.
+/// The inner block of the user pointer `p`, as a pointer that carries the
+/// inner block's provenance rather than `p`'s.
+///
+/// Why not `p.sub(HEADER)`: the caller of the global allocator sees what
+/// `alloc` returned as a fresh object of exactly `size` bytes (rustc marks
+/// `__rust_alloc` as an allocation function), and since rustc inlines the
+/// allocator shim into callers, this code is optimized in the caller's
+/// context. There, a pointer derived from `p` that reaches outside those
+/// `size` bytes (our header before it, our trailer after it) is undefined
+/// behaviour, and LLVM acts on it (a release build turned a free into
+/// `ud2`). So the inner block's provenance is exposed when it is made
+/// ([`expose`]), and its address is rebuilt here from the integer, through
+/// an optimization barrier, with [`std::ptr::with_exposed_provenance_mut`]:
+/// the access is then justified by the inner block, which does contain it.
 #[inline(always)]
-unsafe fn base_ptr(p: *mut u8, tag: Tag) -> *mut u8 {
-    match tag {
-        // SAFETY: p was made by `user_ptr` from a block HEADER bytes lower.
-        Tag::Header => unsafe { p.sub(HEADER) },
-        Tag::Trailer => p,
+fn base_ptr(p: *mut u8, tag: Tag) -> *mut u8 {
+    let addr = match tag {
+        Tag::Header => p.addr().wrapping_sub(HEADER),
+        Tag::Trailer => p.addr(),
+    };
+    std::ptr::with_exposed_provenance_mut(opaque(addr))
+}
+
+/// Exposes the provenance of an inner block, so that [`base_ptr`] can
+/// rebuild a pointer to it from its address.
+#[inline(always)]
+fn expose(base: *mut u8) {
+    let _ = base.expose_provenance();
+}
+
+/// `x`, through a barrier the optimizer cannot see through, so that it
+/// cannot relate the result to the pointer the address came from.
+#[inline(always)]
+fn opaque(x: usize) -> usize {
+    #[cfg(any(
+        target_arch = "x86_64",
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64",
+        target_arch = "riscv32",
+        target_arch = "loongarch64"
+    ))]
+    {
+        let mut v = x;
+        // SAFETY: an empty assembly block that names `v` as an in/out
+        // register operand: it executes no instruction, touches no memory
+        // and no flags, and leaves the value as it was; only the optimizer
+        // loses track of where the value came from.
+        unsafe {
+            std::arch::asm!("/* {0} */", inout(reg) v, options(pure, nomem, nostack, preserves_flags))
+        };
+        v
+    }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64",
+        target_arch = "riscv32",
+        target_arch = "loongarch64"
+    )))]
+    {
+        std::hint::black_box(x)
     }
 }
 
@@ -289,6 +347,7 @@ impl<A: GlobalAlloc> Alloc<A> {
         if base.is_null() {
             return base;
         }
+        expose(base);
         let (n, agg) = charge(layout.size(), matches!(tag, Tag::Header));
         // SAFETY: base holds the padded layout.
         unsafe {
@@ -351,6 +410,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
             if nb.is_null() {
                 return nb;
             }
+            expose(nb);
             let (node, agg) = if node.is_null() {
                 charge(new_size, matches!(tag, Tag::Header))
             } else {

@@ -210,12 +210,15 @@ pub(crate) fn frames(
             .clone();
         all.push((ip, lines));
     }
+    // Allocator shims are `__rust_alloc` or, with v0 symbol names,
+    // `__rustc::__rust_alloc`; `__rg_*` / `__rdl_*` are the hooks behind them.
     let is_alloc = |n: &str| {
+        let leaf = n.rsplit("::").next().unwrap_or(n);
         n.starts_with("backtrace::")
             || n.contains("inprof_runtime::")
-            || n.starts_with("__rust_")
-            || n.starts_with("__rg_")
-            || n.starts_with("__rdl_")
+            || leaf.starts_with("__rust_")
+            || leaf.starts_with("__rg_")
+            || leaf.starts_with("__rdl_")
             || n.starts_with("alloc::alloc::")
             || n.starts_with("std::alloc::")
     };
