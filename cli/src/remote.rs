@@ -101,7 +101,8 @@ pub fn fetch_profile(
             .write_all(&body)
             .map_err(|e| e.to_string());
     }
-    write_private(Path::new(&out), &body).map_err(|e| format!("writing {out}: {e}"))?;
+    inprof_runtime::serve::files::write_private(Path::new(&out), &body)
+        .map_err(|e| format!("writing {out}: {e}"))?;
     eprintln!(
         "wrote {out} ({} bytes); read it with: go tool pprof -top {out}",
         body.len()
@@ -133,17 +134,6 @@ where
         pb.finish_and_clear();
         h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
     })
-}
-
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)?.write_all(data)
 }
 
 /// Lists processes with an agent (and removes port files of dead ones).

@@ -1,42 +1,44 @@
-//! The inprof runtime: the exact call-path engine and the pprof encoder.
+//! The inprof runtime: everything that runs inside the profiled program.
 //!
 //! Users depend on the `inprof` crate, which re-exports what is public here;
 //! items under [`__private`] are for generated code only and not stable API.
+//!
+//! Four layers, each a folder, each using only the layers above it in this
+//! list (`.ci/layers` checks it):
+//!
+//! - [`engine`](mod@engine): the clock, callsites and per-thread call trees with their
+//!   counters: the hot path of every instrumented call. It starts nothing:
+//!   the layer that serves profiles installs a start-up hook.
+//! - [`format`](mod@format): the pprof format (builder, encoding, decoding), text
+//!   reports and Go's legacy text formats; knows profiles, not programs.
+//! - [`profiles`](mod@profiles): what is recorded and how it becomes a profile: time,
+//!   heap (the allocator, native stacks), contention (locks, channels),
+//!   threads, labels, and the named-profile registry.
+//! - [`serve`](mod@serve): getting profiles out of the process: the HTTP endpoint, the
+//!   agent, profiles from the environment, exit hooks, private files.
 
-pub mod agent;
-pub mod alloc;
-pub mod callsite;
-pub mod channel;
-pub mod clock;
-pub mod contention;
-pub mod env;
-pub mod http;
-pub mod labels;
-pub mod native;
-mod paths;
-pub mod pprof;
+pub mod engine;
+pub mod format;
 pub mod profiles;
-pub mod report;
-mod stats;
-pub mod sync;
-pub mod thread;
-pub mod threads;
-pub mod time;
-pub mod tree;
+pub mod serve;
 
-pub use alloc::{heap_stats, Alloc, HeapStats};
-pub use contention::{
+// The module paths users know (the `inprof` facade re-exports them).
+pub use format::{pprof, report};
+pub use profiles::{channel, labels, sync, thread, threads, time};
+pub use serve::{agent, env, http};
+
+pub use engine::tree::{set_enabled, set_max_nodes, Guard};
+pub use profiles::alloc::{heap_stats, Alloc, HeapStats};
+pub use profiles::contention::{
     block_profile_rate, mutex_profile_fraction, set_block_profile_rate, set_mutex_profile_fraction,
 };
-pub use labels::with_labels;
-pub use native::{mem_profile_rate, set_mem_profile_rate, DEFAULT_MEM_PROFILE_RATE};
-pub use profiles::{lookup, profiles, write_heap_profile, NamedProfile};
-pub use stats::set_pending_name;
-pub use time::{
+pub use profiles::labels::with_labels;
+pub use profiles::named::{lookup, profiles, write_heap_profile, NamedProfile};
+pub use profiles::native::{mem_profile_rate, set_mem_profile_rate, DEFAULT_MEM_PROFILE_RATE};
+pub use profiles::time::{
     cpu_profile_running, start_cpu_profile, stop_cpu_profile, time_profile, write_time_profile,
     CpuProfile,
 };
-pub use tree::{set_enabled, set_max_nodes, Guard};
 
 use std::fmt;
 
@@ -96,13 +98,13 @@ impl From<Error> for std::io::Error {
 /// Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::callsite::{Callsite, SelfTypeName};
-    pub use crate::clock::ticks;
-    pub use crate::tree::{enter, Guard};
+    pub use crate::engine::callsite::{Callsite, SelfTypeName};
+    pub use crate::engine::clock::ticks;
+    pub use crate::engine::tree::{enter, Guard};
     pub use core;
 
     /// Bytes one call-path node takes (for the memory figures).
-    pub const NODE_SIZE: usize = core::mem::size_of::<crate::tree::Node>();
+    pub const NODE_SIZE: usize = core::mem::size_of::<crate::engine::tree::Node>();
 
     use core::future::Future;
     use core::pin::Pin;

@@ -12,7 +12,8 @@
 //! global allocator, so that an instrumented global allocator cannot recurse
 //! into the engine.
 
-use crate::callsite::{Callsite, SelfTypeName};
+use crate::engine::callsite::{Callsite, SelfTypeName};
+use crate::engine::start::{self, Trigger};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -75,8 +76,8 @@ pub struct Node {
     pub(crate) ticks: AtomicU64,
     /// Tick count at entry while the frame is open, else 0.
     pub(crate) open: AtomicU64,
-    /// Counters for other profiles (heap, block, mutex, ...), see `crate::stats`.
-    pub(crate) ext: crate::stats::NodeStats,
+    /// Counters for other profiles (heap, block, mutex, ...), see `crate::engine::counters`.
+    pub(crate) ext: crate::engine::counters::NodeStats,
 }
 
 impl Node {
@@ -131,7 +132,7 @@ pub struct Tree {
     internal: AtomicBool,
     next: AtomicPtr<Tree>,
     /// Extra per-thread state used by other profiles.
-    pub(crate) ext: crate::stats::ThreadStats,
+    pub(crate) ext: crate::engine::counters::ThreadStats,
 }
 
 // SAFETY: all shared state of a Tree is atomics; owner-only fields are
@@ -266,8 +267,7 @@ impl Tree {
             c = cn.next_sibling.load(Ordering::Relaxed);
         }
         // A new path: resolve the name (may allocate: mark re-entrancy).
-        let _g = crate::stats::Reentrant::enter();
-        crate::env::init_servers_once();
+        let _g = crate::engine::counters::Reentrant::enter();
         cs.resolve(self_ty);
         match self.push(cs, parent, MAX_NODES.load(Ordering::Relaxed)) {
             Some(n) => {
@@ -281,6 +281,25 @@ impl Tree {
             }
             None => self.overflow_node(),
         }
+    }
+
+    /// [`Tree::child_slow`] for an instrumented call: a thread registered
+    /// from inside the allocator did not start the layers above; its first
+    /// instrumented call does.
+    #[cold]
+    #[inline(never)]
+    fn child_for_call(
+        &self,
+        parent: *const Node,
+        cs: &'static Callsite,
+        self_ty: Option<SelfTypeName>,
+    ) -> *const Node {
+        if !CALLED.load(Ordering::Relaxed) {
+            CALLED.store(true, Ordering::Relaxed);
+            let _g = crate::engine::counters::Reentrant::enter();
+            start::fire(Trigger::Use);
+        }
+        self.child_slow(parent, cs, self_ty)
     }
 
     /// Makes the child of the current node for `cs` current for good (owner
@@ -329,6 +348,8 @@ impl Drop for ExitNotice {
 }
 
 static HEAD: AtomicPtr<Tree> = AtomicPtr::new(ptr::null_mut());
+/// Whether an instrumented call has fired the start-up hook.
+static CALLED: AtomicBool = AtomicBool::new(false);
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
@@ -385,11 +406,13 @@ pub(crate) fn this_tree_if_registered() -> *const Tree {
 #[cold]
 #[inline(never)]
 pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
-    if crate::stats::Reentrant::active() || INTERNAL.try_with(|i| i.get()).unwrap_or(false) {
+    if crate::engine::counters::Reentrant::active()
+        || INTERNAL.try_with(|i| i.get()).unwrap_or(false)
+    {
         return ptr::null();
     }
-    let _g = crate::stats::Reentrant::enter();
-    crate::clock::init();
+    let _g = crate::engine::counters::Reentrant::enter();
+    crate::engine::clock::init();
     let layout = Layout::new::<Tree>();
     // SAFETY: Tree has non-zero size.
     let raw = unsafe { System.alloc_zeroed(layout) } as *mut Tree;
@@ -407,7 +430,7 @@ pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
         name[..end].copy_from_slice(&s.as_bytes()[..end]);
         *len = end;
     };
-    let pending = crate::stats::take_pending_name();
+    let pending = crate::engine::counters::take_pending_name();
     if let Some(n) = pending.as_deref() {
         write_name(&mut name, &mut name_len, n);
     } else {
@@ -431,7 +454,7 @@ pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
         exited: AtomicBool::new(false),
         internal: AtomicBool::new(false),
         next: AtomicPtr::new(ptr::null_mut()),
-        ext: crate::stats::ThreadStats::new(),
+        ext: crate::engine::counters::ThreadStats::new(),
     };
     // SAFETY: raw is a fresh, suitably aligned allocation for a Tree.
     unsafe { raw.write(tree) };
@@ -441,7 +464,7 @@ pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
         return ptr::null();
     };
     t.current.store(root as *mut Node, Ordering::Relaxed);
-    crate::stats::on_register(t);
+    crate::engine::counters::on_register(t);
     // Publish in the registry (lock-free push).
     let mut head = HEAD.load(Ordering::Relaxed);
     loop {
@@ -454,12 +477,14 @@ pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
     THREADS.fetch_add(1, Ordering::Relaxed);
     CURRENT.with(|c| c.set(raw));
     let _ = EXIT_NOTICE.try_with(|e| e.0.set(raw));
-    // The environment (INPROF_HTTP, INPROF_*PROFILE, ...) is read at the
-    // first use of inprof. Its own allocations are not the program's.
-    crate::env::init_files_once();
-    if !from_alloc {
-        crate::env::init_servers_once();
-    }
+    // The layers above learn of the first use here (the environment is
+    // read, servers started: see `start`). Their allocations are not the
+    // program's (the re-entrancy mark is still set).
+    start::fire(if from_alloc {
+        Trigger::Alloc
+    } else {
+        Trigger::Use
+    });
     raw
 }
 
@@ -537,10 +562,10 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
     {
         cached as *const Node
     } else {
-        tree.child_slow(parent, cs, self_ty)
+        tree.child_for_call(parent, cs, self_ty)
     };
     tree.current.store(node as *mut Node, Ordering::Relaxed);
-    let start = crate::clock::ticks();
+    let start = crate::engine::clock::ticks();
     // SAFETY: node is a published node of this tree.
     unsafe { (*node).open.store(start, Ordering::Release) };
     Guard {
@@ -558,7 +583,7 @@ impl Drop for Guard {
         if self.node.is_null() {
             return;
         }
-        let end = crate::clock::ticks();
+        let end = crate::engine::clock::ticks();
         // SAFETY: node and tree outlive the process; this is the owning thread
         // (the guard is !Send).
         let n = unsafe { &*self.node };

@@ -2,11 +2,12 @@
 //! over an interval (start/stop, the difference of two snapshots) or since
 //! the process started.
 
-use crate::callsite::Callsite;
-use crate::paths::Paths;
-use crate::pprof::{Builder, Profile};
-use crate::tree::{self, Tree};
-use crate::{clock, Error};
+use crate::engine::callsite::Callsite;
+use crate::engine::clock;
+use crate::engine::tree::{self, Tree};
+use crate::format::pprof::{Builder, Profile};
+use crate::profiles::paths::Paths;
+use crate::Error;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -237,7 +238,7 @@ fn process_age_ns(end: &Snapshot) -> i64 {
     // Duration since inprof started, which is as close to process start as
     // we can measure without platform calls.
     let _ = end;
-    crate::clock::since_init().as_nanos() as i64
+    crate::engine::clock::since_init().as_nanos() as i64
 }
 
 struct Running {
@@ -278,7 +279,7 @@ impl Drop for CpuProfile {
 /// calls per call path of every thread from now until stop, written to `w`
 /// as gzipped pprof. Fails with [`Error::AlreadyRunning`] if one is running.
 pub fn start_cpu_profile<W: Write + Send + 'static>(w: W) -> Result<CpuProfile, Error> {
-    crate::env::init_servers_once();
+    crate::engine::start::fire(crate::engine::start::Trigger::Use);
     let mut r = lock_running();
     if r.is_some() {
         return Err(Error::AlreadyRunning);
@@ -368,7 +369,7 @@ impl Interval {
 
 /// The cumulative time profile: every call since inprof started.
 pub fn time_profile() -> Profile {
-    crate::env::init_servers_once();
+    crate::engine::start::fire(crate::engine::start::Trigger::Use);
     let end = snapshot();
     build(None, &end)
 }

@@ -8,7 +8,7 @@
 //! its call path, and the holder is charged, when it unlocks, with the wait
 //! it caused, at its call path (the mutex profile).
 
-use crate::contention::{BlockKind, Contention, Wait};
+use crate::profiles::contention::{BlockKind, Contention, Wait};
 use lock_api::{GuardNoSend, RawMutex as _, RawMutexTimed as _, RawRwLock as _};
 use std::time::{Duration, Instant};
 

@@ -3,9 +3,9 @@
 //! the thread under its name with the labels it inherits, and making `join`
 //! a blocking event.
 
-use crate::contention::{BlockKind, Wait};
-use crate::stats::{self, bump};
-use crate::tree;
+use crate::engine::counters::{self, bump};
+use crate::engine::tree;
+use crate::profiles::contention::{BlockKind, Wait};
 use std::io;
 
 /// Where a new thread comes from: the spawner's current node (its
@@ -26,7 +26,8 @@ fn origin() -> Origin {
     let t = unsafe { &*t };
     let n = t.current();
     bump(&n.ext.threads_created, 1);
-    let labels = crate::labels::current().map_or(0, |s| s as *const _ as usize);
+    let labels =
+        crate::profiles::labels::current().map_or(0, |s| s.callsite() as *const _ as usize);
     Origin {
         node: n as *const _ as usize,
         labels,
@@ -34,8 +35,8 @@ fn origin() -> Origin {
 }
 
 fn start(o: Origin, name: Option<String>) {
-    stats::set_pending_name(name);
-    stats::set_pending_origin(o.node as *const _, o.labels as *const _);
+    counters::set_pending_name(name);
+    counters::set_pending_origin(o.node as *const _, o.labels as *const _);
     let _ = tree::this_tree();
 }
 
@@ -52,7 +53,7 @@ fn start(o: Origin, name: Option<String>) {
 /// ```
 pub fn register_current(name: &str) {
     if tree::this_tree_if_registered().is_null() {
-        stats::set_pending_name(Some(name.to_owned()));
+        counters::set_pending_name(Some(name.to_owned()));
         let _ = tree::this_tree();
     }
 }

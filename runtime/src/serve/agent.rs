@@ -2,9 +2,9 @@
 //! announced in a file named after the process id so that the `inprof` CLI
 //! finds it by PID.
 
-use crate::http::{self, Options, Server};
+use crate::serve::files;
+use crate::serve::http::{self, Options, Server};
 use crate::Error;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -77,7 +77,8 @@ pub(crate) fn cleanup() {
 /// ```
 pub fn listen(opts: AgentOptions) -> Result<Agent, Error> {
     let dir = opts.config_dir.clone().unwrap_or_else(config_dir);
-    make_private_dir(&dir).map_err(|e| Error::Serve(format!("creating {}: {e}", dir.display())))?;
+    files::make_private_dir(&dir)
+        .map_err(|e| Error::Serve(format!("creating {}: {e}", dir.display())))?;
     let server = http::serve_with(
         "127.0.0.1:0",
         Options {
@@ -87,53 +88,11 @@ pub fn listen(opts: AgentOptions) -> Result<Agent, Error> {
     )?;
     let file = dir.join(std::process::id().to_string());
     let port = server.local_addr().port();
-    write_private(&file, port.to_string().as_bytes())
+    files::write_private(&file, port.to_string().as_bytes())
         .map_err(|e| Error::Serve(format!("writing {}: {e}", file.display())))?;
     if let Ok(mut f) = PORT_FILE.lock() {
         *f = Some(file.clone());
     }
-    crate::env::register_exit_hook();
+    crate::serve::env::register_exit_hook();
     Ok(Agent { server, file })
-}
-
-/// Creates `dir` (and parents) readable by this user only.
-pub(crate) fn make_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
-    }
-}
-
-/// Writes `data` to `path`, created readable and writable by this user only.
-pub(crate) fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let mut f = open_private(path)?;
-    f.write_all(data)?;
-    f.flush()
-}
-
-/// Creates (truncating) `path` with mode 0600.
-pub(crate) fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        o.mode(0o600);
-        let f = o.open(path)?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(f)
-    }
-    #[cfg(not(unix))]
-    {
-        o.open(path)
-    }
 }

@@ -1,9 +1,9 @@
 //! Recording of block and mutex events (Go's block and mutex profiles), and
 //! what each thread is blocked on (for the threads dump).
 
-use crate::clock;
-use crate::stats::{bump, rand};
-use crate::tree::{self, Tree};
+use crate::engine::clock;
+use crate::engine::counters::{bump, rand};
+use crate::engine::tree::{self, Tree};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 static BLOCK_RATE: AtomicU64 = AtomicU64::new(0);

@@ -8,9 +8,9 @@
 //! calling thread (plain loads and stores); frees of another thread's
 //! allocations use atomic adds on separate counters.
 
-use crate::native::{self, Agg};
-use crate::stats::{bump, Reentrant};
-use crate::tree::{self, Node, Tree};
+use crate::engine::counters::{bump, Reentrant};
+use crate::engine::tree::{self, Node, Tree};
+use crate::profiles::native::{self, Agg};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -235,7 +235,7 @@ fn flush(t: &Tree, net: i64, flushed: i64) {
     while live > peak {
         match PEAK.compare_exchange_weak(peak, live, Ordering::Relaxed, Ordering::Relaxed) {
             Ok(_) => {
-                PEAK_AT_NS.store(crate::clock::unix_nanos() as u64, Ordering::Relaxed);
+                PEAK_AT_NS.store(crate::engine::clock::unix_nanos() as u64, Ordering::Relaxed);
                 break;
             }
             Err(p) => peak = p,
@@ -479,7 +479,7 @@ pub fn heap_stats() -> HeapStats {
     let peak = PEAK.load(Ordering::Relaxed).max(0) as u64;
     if s.live_bytes >= peak {
         s.peak_live_bytes = s.live_bytes;
-        s.peak_at_unix_nanos = crate::clock::unix_nanos() as u64;
+        s.peak_at_unix_nanos = crate::engine::clock::unix_nanos() as u64;
     } else {
         s.peak_live_bytes = peak;
         s.peak_at_unix_nanos = PEAK_AT_NS.load(Ordering::Relaxed);

@@ -5,8 +5,10 @@
 //! handler itself, [`handle`], takes a plain [`Request`] and returns a
 //! [`Response`], so it can be mounted in any server.
 
-use crate::pprof::{Builder, Frame, LabelValue, Profile};
-use crate::profiles;
+use crate::format::delta::delta;
+use crate::format::pprof::Profile;
+use crate::format::report;
+use crate::profiles::named;
 use crate::Error;
 use std::collections::HashMap;
 use std::io::Read;
@@ -145,7 +147,7 @@ const DESCRIPTIONS: &[(&str, &str)] = &[
 
 fn index() -> Response {
     let mut rows = String::new();
-    for p in profiles::profiles() {
+    for p in named::profiles() {
         let name = p.name();
         rows.push_str(&format!(
             "<tr><td>{}</td><td><a href=\"{name}?debug=1\">{name}</a></td></tr>\n",
@@ -213,7 +215,7 @@ fn cpu_profile(req: &Request<'_>, q: &HashMap<String, String>) -> Response {
             ),
         );
     }
-    match crate::time::profile_for(Duration::from_secs(sec as u64), req.client_gone) {
+    match crate::profiles::time::profile_for(Duration::from_secs(sec as u64), req.client_gone) {
         Ok(p) => Response::binary("profile", &p),
         Err(Error::AlreadyRunning) => Response::error(
             500,
@@ -232,7 +234,7 @@ fn symbol(req: &Request<'_>) -> Response {
 }
 
 fn named(name: &str, q: &HashMap<String, String>) -> Response {
-    let Some(p) = profiles::lookup(name) else {
+    let Some(p) = named::lookup(name) else {
         return Response::error(404, "Unknown profile");
     };
     let debug: u8 = q.get("debug").and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -284,149 +286,23 @@ fn named(name: &str, q: &HashMap<String, String>) -> Response {
     }
 }
 
-type Key = (Vec<(String, String, i64)>, Vec<(String, String, i64)>);
-
-/// The samples of `p` keyed by their stack (function, file, line) and
-/// labels.
-fn keyed(p: &Profile) -> HashMap<Key, Vec<i64>> {
-    let locs: HashMap<u64, &crate::pprof::Location> =
-        p.location.iter().map(|l| (l.id, l)).collect();
-    let funcs: HashMap<u64, &crate::pprof::Function> =
-        p.function.iter().map(|f| (f.id, f)).collect();
-    let mut out: HashMap<Key, Vec<i64>> = HashMap::new();
-    for s in &p.sample {
-        let mut stack = Vec::new();
-        for id in &s.location_id {
-            if let Some(l) = locs.get(id) {
-                for line in &l.line {
-                    if let Some(f) = funcs.get(&line.function_id) {
-                        stack.push((
-                            p.str(f.name).to_owned(),
-                            p.str(f.filename).to_owned(),
-                            line.line,
-                        ));
-                    }
-                }
-            }
-        }
-        let labels = s
-            .label
-            .iter()
-            .map(|l| (p.str(l.key).to_owned(), p.str(l.str).to_owned(), l.num))
-            .collect();
-        let e = out
-            .entry((stack, labels))
-            .or_insert_with(|| vec![0; s.value.len()]);
-        for (a, v) in e.iter_mut().zip(&s.value) {
-            *a += v;
-        }
-    }
-    out
-}
-
-/// `p1 - p0`, sample by sample (Go's delta profiles).
-pub fn delta(p0: &Profile, p1: &Profile, span: Duration) -> Profile {
-    let types: Vec<(String, String)> = p1
-        .sample_type
-        .iter()
-        .map(|t| (p1.str(t.r#type).to_owned(), p1.str(t.unit).to_owned()))
-        .collect();
-    let tref: Vec<(&str, &str)> = types
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let pt = p1.period_type.clone().unwrap_or_default();
-    let default = p1.str(p1.default_sample_type).to_owned();
-    let mut b = Builder::new(
-        &tref,
-        (p1.str(pt.r#type), p1.str(pt.unit)),
-        p1.period,
-        if default.is_empty() {
-            None
-        } else {
-            Some(&default)
-        },
-    );
-    let base = keyed(p0);
-    let mut now: Vec<(Key, Vec<i64>)> = keyed(p1).into_iter().collect();
-    now.sort_by(|a, b| a.0.cmp(&b.0));
-    for ((stack, labels), vals) in now {
-        let d: Vec<i64> = match base.get(&(stack.clone(), labels.clone())) {
-            Some(b0) => vals.iter().zip(b0).map(|(a, b)| a - b).collect(),
-            None => vals,
-        };
-        if d.iter().all(|v| *v == 0) {
-            continue;
-        }
-        let locs: Vec<u64> = stack
-            .iter()
-            .map(|(name, file, line)| {
-                let key = {
-                    use std::hash::{Hash, Hasher};
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    (name, file, line).hash(&mut h);
-                    h.finish()
-                };
-                b.location(
-                    key,
-                    Frame {
-                        name,
-                        file,
-                        line: *line as u32,
-                    },
-                )
-            })
-            .collect();
-        let lv: Vec<(&str, LabelValue<'_>)> = labels
-            .iter()
-            .map(|(k, s, n)| {
-                (
-                    k.as_str(),
-                    if s.is_empty() {
-                        LabelValue::Num(*n, None)
-                    } else {
-                        LabelValue::Str(s.as_str())
-                    },
-                )
-            })
-            .collect();
-        b.sample(locs, d, &lv);
-    }
-    b.finish(p1.time_nanos, span.as_nanos() as i64)
-}
-
-/// Formats bytes the way gops does: `1.50MB (1572864 bytes)`.
-pub fn human_bytes(n: u64) -> String {
-    let f = n as f64;
-    let s = if f >= 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.2}GB", f / (1024.0 * 1024.0 * 1024.0))
-    } else if f >= 1024.0 * 1024.0 {
-        format!("{:.2}MB", f / (1024.0 * 1024.0))
-    } else if f >= 1024.0 {
-        format!("{:.2}KB", f / 1024.0)
-    } else {
-        format!("{n}B")
-    };
-    format!("{s} ({n} bytes)")
-}
-
 fn inprof_route(rest: &str) -> Response {
     match rest {
         "version" => Response::text(format!("inprof {}\n", env!("CARGO_PKG_VERSION"))),
         "memstats" => {
-            let s = crate::alloc::heap_stats();
+            let s = crate::profiles::alloc::heap_stats();
             Response::text(format!(
                 "alloc: {}\ntotal-alloc: {}\npeak-alloc: {}\nmallocs: {}\nfrees: {}\nheap-objects: {}\n",
-                human_bytes(s.live_bytes),
-                human_bytes(s.total_allocated_bytes),
-                human_bytes(s.peak_live_bytes),
+                report::human_bytes(s.live_bytes),
+                report::human_bytes(s.total_allocated_bytes),
+                report::human_bytes(s.peak_live_bytes),
                 s.allocations,
                 s.frees,
                 s.live_objects
             ))
         }
         "stats" => {
-            let live = crate::tree::trees()
+            let live = crate::engine::tree::trees()
                 .filter(|t| !t.exited() && !t.is_internal())
                 .count();
             let os_threads = std::fs::read_dir("/proc/self/task")
@@ -437,11 +313,11 @@ fn inprof_route(rest: &str) -> Response {
                 .unwrap_or(1);
             Response::text(format!(
                 "threads: {live}\nos-threads: {os_threads}\nthreads-registered: {}\nnum-cpu: {cpus}\npid: {}\n",
-                crate::tree::registered_threads(),
+                crate::engine::tree::registered_threads(),
                 std::process::id()
             ))
         }
-        "time" => Response::binary("time", &crate::time::time_profile()),
+        "time" => Response::binary("time", &crate::profiles::time::time_profile()),
         _ => not_found(),
     }
 }
@@ -552,7 +428,7 @@ fn accept_loop(
     opts: Options,
     local: SocketAddr,
 ) {
-    crate::tree::mark_internal();
+    crate::engine::tree::mark_internal();
     let active = Arc::new(AtomicUsize::new(0));
     let opts = Arc::new(opts);
     while !stop.load(Ordering::SeqCst) {
@@ -575,7 +451,7 @@ fn accept_loop(
         let spawned = std::thread::Builder::new()
             .name("inprof-http-req".into())
             .spawn(move || {
-                crate::tree::mark_internal();
+                crate::engine::tree::mark_internal();
                 serve_one(req, &o, local);
                 a.fetch_sub(1, Ordering::SeqCst);
             });
@@ -681,7 +557,7 @@ mod tests {
 
     #[test]
     fn bytes_like_gops() {
-        assert_eq!(human_bytes(1_572_864), "1.50MB (1572864 bytes)");
-        assert_eq!(human_bytes(12), "12B (12 bytes)");
+        assert_eq!(report::human_bytes(1_572_864), "1.50MB (1572864 bytes)");
+        assert_eq!(report::human_bytes(12), "12B (12 bytes)");
     }
 }

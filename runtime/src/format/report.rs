@@ -2,7 +2,7 @@
 //! value is added to the flat of its leaf function and to the cum of every
 //! distinct function on its stack once.
 
-use crate::pprof::Profile;
+use crate::format::pprof::Profile;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
@@ -172,4 +172,19 @@ pub fn format_top(p: &Profile, idx: usize, n: usize) -> String {
         );
     }
     out
+}
+
+/// Formats bytes the way gops does: `1.50MB (1572864 bytes)`.
+pub fn human_bytes(n: u64) -> String {
+    let f = n as f64;
+    let s = if f >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}GB", f / (1024.0 * 1024.0 * 1024.0))
+    } else if f >= 1024.0 * 1024.0 {
+        format!("{:.2}MB", f / (1024.0 * 1024.0))
+    } else if f >= 1024.0 {
+        format!("{:.2}KB", f / 1024.0)
+    } else {
+        format!("{n}B")
+    };
+    format!("{s} ({n} bytes)")
 }

@@ -5,7 +5,7 @@
 //! For `select!`, use crossbeam's macro on the wrapped ends
 //! ([`Sender::inner`], [`Receiver::inner`]).
 
-use crate::contention::{BlockKind, Wait};
+use crate::profiles::contention::{BlockKind, Wait};
 pub use crossbeam_channel::{
     select, RecvError, RecvTimeoutError, Select, SendError, SendTimeoutError, TryRecvError,
     TrySendError,

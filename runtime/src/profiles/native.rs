@@ -5,8 +5,8 @@
 //! annotated caller. Per call path the totals stay exact; the split across
 //! native stacks is estimated from the samples with Go's unsampling.
 
-use crate::stats::Reentrant;
-use crate::tree::{self, Node, Tree};
+use crate::engine::counters::Reentrant;
+use crate::engine::tree::{self, Node, Tree};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -73,7 +73,7 @@ pub(crate) fn sample(t: &Tree, node: *const Node, size: usize) -> *const Agg {
         return std::ptr::null();
     }
     // Exponential gap with mean `rate` (as Go's fastexprand).
-    let u = (crate::stats::rand(t) >> 11) as f64 / (1u64 << 53) as f64;
+    let u = (crate::engine::counters::rand(t) >> 11) as f64 / (1u64 << 53) as f64;
     let gap = if rate <= 1 {
         0.0
     } else {

@@ -1,6 +1,7 @@
 //! Per-node and per-thread counters shared by the profiles that hang off the
 //! call tree, and the thread-local re-entrancy flag.
 
+use crate::engine::callsite::Callsite;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{
     AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
@@ -12,7 +13,7 @@ pub(crate) struct NodeStats {
     /// The node's index in its tree.
     pub idx: AtomicU32,
     /// The tree the node belongs to.
-    pub owner: AtomicPtr<crate::tree::Tree>,
+    pub owner: AtomicPtr<crate::engine::tree::Tree>,
     /// Allocations made at this node (owner thread only).
     pub alloc_objects: AtomicU64,
     pub alloc_bytes: AtomicU64,
@@ -56,7 +57,7 @@ pub(crate) struct ThreadStats {
     pub blocked_since: AtomicU64,
     /// The node of the spawning thread that created this one (null: not
     /// spawned through `inprof::thread`).
-    pub created_by: AtomicPtr<crate::tree::Node>,
+    pub created_by: AtomicPtr<crate::engine::tree::Node>,
     /// This thread's random state for sampling decisions (owner only).
     pub rng: AtomicU64,
     /// Bytes to allocate before the next native-stack sample (owner only;
@@ -82,20 +83,18 @@ impl ThreadStats {
 thread_local! {
     static REENTRANT: Cell<bool> = const { Cell::new(false) };
     static PENDING_NAME: RefCell<Option<String>> = const { RefCell::new(None) };
-    static PENDING_ORIGIN: Cell<(*const crate::tree::Node, *const crate::labels::LabelSet)> =
+    static PENDING_ORIGIN: Cell<(*const crate::engine::tree::Node, *const Callsite)> =
         const { Cell::new((std::ptr::null(), std::ptr::null())) };
 }
 
-/// Sets where the calling thread was spawned from and the labels it
-/// inherits, for its registration (used by `inprof::thread`).
-pub(crate) fn set_pending_origin(
-    node: *const crate::tree::Node,
-    labels: *const crate::labels::LabelSet,
-) {
+/// Sets where the calling thread was spawned from and the label node it
+/// starts under (the callsite of the spawner's label set: labels are
+/// inherited), for its registration (used by `inprof::thread`).
+pub(crate) fn set_pending_origin(node: *const crate::engine::tree::Node, labels: *const Callsite) {
     PENDING_ORIGIN.with(|p| p.set((node, labels)));
 }
 
-fn take_pending_origin() -> (*const crate::tree::Node, *const crate::labels::LabelSet) {
+fn take_pending_origin() -> (*const crate::engine::tree::Node, *const Callsite) {
     PENDING_ORIGIN
         .try_with(|p| p.replace((std::ptr::null(), std::ptr::null())))
         .unwrap_or((std::ptr::null(), std::ptr::null()))
@@ -143,20 +142,22 @@ pub(crate) fn take_pending_name() -> Option<String> {
 }
 
 /// Called when a thread registers its tree.
-pub(crate) fn on_register(t: &'static crate::tree::Tree) {
+pub(crate) fn on_register(t: &'static crate::engine::tree::Tree) {
     let (node, labels) = take_pending_origin();
     t.ext.created_by.store(node as *mut _, Ordering::Relaxed);
     if !labels.is_null() {
-        // SAFETY: label sets are interned and never freed.
-        t.enter_permanent(unsafe { (*labels).callsite() });
+        // SAFETY: label callsites belong to interned label sets, which are
+        // never freed.
+        t.enter_permanent(unsafe { &*labels });
     }
-    let seed =
-        (t as *const crate::tree::Tree as u64) ^ crate::clock::ticks() ^ 0x9E37_79B9_7F4A_7C15;
+    let seed = (t as *const crate::engine::tree::Tree as u64)
+        ^ crate::engine::clock::ticks()
+        ^ 0x9E37_79B9_7F4A_7C15;
     t.ext.rng.store(seed | 1, Ordering::Relaxed);
 }
 
 /// A random number from the thread's own state (xorshift; owner only).
-pub(crate) fn rand(t: &crate::tree::Tree) -> u64 {
+pub(crate) fn rand(t: &crate::engine::tree::Tree) -> u64 {
     let mut x = t.ext.rng.load(Ordering::Relaxed) | 1;
     x ^= x << 13;
     x ^= x >> 7;

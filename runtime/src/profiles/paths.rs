@@ -2,10 +2,10 @@
 //! nodes left out (their labels go on the samples), the root frame (named
 //! after the thread) only where no annotated frame is on the path.
 
-use crate::callsite::Callsite;
-use crate::labels::{self, LabelSet};
-use crate::pprof::{Builder, Frame, Label};
-use crate::tree::Tree;
+use crate::engine::callsite::Callsite;
+use crate::engine::tree::Tree;
+use crate::format::pprof::{Builder, Frame, Label};
+use crate::profiles::labels::{self, LabelSet};
 
 /// Per-node locations and labels of one tree, computed once per profile.
 pub(crate) struct Paths<'t> {

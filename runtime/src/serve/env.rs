@@ -19,6 +19,7 @@
 //! process exits normally: returning from `main`, `std::process::exit`, or
 //! a test harness finishing; they are created readable by this user only.
 
+use crate::engine::start::Trigger;
 use std::sync::Once;
 
 const FILES: &[(&str, &str)] = &[
@@ -30,23 +31,41 @@ const FILES: &[(&str, &str)] = &[
     ("INPROF_THREADCREATEPROFILE", "threadcreate"),
 ];
 
+/// Installs the engine's start-up hook when the program is loaded, so
+/// that the first use of inprof (an instrumented call, an allocation
+/// through `inprof::Alloc`, a profile API) reads the environment. Storing
+/// a function pointer is all it does before `main`.
+#[ctor::ctor(unsafe)]
+fn install_start_hook() {
+    crate::engine::start::install(on_start);
+}
+
+/// The start-up hook: the profile files and rates at any first use; the
+/// servers only outside the allocator.
+fn on_start(trigger: Trigger) {
+    init_files_once();
+    if trigger == Trigger::Use {
+        init_servers_once();
+    }
+}
+
 static FILES_INIT: Once = Once::new();
 static SERVERS_INIT: Once = Once::new();
 static HOOK: Once = Once::new();
 
 /// Reads the profile files and rates from the environment once.
-pub(crate) fn init_files_once() {
+fn init_files_once() {
     FILES_INIT.call_once(|| {
         let any_file = FILES.iter().any(|(v, _)| std::env::var_os(v).is_some());
         if std::env::var_os("INPROF_BLOCKPROFILE").is_some()
-            && crate::contention::block_profile_rate() == 0
+            && crate::profiles::contention::block_profile_rate() == 0
         {
-            crate::contention::set_block_profile_rate(1);
+            crate::profiles::contention::set_block_profile_rate(1);
         }
         if std::env::var_os("INPROF_MUTEXPROFILE").is_some()
-            && crate::contention::mutex_profile_fraction() == 0
+            && crate::profiles::contention::mutex_profile_fraction() == 0
         {
-            crate::contention::set_mutex_profile_fraction(1);
+            crate::profiles::contention::set_mutex_profile_fraction(1);
         }
         if any_file {
             register_exit_hook();
@@ -55,10 +74,10 @@ pub(crate) fn init_files_once() {
 }
 
 /// Starts the endpoint and the agent named in the environment once.
-pub(crate) fn init_servers_once() {
+fn init_servers_once() {
     SERVERS_INIT.call_once(|| {
         if let Ok(addr) = std::env::var("INPROF_HTTP") {
-            match crate::http::serve(addr.as_str()) {
+            match crate::serve::http::serve(addr.as_str()) {
                 Ok(s) => {
                     eprintln!("inprof: serving /debug/pprof/ on http://{}", s.local_addr());
                     std::mem::forget(s);
@@ -67,7 +86,7 @@ pub(crate) fn init_servers_once() {
             }
         }
         if std::env::var("INPROF_AGENT").is_ok_and(|v| !v.is_empty() && v != "0") {
-            match crate::agent::listen(Default::default()) {
+            match crate::serve::agent::listen(Default::default()) {
                 Ok(a) => std::mem::forget(a),
                 Err(e) => eprintln!("inprof: INPROF_AGENT: {e}"),
             }
@@ -96,7 +115,7 @@ pub(crate) fn register_exit_hook() {
 extern "C" fn at_exit() {
     let _ = std::panic::catch_unwind(|| {
         write_env_profiles();
-        crate::agent::cleanup();
+        crate::serve::agent::cleanup();
     });
 }
 
@@ -107,13 +126,13 @@ pub fn write_env_profiles() {
             continue;
         };
         let path = std::path::PathBuf::from(path);
-        let r = crate::agent::open_private(&path)
+        let r = crate::serve::files::open_private(&path)
             .map_err(crate::Error::from)
             .and_then(|f| {
                 if *name == "time" {
-                    crate::time::write_time_profile(f)
+                    crate::profiles::time::write_time_profile(f)
                 } else {
-                    match crate::profiles::lookup(name) {
+                    match crate::profiles::named::lookup(name) {
                         Some(p) => p.write_to(f, 0),
                         None => Ok(()),
                     }

@@ -101,6 +101,16 @@ impl Callsite {
     }
 }
 
+impl std::fmt::Debug for Callsite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callsite")
+            .field("name", &self.name())
+            .field("file", &self.file())
+            .field("line", &self.line())
+            .finish()
+    }
+}
+
 /// `alloc::vec::Vec<u8>` -> `alloc::vec::Vec`; `<a::B as c::D>` kept readable.
 pub(crate) fn strip_generics(ty: &str) -> String {
     let mut out = String::with_capacity(ty.len());

@@ -2,8 +2,8 @@
 //! id, name, state (running, or blocked on what and for how long), its
 //! stack with file:line, and the stack that created it.
 
-use crate::contention::BlockKind;
-use crate::tree::{self, Node, Tree};
+use crate::engine::tree::{self, Node, Tree};
+use crate::profiles::contention::BlockKind;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
@@ -55,7 +55,7 @@ fn fmt_ns(ns: u64) -> String {
 
 /// Every live thread's stack, state and creation stack, as text.
 pub fn dump() -> String {
-    let now = crate::clock::mono_ns();
+    let now = crate::engine::clock::mono_ns();
     let mut threads: Vec<&'static Tree> = tree::trees()
         .filter(|t| !t.is_internal() && !t.exited())
         .collect();
@@ -74,7 +74,7 @@ pub fn dump() -> String {
                 fmt_ns(now.saturating_sub(since))
             )
         };
-        let labels = crate::labels::labels_at(t, t.current_idx() as usize);
+        let labels = crate::profiles::labels::labels_at(t, t.current_idx() as usize);
         let _ = write!(out, "thread {} \"{}\"", t.id(), t.name());
         if t.os_tid() != 0 {
             let _ = write!(out, " tid={}", t.os_tid());

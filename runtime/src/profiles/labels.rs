@@ -6,8 +6,8 @@
 //! of stacks: samples under it carry its labels instead. So time is split
 //! exactly between the label sets it was spent under.
 
-use crate::callsite::Callsite;
-use crate::tree::{self, Tree};
+use crate::engine::callsite::Callsite;
+use crate::engine::tree::{self, Tree};
 use std::sync::Mutex;
 
 /// An interned set of labels (sorted by key). Sets live for the process.
@@ -15,16 +15,6 @@ use std::sync::Mutex;
 pub struct LabelSet {
     pairs: Vec<(String, String)>,
     callsite: Callsite,
-}
-
-impl std::fmt::Debug for Callsite {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Callsite")
-            .field("name", &self.name())
-            .field("file", &self.file())
-            .field("line", &self.line())
-            .finish()
-    }
 }
 
 impl LabelSet {
