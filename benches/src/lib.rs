@@ -1,1 +1,3 @@
-//! Benches only; see `benches/`.
+//! Shared code of the benches in `benches/` and their helper programs.
+
+pub mod memory;

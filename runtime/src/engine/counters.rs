@@ -114,6 +114,12 @@ impl Reentrant {
         Reentrant { was }
     }
 
+    /// Marks the calling thread as inprof's own for the rest of its life:
+    /// nothing it allocates is counted.
+    pub(crate) fn forever() {
+        let _ = REENTRANT.try_with(|r| r.set(true));
+    }
+
     #[inline(always)]
     pub(crate) fn active() -> bool {
         REENTRANT.try_with(|r| r.get()).unwrap_or(true)

@@ -14,5 +14,6 @@
 pub mod callsite;
 pub mod clock;
 pub mod counters;
+pub mod stack;
 pub mod start;
 pub mod tree;

@@ -39,6 +39,8 @@ pub fn fire(trigger: Trigger) {
         // data pointer in `install`; function and data pointers have the
         // same size on every platform Rust supports.
         let hook: Hook = unsafe { std::mem::transmute::<*mut (), Hook>(p) };
+        // What starting up allocates is inprof's, not the program's.
+        let _not_counted = crate::engine::counters::Reentrant::enter();
         hook(trigger);
     }
 }

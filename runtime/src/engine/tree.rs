@@ -131,6 +131,12 @@ pub struct Tree {
     /// Internal threads (calibration) are left out of profiles.
     internal: AtomicBool,
     next: AtomicPtr<Tree>,
+    /// The highest address of the thread's stack (0: unknown).
+    stack_hi: usize,
+    /// The stack pointer of the innermost open instrumented frame (owner
+    /// writes; a sampler of this thread reads): native frames below it are
+    /// the ones no annotated frame shows. `usize::MAX` when none is open.
+    frame_sp: AtomicUsize,
     /// Extra per-thread state used by other profiles.
     pub(crate) ext: crate::engine::counters::ThreadStats,
 }
@@ -167,6 +173,17 @@ impl Tree {
     /// Whether the thread has exited.
     pub fn exited(&self) -> bool {
         self.exited.load(Ordering::Acquire)
+    }
+
+    /// The highest address of the thread's stack (0: unknown).
+    pub(crate) fn stack_hi(&self) -> usize {
+        self.stack_hi
+    }
+
+    /// The stack pointer of the innermost open instrumented frame, or
+    /// `usize::MAX` when none is open.
+    pub(crate) fn frame_sp(&self) -> usize {
+        self.frame_sp.load(Ordering::Relaxed)
     }
 
     pub(crate) fn is_internal(&self) -> bool {
@@ -454,6 +471,8 @@ pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
         exited: AtomicBool::new(false),
         internal: AtomicBool::new(false),
         next: AtomicPtr::new(ptr::null_mut()),
+        stack_hi: crate::engine::stack::stack_top(),
+        frame_sp: AtomicUsize::new(usize::MAX),
         ext: crate::engine::counters::ThreadStats::new(),
     };
     // SAFETY: raw is a fresh, suitably aligned allocation for a Tree.
@@ -505,6 +524,7 @@ fn os_tid() -> u64 {
 /// and, if it has no tree yet, never given one (its allocations are not
 /// counted and its instrumented calls not recorded).
 pub(crate) fn mark_internal() {
+    crate::engine::counters::Reentrant::forever();
     let t = this_tree_if_registered();
     if t.is_null() {
         let _ = INTERNAL.try_with(|i| i.set(true));
@@ -523,6 +543,8 @@ pub struct Guard {
     node: *const Node,
     parent: *const Node,
     start: u64,
+    /// The tree's `frame_sp` before this frame, restored when it is left.
+    prev_sp: usize,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -535,6 +557,7 @@ impl Guard {
             node: ptr::null(),
             parent: ptr::null(),
             start: 0,
+            prev_sp: 0,
             _not_send: PhantomData,
         }
     }
@@ -565,6 +588,9 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
         tree.child_for_call(parent, cs, self_ty)
     };
     tree.current.store(node as *mut Node, Ordering::Relaxed);
+    let prev_sp = tree.frame_sp.load(Ordering::Relaxed);
+    tree.frame_sp
+        .store(crate::engine::stack::current_sp(), Ordering::Relaxed);
     let start = crate::engine::clock::ticks();
     // SAFETY: node is a published node of this tree.
     unsafe { (*node).open.store(start, Ordering::Release) };
@@ -573,6 +599,7 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
         node,
         parent,
         start,
+        prev_sp,
         _not_send: PhantomData,
     }
 }
@@ -599,11 +626,10 @@ impl Drop for Guard {
                 .store(n.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         }
         // SAFETY: as above.
-        unsafe {
-            (*self.tree)
-                .current
-                .store(self.parent as *mut Node, Ordering::Relaxed)
-        };
+        let tree = unsafe { &*self.tree };
+        tree.current
+            .store(self.parent as *mut Node, Ordering::Relaxed);
+        tree.frame_sp.store(self.prev_sp, Ordering::Relaxed);
     }
 }
 

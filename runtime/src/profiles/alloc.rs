@@ -1,30 +1,120 @@
 //! The tracking global allocator: exact heap and allocs profiles.
 //!
 //! Every allocation is charged to the current call-path node of the
-//! allocating thread; a 16-byte header (a trailer for over-aligned blocks)
-//! records that node,
-//! so a free, on any thread, and a realloc update the node that made the
-//! allocation. Counting on the common path writes only counters of the
+//! allocating thread, and one word beside the block (its tag) records that
+//! node, so a free, on any thread, and a realloc update the node that made
+//! the allocation. Counting on the common path writes only counters of the
 //! calling thread (plain loads and stores); frees of another thread's
 //! allocations use atomic adds on separate counters.
+//!
+//! Where the tag lives, by alignment, so that the block keeps its
+//! alignment and costs as little as possible:
+//!
+//! | alignment | tag | bytes added |
+//! |---|---|---|
+//! | up to 8 | the word before the block | 8 |
+//! | 16 | the last word of a 16-byte header | 16 |
+//! | above 16 | the word after the block (unaligned) | 8 |
+//!
+//! The tag is 0 (not counted: inprof itself, or a thread being torn
+//! down), a node, or a native-stack record with its low bit set.
 
 use crate::engine::counters::{bump, Reentrant};
 use crate::engine::tree::{self, Node, Tree};
-use crate::profiles::native::{self, Agg};
+use crate::profiles::native::{self, Record};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-/// Bytes added to an allocation of alignment up to 16: a header before the
-/// block naming its call path (kept 16 bytes so the block keeps its
-/// alignment). It shares a cache line with the inner allocator's own
-/// header, so reading it on free costs next to nothing.
-pub const HEADER: usize = 16;
+/// Bytes a tag takes.
+pub const TAG: usize = std::mem::size_of::<usize>();
 
-/// Bytes added to an over-aligned allocation (alignment above 16): a
-/// trailer after the block, so the block keeps its alignment without
-/// padding a whole alignment unit.
-pub const TRAILER: usize = std::mem::size_of::<*const Node>();
+/// Where the tag of a block lives (see the module docs).
+#[derive(Clone, Copy)]
+enum Place {
+    /// The word before the block; the inner block starts `TAG` lower.
+    Before,
+    /// The last word of a 16-byte header; the inner block starts 16 lower.
+    Header16,
+    /// The word after the block's `size` bytes.
+    After,
+}
+
+#[inline(always)]
+fn place_of(layout: Layout) -> Place {
+    match layout.align() {
+        a if a <= TAG => Place::Before,
+        16 => Place::Header16,
+        _ => Place::After,
+    }
+}
+
+/// Bytes added to a block of this place.
+#[inline(always)]
+fn extra(place: Place) -> usize {
+    match place {
+        Place::Before | Place::After => TAG,
+        Place::Header16 => 16,
+    }
+}
+
+/// The layout asked of the inner allocator for a block of `layout`.
+#[inline(always)]
+fn padded(layout: Layout) -> Option<Layout> {
+    let size = layout.size().checked_add(extra(place_of(layout)))?;
+    Layout::from_size_align(size, layout.align()).ok()
+}
+
+/// The user pointer for the inner block `base`.
+#[inline(always)]
+fn user_ptr(base: *mut u8, place: Place) -> *mut u8 {
+    match place {
+        Place::After => base,
+        // The inner block has `extra` more bytes than the user's, before.
+        _ => base.wrapping_add(extra(place)),
+    }
+}
+
+/// The inner block of the user pointer `p`, as a pointer that carries the
+/// inner block's provenance rather than `p`'s.
+///
+/// Why not `p.sub(..)`: the caller of the global allocator sees what
+/// `alloc` returned as a fresh object of exactly `size` bytes (rustc marks
+/// `__rust_alloc` as an allocation function), and since rustc inlines the
+/// allocator shim into callers, this code is optimized in the caller's
+/// context. There, a pointer derived from `p` that reaches outside those
+/// `size` bytes (our tag before or after it) is undefined behaviour, and
+/// LLVM acts on it (a release build turned a free into `ud2`). So the
+/// inner block's provenance is exposed when it is made ([`expose`]), and
+/// its address is rebuilt here from the integer, through an optimization
+/// barrier, with [`std::ptr::with_exposed_provenance_mut`]: the access is
+/// then justified by the inner block, which does contain it.
+#[inline(always)]
+fn base_ptr(p: *mut u8, place: Place) -> *mut u8 {
+    let addr = match place {
+        Place::After => p.addr(),
+        _ => p.addr().wrapping_sub(extra(place)),
+    };
+    std::ptr::with_exposed_provenance_mut(opaque(addr))
+}
+
+/// Where the tag of the block at inner `base` holding `size` user bytes is.
+#[inline(always)]
+fn tag_ptr(base: *mut u8, place: Place, size: usize) -> *mut usize {
+    let off = match place {
+        Place::Before => 0,
+        Place::Header16 => 16 - TAG,
+        Place::After => size,
+    };
+    base.wrapping_add(off) as *mut usize
+}
+
+/// Exposes the provenance of an inner block, so that [`base_ptr`] can
+/// rebuild a pointer to it from its address.
+#[inline(always)]
+fn expose(base: *mut u8) {
+    let _ = base.expose_provenance();
+}
 
 /// How far a thread's net allocation may drift before it is added to the
 /// global live-bytes figure that tracks the peak.
@@ -42,9 +132,10 @@ static PEAK_AT_NS: AtomicU64 = AtomicU64::new(0);
 /// static ALLOC: inprof::Alloc = inprof::Alloc::system();
 /// ```
 ///
-/// Each allocation takes [`HEADER`] (16) more bytes from the inner
-/// allocator ([`TRAILER`], 8, for alignments above 16). Failure (null) from
-/// the inner allocator is passed through.
+/// Each allocation takes one more word ([`TAG`], 8 bytes) from the inner
+/// allocator, 16 bytes for 16-aligned blocks (see the module docs). Failure
+/// (null) from the inner allocator is passed through. With the `enable`
+/// feature off it forwards every call to `A` untouched.
 pub struct Alloc<A = System> {
     inner: A,
 }
@@ -61,75 +152,6 @@ impl<A> Alloc<A> {
     pub const fn new(inner: A) -> Alloc<A> {
         Alloc { inner }
     }
-}
-
-/// Where the node pointer of a block of `layout` lives.
-#[derive(Clone, Copy)]
-enum Tag {
-    /// In a header of [`HEADER`] bytes before the block.
-    Header,
-    /// In a trailer of [`TRAILER`] bytes after the block.
-    Trailer,
-}
-
-#[inline(always)]
-fn tag_of(layout: Layout) -> Tag {
-    if layout.align() <= HEADER {
-        Tag::Header
-    } else {
-        Tag::Trailer
-    }
-}
-
-/// The layout asked of the inner allocator for a block of `layout`.
-#[inline(always)]
-fn padded(layout: Layout) -> Option<Layout> {
-    let extra = match tag_of(layout) {
-        Tag::Header => HEADER,
-        Tag::Trailer => TRAILER,
-    };
-    let size = layout.size().checked_add(extra)?;
-    Layout::from_size_align(size, layout.align()).ok()
-}
-
-/// The user pointer for the inner block `base`.
-#[inline(always)]
-unsafe fn user_ptr(base: *mut u8, tag: Tag) -> *mut u8 {
-    match tag {
-        // SAFETY: the inner block has HEADER more bytes than the user's.
-        Tag::Header => unsafe { base.add(HEADER) },
-        Tag::Trailer => base,
-    }
-}
-
-/// The inner block of the user pointer `p`, as a pointer that carries the
-/// inner block's provenance rather than `p`'s.
-///
-/// Why not `p.sub(HEADER)`: the caller of the global allocator sees what
-/// `alloc` returned as a fresh object of exactly `size` bytes (rustc marks
-/// `__rust_alloc` as an allocation function), and since rustc inlines the
-/// allocator shim into callers, this code is optimized in the caller's
-/// context. There, a pointer derived from `p` that reaches outside those
-/// `size` bytes (our header before it, our trailer after it) is undefined
-/// behaviour, and LLVM acts on it (a release build turned a free into
-/// `ud2`). So the inner block's provenance is exposed when it is made
-/// ([`expose`]), and its address is rebuilt here from the integer, through
-/// an optimization barrier, with [`std::ptr::with_exposed_provenance_mut`]:
-/// the access is then justified by the inner block, which does contain it.
-#[inline(always)]
-fn base_ptr(p: *mut u8, tag: Tag) -> *mut u8 {
-    let addr = match tag {
-        Tag::Header => p.addr().wrapping_sub(HEADER),
-        Tag::Trailer => p.addr(),
-    };
-    std::ptr::with_exposed_provenance_mut(opaque(addr))
-}
-
-/// Exposes the provenance of an inner block, so that [`base_ptr`] can
-/// rebuild a pointer to it from its address.
-#[inline(always)]
-fn expose(base: *mut u8) {
-    let _ = base.expose_provenance();
 }
 
 /// `x`, through a barrier the optimizer cannot see through, so that it
@@ -167,41 +189,6 @@ fn opaque(x: usize) -> usize {
     )))]
     {
         std::hint::black_box(x)
-    }
-}
-
-/// Stores the node (and, in a header, the sample record) of the block at
-/// inner `base` holding `size` user bytes.
-#[inline(always)]
-unsafe fn write_tag(base: *mut u8, tag: Tag, size: usize, node: *const Node, agg: *const Agg) {
-    // SAFETY: the caller allocated the padded layout at base; a header is
-    // 16 bytes at a 16-or-less aligned base, room for two pointers.
-    unsafe {
-        match tag {
-            Tag::Header => {
-                ptr::write(base as *mut *const Node, node);
-                ptr::write(base.add(8) as *mut *const Agg, agg);
-            }
-            Tag::Trailer => ptr::write_unaligned(base.add(size) as *mut *const Node, node),
-        }
-    }
-}
-
-/// Reads the node and sample record of the block at inner `base`.
-#[inline(always)]
-unsafe fn read_tag(base: *mut u8, tag: Tag, size: usize) -> (*const Node, *const Agg) {
-    // SAFETY: the caller passes a block this allocator made for `size`.
-    unsafe {
-        match tag {
-            Tag::Header => (
-                ptr::read(base as *const *const Node),
-                ptr::read(base.add(8) as *const *const Agg),
-            ),
-            Tag::Trailer => (
-                ptr::read_unaligned(base.add(size) as *const *const Node),
-                ptr::null(),
-            ),
-        }
     }
 }
 
@@ -243,13 +230,17 @@ fn flush(t: &Tree, net: i64, flushed: i64) {
     }
 }
 
-/// Charges a new allocation of `size` bytes; returns the node charged and,
-/// when `sampleable` and due, the native-stack record it was sampled into.
+/// The low bit of a tag that names a native-stack record, not a node.
+const RECORD_BIT: usize = 1;
+
+/// Charges a new allocation of `size` bytes and returns its tag: 0 (not
+/// counted), the node charged, or, when sampled, the native-stack record
+/// (which names the node) with [`RECORD_BIT`] set.
 #[inline(always)]
-fn charge(size: usize, sampleable: bool) -> (*const Node, *const Agg) {
+fn charge(size: usize) -> usize {
     let t = accounting_tree();
     if t.is_null() {
-        return (ptr::null(), ptr::null());
+        return 0;
     }
     // SAFETY: trees are never freed; this is the owning thread.
     let t = unsafe { &*t };
@@ -257,53 +248,58 @@ fn charge(size: usize, sampleable: bool) -> (*const Node, *const Agg) {
     bump(&n.ext.alloc_objects, 1);
     bump(&n.ext.alloc_bytes, size as u64);
     add_net(t, size as i64);
-    let agg = if sampleable && native::due(t, size) {
-        native::sample(t, n, size)
+    if native::due(t, size) {
+        let r = native::sample(t, n, size);
+        if !r.is_null() {
+            return r as usize | RECORD_BIT;
+        }
+    }
+    n as *const Node as usize
+}
+
+/// The node and the native-stack record (or null) a tag names.
+#[inline(always)]
+fn untag(tag: usize) -> (*const Node, *const Record) {
+    if tag & RECORD_BIT != 0 {
+        let r = (tag & !RECORD_BIT) as *const Record;
+        // SAFETY: records live in a table that is never freed.
+        let n = unsafe { (*r).node.load(Ordering::Relaxed) } as *const Node;
+        (n, r)
     } else {
-        ptr::null()
-    };
-    (n, agg)
-}
-
-/// Records the free of `size` bytes of a sampled block.
-#[inline(always)]
-fn discharge_agg(agg: *const Agg, size: usize) {
-    if !agg.is_null() {
-        // SAFETY: records are leaked, never freed.
-        let a = unsafe { &*agg };
-        a.free_objects.fetch_add(1, Ordering::Relaxed);
-        a.free_bytes.fetch_add(size as u64, Ordering::Relaxed);
+        (tag as *const Node, ptr::null())
     }
 }
 
-/// Records the free of `size` bytes charged to `node`.
+/// Counts one object of `size` bytes freed (`free`) or allocated at the
+/// node and record `tag` names, from whichever thread runs this: plain
+/// stores on the owner's counters when it is the owner, atomic adds on the
+/// remote ones otherwise.
 #[inline(always)]
-fn discharge(node: *const Node, size: usize) {
-    if !node.is_null() {
-        // SAFETY: nodes are never freed.
-        record_on(unsafe { &*node }, size, true);
+fn record(tag: usize, size: usize, free: bool) {
+    let (n, r) = untag(tag);
+    if n.is_null() {
+        return;
     }
-}
-
-/// Charges `size` bytes of a realloc to `node` (the allocation's node) as
-/// one more allocation of the new size.
-fn recharge(node: *const Node, size: usize) {
     // SAFETY: nodes are never freed.
-    record_on(unsafe { &*node }, size, false);
-}
-
-/// Counts one object of `size` bytes freed (`free`) or allocated at
-/// `node`, from whichever thread runs this: plain stores on the owner's
-/// counters when it is the owner, atomic adds on the remote ones otherwise.
-#[inline(always)]
-fn record_on(n: &Node, size: usize, free: bool) {
+    let n = unsafe { &*n };
+    if !r.is_null() {
+        // SAFETY: records are never freed.
+        let r = unsafe { &*r };
+        let (objects, bytes) = if free {
+            (&r.free_objects, &r.free_bytes)
+        } else {
+            (&r.alloc_objects, &r.alloc_bytes)
+        };
+        objects.fetch_add(1, Ordering::Relaxed);
+        bytes.fetch_add(size as u64, Ordering::Relaxed);
+    }
     let me = if Reentrant::active() {
         ptr::null()
     } else {
         tree::this_tree_if_registered()
     };
     let e = &n.ext;
-    let local = ptr::eq(e.owner.load(Ordering::Relaxed), me);
+    let local = !me.is_null() && ptr::eq(e.owner.load(Ordering::Relaxed), me);
     let (objects, bytes) = match (free, local) {
         (true, true) => (&e.free_objects, &e.free_bytes),
         (true, false) => (&e.remote_free_objects, &e.remote_free_bytes),
@@ -329,12 +325,8 @@ fn record_on(n: &Node, size: usize, free: bool) {
 impl<A: GlobalAlloc> Alloc<A> {
     /// Allocates `layout` grown by its tag through `inner_alloc`, charges
     /// it and writes its tag; null passes through.
-    ///
-    /// # Safety
-    /// `inner_alloc` must be a `GlobalAlloc` allocation method of `A`,
-    /// called with the (non-zero size) layout it is given.
     #[inline(always)]
-    unsafe fn alloc_tagged(
+    fn alloc_tagged(
         &self,
         layout: Layout,
         inner_alloc: impl FnOnce(&A, Layout) -> *mut u8,
@@ -342,68 +334,66 @@ impl<A: GlobalAlloc> Alloc<A> {
         let Some(full) = padded(layout) else {
             return ptr::null_mut();
         };
-        let tag = tag_of(layout);
+        let place = place_of(layout);
         let base = inner_alloc(&self.inner, full);
         if base.is_null() {
             return base;
         }
         expose(base);
-        let (n, agg) = charge(layout.size(), matches!(tag, Tag::Header));
-        // SAFETY: base holds the padded layout.
-        unsafe {
-            write_tag(base, tag, layout.size(), n, agg);
-            user_ptr(base, tag)
-        }
+        let tag = charge(layout.size());
+        // SAFETY: base holds the padded layout, so the tag word is inside
+        // it (unaligned after the block for alignments above 16).
+        unsafe { tag_ptr(base, place, layout.size()).write_unaligned(tag) };
+        user_ptr(base, place)
     }
 }
 
 // SAFETY: every method forwards to the inner allocator with the layout
-// grown by the header or trailer, keeps the caller's alignment (the header
-// is 16 bytes and used only for alignments up to 16), and returns null
-// unchanged; the tag lies outside the caller's `size` bytes.
+// grown by the tag's bytes, with the caller's alignment (a tag before the
+// block is 8 bytes for alignments up to 8 and 16 for alignment 16, so the
+// block stays aligned; above 16 the tag goes after the block), and returns
+// null unchanged. The tag lies outside the caller's `size` bytes and is
+// reached through the inner block's provenance (`base_ptr`).
+#[cfg(feature = "enable")]
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: `alloc_tagged` passes a padded layout of non-zero size.
-        unsafe { self.alloc_tagged(layout, |a, l| a.alloc(l)) }
+        // SAFETY: the inner allocator gets a valid, non-zero-size layout.
+        self.alloc_tagged(layout, |a, l| unsafe { a.alloc(l) })
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as above.
-        unsafe { self.alloc_tagged(layout, |a, l| a.alloc_zeroed(l)) }
+        self.alloc_tagged(layout, |a, l| unsafe { a.alloc_zeroed(l) })
     }
 
     #[inline]
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        let tag = tag_of(layout);
+        let place = place_of(layout);
+        let base = base_ptr(p, place);
         // SAFETY: p came from this allocator with this layout, so its inner
-        // block is at base_ptr, holds a tag, and has the padded layout.
+        // block is at `base`, holds the tag, and has the padded layout.
         unsafe {
-            let base = base_ptr(p, tag);
-            let (node, agg) = read_tag(base, tag, layout.size());
-            discharge(node, layout.size());
-            discharge_agg(agg, layout.size());
+            let tag = tag_ptr(base, place, layout.size()).read_unaligned();
+            record(tag, layout.size(), true);
             self.inner.dealloc(base, padded(layout).unwrap_unchecked());
         }
     }
 
     #[inline]
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let tag = tag_of(layout);
-        let extra = match tag {
-            Tag::Header => HEADER,
-            Tag::Trailer => TRAILER,
-        };
-        let Some(new_full) = new_size.checked_add(extra) else {
+        let place = place_of(layout);
+        let Some(new_full) = new_size.checked_add(extra(place)) else {
             return ptr::null_mut();
         };
+        let base = base_ptr(p, place);
         // SAFETY: p came from this allocator with `layout`; on failure the
-        // old block is untouched, as GlobalAlloc requires. The header moves
-        // with the block; a trailer is written anew at the new size.
+        // old block is untouched, as GlobalAlloc requires. A tag before the
+        // block moves with it; a tag after it is written anew at the new
+        // size.
         unsafe {
-            let base = base_ptr(p, tag);
-            let (node, agg) = read_tag(base, tag, layout.size());
+            let tag = tag_ptr(base, place, layout.size()).read_unaligned();
             let nb = self
                 .inner
                 .realloc(base, padded(layout).unwrap_unchecked(), new_full);
@@ -411,23 +401,46 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
                 return nb;
             }
             expose(nb);
-            let (node, agg) = if node.is_null() {
-                charge(new_size, matches!(tag, Tag::Header))
+            let tag = if untag(tag).0.is_null() {
+                charge(new_size)
             } else {
-                discharge(node, layout.size());
-                recharge(node, new_size);
-                if !agg.is_null() {
-                    discharge_agg(agg, layout.size());
-                    (*agg).alloc_objects.fetch_add(1, Ordering::Relaxed);
-                    (*agg)
-                        .alloc_bytes
-                        .fetch_add(new_size as u64, Ordering::Relaxed);
-                }
-                (node, agg)
+                // The new size is charged before the old is freed, so the
+                // path never shows as empty in between.
+                record(tag, new_size, false);
+                record(tag, layout.size(), true);
+                tag
             };
-            write_tag(nb, tag, new_size, node, agg);
-            user_ptr(nb, tag)
+            tag_ptr(nb, place, new_size).write_unaligned(tag);
+            user_ptr(nb, place)
         }
+    }
+}
+
+// SAFETY: forwards every call to the inner allocator unchanged.
+#[cfg(not(feature = "enable"))]
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.inner.alloc(layout) }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.inner.alloc_zeroed(layout) }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.inner.dealloc(p, layout) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.inner.realloc(p, layout, new_size) }
     }
 }
 
@@ -466,7 +479,9 @@ pub(crate) fn node_heap(n: &Node) -> (u64, u64, u64, u64) {
 /// every thread (cheap: no allocation while summing beyond a few words).
 pub fn heap_stats() -> HeapStats {
     let mut s = HeapStats::default();
-    for t in tree::trees() {
+    // inprof's own threads (a thread's first allocations may be counted
+    // before it is marked as inprof's) are not the program's.
+    for t in tree::trees().filter(|t| !t.is_internal()) {
         for i in 0..t.len() {
             let (ao, ab, fo, fb) = node_heap(t.node(i));
             s.allocations += ao;

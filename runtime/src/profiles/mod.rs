@@ -24,3 +24,4 @@ pub mod sync;
 pub mod thread;
 pub mod threads;
 pub mod time;
+pub(crate) mod unwind;

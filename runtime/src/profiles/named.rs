@@ -28,6 +28,7 @@ pub struct NamedProfile {
 
 /// The profile named `name` (Go's `pprof.Lookup`), or None.
 pub fn lookup(name: &str) -> Option<NamedProfile> {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     crate::engine::start::fire(crate::engine::start::Trigger::Use);
     let name = if name == "threads" { "goroutine" } else { name };
     NAMES
@@ -60,8 +61,10 @@ impl NamedProfile {
         }
     }
 
-    /// Builds the profile as it is now.
+    /// Builds the profile as it is now. What building allocates is not
+    /// counted in the heap profiles.
     pub fn build(&self) -> Profile {
+        let _not_counted = crate::engine::counters::Reentrant::enter();
         match self.name {
             "heap" => heap_profile(false),
             "allocs" => heap_profile(true),
@@ -74,6 +77,7 @@ impl NamedProfile {
 
     /// Writes the profile: `debug = 0` gzipped pprof, `debug >= 1` text.
     pub fn write_to<W: Write>(&self, mut w: W, debug: u8) -> Result<(), Error> {
+        let _not_counted = crate::engine::counters::Reentrant::enter();
         let p = self.build();
         if debug == 0 {
             p.write_gzip(&mut w)?;
@@ -130,6 +134,12 @@ fn heap_profile(allocs: bool) -> Profile {
         Some(if allocs { "alloc_space" } else { "inuse_space" }),
     );
     b.comment("inprof: exact heap accounting (every allocation counted, period 1)");
+    let dropped = crate::profiles::native::dropped();
+    if dropped > 0 {
+        b.comment(&format!(
+            "inprof: {dropped} sampled allocations found no room for their native stack (counted at their call path only)"
+        ));
+    }
     let native = crate::profiles::native::by_node();
     let mut symbols = std::collections::HashMap::new();
     for t in tree::trees().filter(|t| !t.is_internal()) {
@@ -155,7 +165,7 @@ fn heap_profile(allocs: bool) -> Profile {
                         continue;
                     }
                     let mut locs: Vec<u64> =
-                        crate::profiles::native::frames(&agg.ips, annotated, &mut symbols)
+                        crate::profiles::native::frames(&agg.pcs(), annotated, &mut symbols)
                             .into_iter()
                             .map(|(ip, lines)| b.native_location(ip as u64, &lines))
                             .collect();

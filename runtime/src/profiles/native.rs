@@ -5,10 +5,11 @@
 //! annotated caller. Per call path the totals stay exact; the split across
 //! native stacks is estimated from the samples with Go's unsampling.
 
-use crate::engine::counters::Reentrant;
+use crate::engine::stack;
 use crate::engine::tree::{self, Node, Tree};
+use crate::profiles::unwind;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// The sampling rate Go uses by default (512 KiB).
 pub const DEFAULT_MEM_PROFILE_RATE: usize = 512 * 1024;
@@ -20,6 +21,10 @@ static RATE: AtomicUsize = AtomicUsize::new(0);
 /// allocation, [`DEFAULT_MEM_PROFILE_RATE`] one per 512 KiB on average.
 /// Only allocations of alignment up to 16 are sampled.
 pub fn set_mem_profile_rate(bytes: usize) {
+    if bytes > 0 {
+        ensure_table();
+        unwind::refresh_text();
+    }
     RATE.store(bytes, Ordering::Relaxed);
     // Every thread draws its next gap anew.
     for t in tree::trees() {
@@ -32,26 +37,96 @@ pub fn mem_profile_rate() -> usize {
     RATE.load(Ordering::Relaxed)
 }
 
-/// Counts of the allocations sampled at one (call path, native stack).
-pub(crate) struct Agg {
-    pub node: *const Node,
-    pub ips: Box<[usize]>,
-    pub rate: usize,
+/// Native frames kept per sampled allocation.
+pub const MAX_NATIVE_DEPTH: usize = 32;
+
+/// Distinct (call path, native stack) records the table holds; samples of
+/// new stacks past it are counted as dropped (the allocations themselves
+/// are still counted exactly at their call path).
+const CAPACITY: usize = 4096;
+/// Slots probed before a sample is dropped.
+const PROBES: usize = 64;
+
+const EMPTY: u8 = 0;
+const FILLING: u8 = 1;
+const READY: u8 = 2;
+
+/// Counts of the allocations sampled at one (call path, native stack): a
+/// slot of a fixed table, filled without lock or allocation from inside
+/// the allocator.
+pub(crate) struct Record {
+    state: AtomicU8,
+    hash: AtomicU64,
+    pub node: AtomicPtr<Node>,
+    len: AtomicUsize,
+    pcs: [AtomicUsize; MAX_NATIVE_DEPTH],
+    pub rate: AtomicUsize,
     pub alloc_objects: AtomicU64,
     pub alloc_bytes: AtomicU64,
     pub free_objects: AtomicU64,
     pub free_bytes: AtomicU64,
 }
 
-// SAFETY: `node` points at a never-freed node and is only read.
-unsafe impl Sync for Agg {}
-// SAFETY: as above.
-unsafe impl Send for Agg {}
+impl Record {
+    /// The native return addresses, innermost first.
+    pub(crate) fn pcs(&self) -> Vec<usize> {
+        let n = self.len.load(Ordering::Relaxed).min(MAX_NATIVE_DEPTH);
+        self.pcs[..n]
+            .iter()
+            .map(|p| p.load(Ordering::Relaxed))
+            .collect()
+    }
+}
 
-type Key = (usize, Box<[usize]>);
+/// The table, allocated (zeroed, straight from the system allocator) by
+/// the first `set_mem_profile_rate(n > 0)`, in normal context; never freed.
+static TABLE: AtomicPtr<Record> = AtomicPtr::new(std::ptr::null_mut());
+/// Samples whose stack found no slot.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
 
-static AGGS: parking_lot::Mutex<Option<HashMap<Key, &'static Agg>>> =
-    parking_lot::const_mutex(None);
+fn table() -> Option<&'static [Record]> {
+    let p = TABLE.load(Ordering::Acquire);
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: TABLE is set once to a zeroed allocation of CAPACITY records
+    // (all-zero is a valid empty Record: atomics and an EMPTY state), never
+    // freed.
+    Some(unsafe { std::slice::from_raw_parts(p, CAPACITY) })
+}
+
+/// Makes sure the table exists (normal context only).
+fn ensure_table() {
+    if !TABLE.load(Ordering::Acquire).is_null() {
+        return;
+    }
+    let Ok(layout) = std::alloc::Layout::array::<Record>(CAPACITY) else {
+        return;
+    };
+    // SAFETY: non-zero size; the system allocator never recurses into the
+    // global one.
+    let p = unsafe { std::alloc::GlobalAlloc::alloc_zeroed(&std::alloc::System, layout) };
+    if p.is_null() {
+        return;
+    }
+    if TABLE
+        .compare_exchange(
+            std::ptr::null_mut(),
+            p as *mut Record,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_err()
+    {
+        // SAFETY: p was allocated above with this layout and never shared.
+        unsafe { std::alloc::GlobalAlloc::dealloc(&std::alloc::System, p, layout) };
+    }
+}
+
+/// Sampled allocations whose native stack found no room in the table.
+pub(crate) fn dropped() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
+}
 
 /// Whether this allocation is sampled (hot path: one owner-only counter).
 #[inline(always)]
@@ -61,12 +136,28 @@ pub(crate) fn due(t: &Tree, size: usize) -> bool {
     left < 0
 }
 
+fn hash_of(node: usize, pcs: &[usize]) -> u64 {
+    // FNV-1a over the words: no allocation, deterministic.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for w in std::iter::once(node).chain(pcs.iter().copied()) {
+        h ^= w as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h | 1
+}
+
 /// The cold path of a due allocation: draws the next gap and, when
-/// sampling is on, records the allocation's native stack. Returns the
-/// record to tag the block with, or null.
+/// sampling is on, walks the native stack below the innermost annotated
+/// frame and counts the allocation in its record. Returns the record to
+/// tag the block with, or null.
+///
+/// Runs inside the global allocator: it takes no lock, allocates nothing
+/// and calls no unwinding library (a bounded frame-pointer walk, see
+/// `unwind`), so it can neither deadlock nor recurse, in threads or after
+/// `fork`.
 #[cold]
 #[inline(never)]
-pub(crate) fn sample(t: &Tree, node: *const Node, size: usize) -> *const Agg {
+pub(crate) fn sample(t: &Tree, node: *const Node, size: usize) -> *const Record {
     let rate = RATE.load(Ordering::Relaxed);
     if rate == 0 {
         t.ext.sample_left.store(i64::MAX / 2, Ordering::Relaxed);
@@ -82,37 +173,69 @@ pub(crate) fn sample(t: &Tree, node: *const Node, size: usize) -> *const Agg {
     t.ext
         .sample_left
         .store(gap.min(i64::MAX as f64 / 4.0) as i64, Ordering::Relaxed);
-    let _g = Reentrant::enter();
-    let mut ips = Vec::with_capacity(32);
-    backtrace::trace(|f| {
-        ips.push(f.ip() as usize);
-        ips.len() < 64
-    });
-    let key: Key = (node as usize, ips.into_boxed_slice());
-    let mut map = AGGS.lock();
-    let map = map.get_or_insert_with(HashMap::new);
-    let agg = *map.entry(key).or_insert_with_key(|k| {
-        Box::leak(Box::new(Agg {
-            node,
-            ips: k.1.clone(),
-            rate,
-            alloc_objects: AtomicU64::new(0),
-            alloc_bytes: AtomicU64::new(0),
-            free_objects: AtomicU64::new(0),
-            free_bytes: AtomicU64::new(0),
-        }))
-    });
-    agg.alloc_objects.fetch_add(1, Ordering::Relaxed);
-    agg.alloc_bytes.fetch_add(size as u64, Ordering::Relaxed);
-    agg
+    let Some(table) = table() else {
+        return std::ptr::null();
+    };
+    let mut pcs = [0usize; MAX_NATIVE_DEPTH];
+    let bounds = unwind::Bounds {
+        lo: stack::current_sp(),
+        hi: t.stack_hi(),
+    };
+    let n = unwind::walk(stack::current_fp(), bounds, t.frame_sp(), &mut pcs);
+    let pcs = &pcs[..n];
+    let h = hash_of(node as usize, pcs);
+    let start = (h as usize) % CAPACITY;
+    for k in 0..PROBES {
+        let r = &table[(start + k) % CAPACITY];
+        let mut st = r.state.load(Ordering::Acquire);
+        if st == EMPTY {
+            match r
+                .state
+                .compare_exchange(EMPTY, FILLING, Ordering::Acquire, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    r.hash.store(h, Ordering::Relaxed);
+                    r.node.store(node as *mut Node, Ordering::Relaxed);
+                    for (slot, pc) in r.pcs.iter().zip(pcs) {
+                        slot.store(*pc, Ordering::Relaxed);
+                    }
+                    r.len.store(n, Ordering::Relaxed);
+                    r.rate.store(rate, Ordering::Relaxed);
+                    r.state.store(READY, Ordering::Release);
+                    st = READY;
+                }
+                Err(now) => st = now,
+            }
+        }
+        if st == READY
+            && r.hash.load(Ordering::Relaxed) == h
+            && std::ptr::eq(r.node.load(Ordering::Relaxed), node)
+            && r.len.load(Ordering::Relaxed) == n
+            && r.pcs[..n]
+                .iter()
+                .zip(pcs)
+                .all(|(a, b)| a.load(Ordering::Relaxed) == *b)
+        {
+            r.alloc_objects.fetch_add(1, Ordering::Relaxed);
+            r.alloc_bytes.fetch_add(size as u64, Ordering::Relaxed);
+            return r;
+        }
+        // A slot being filled by another thread, or another stack: probe on.
+    }
+    DROPPED.fetch_add(1, Ordering::Relaxed);
+    std::ptr::null()
 }
 
 /// Every record, grouped by call-path node.
-pub(crate) fn by_node() -> HashMap<usize, Vec<&'static Agg>> {
-    let mut out: HashMap<usize, Vec<&'static Agg>> = HashMap::new();
-    if let Some(map) = AGGS.lock().as_ref() {
-        for a in map.values() {
-            out.entry(a.node as usize).or_default().push(a);
+pub(crate) fn by_node() -> HashMap<usize, Vec<&'static Record>> {
+    let mut out: HashMap<usize, Vec<&'static Record>> = HashMap::new();
+    if let Some(table) = table() {
+        for r in table {
+            if r.state.load(Ordering::Acquire) == READY {
+                out.entry(r.node.load(Ordering::Relaxed) as usize)
+                    .or_default()
+                    .push(r);
+            }
         }
     }
     out
@@ -130,7 +253,7 @@ fn scale(count: u64, bytes: u64, rate: usize) -> f64 {
 /// Splits the exact `totals` (alloc objects, alloc bytes, inuse objects,
 /// inuse bytes) of a node across its records in proportion to their
 /// unsampled estimates. Integers summing exactly to the totals.
-pub(crate) fn split(aggs: &[&Agg], totals: [u64; 4]) -> Vec<[u64; 4]> {
+pub(crate) fn split(aggs: &[&Record], totals: [u64; 4]) -> Vec<[u64; 4]> {
     let est: Vec<[f64; 4]> = aggs
         .iter()
         .map(|a| {
@@ -138,8 +261,9 @@ pub(crate) fn split(aggs: &[&Agg], totals: [u64; 4]) -> Vec<[u64; 4]> {
             let ab = a.alloc_bytes.load(Ordering::Relaxed);
             let io = ao.saturating_sub(a.free_objects.load(Ordering::Relaxed));
             let ib = ab.saturating_sub(a.free_bytes.load(Ordering::Relaxed));
-            let sa = scale(ao, ab, a.rate);
-            let si = scale(io, ib, a.rate);
+            let rate = a.rate.load(Ordering::Relaxed);
+            let sa = scale(ao, ab, rate);
+            let si = scale(io, ib, rate);
             [
                 ao as f64 * sa,
                 ab as f64 * sa,

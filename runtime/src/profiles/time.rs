@@ -27,6 +27,7 @@ pub(crate) struct Snapshot {
 
 /// Reads every thread's counters now, open frames counted up to now.
 pub(crate) fn snapshot() -> Snapshot {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     let now = clock::ticks();
     let unix_nanos = clock::unix_nanos();
     let threads = tree::trees()
@@ -67,6 +68,7 @@ pub fn set_overhead_compensation(on: bool) {
 /// The calibrated per-call cost of instrumentation (measured once, on an
 /// internal thread, the first time it is needed).
 pub fn overhead() -> Overhead {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     *OVERHEAD.get_or_init(|| {
         std::thread::Builder::new()
             .name("inprof-calibrate".into())
@@ -100,6 +102,7 @@ fn calibration_work(rounds: u32) -> u64 {
 /// a loop of empty calls would not show). The minimum over rounds is kept.
 fn calibrate() -> Overhead {
     let t = tree::this_tree();
+    // From here on, what this thread allocates is inprof's, not counted.
     tree::mark_internal();
     if t.is_null() {
         return Overhead {
@@ -190,6 +193,7 @@ pub(crate) fn self_times(
 /// Builds the time profile for the interval between two snapshots (or since
 /// the process started when `start` is None).
 pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     let ov = if COMPENSATE.load(Ordering::Relaxed) {
         overhead()
     } else {
@@ -279,6 +283,7 @@ impl Drop for CpuProfile {
 /// calls per call path of every thread from now until stop, written to `w`
 /// as gzipped pprof. Fails with [`Error::AlreadyRunning`] if one is running.
 pub fn start_cpu_profile<W: Write + Send + 'static>(w: W) -> Result<CpuProfile, Error> {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     crate::engine::start::fire(crate::engine::start::Trigger::Use);
     let mut r = lock_running();
     if r.is_some() {
@@ -300,6 +305,7 @@ pub fn profile_for(
     duration: std::time::Duration,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Profile, Error> {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     {
         let mut r = lock_running();
         if r.is_some() {
@@ -335,6 +341,7 @@ pub fn cpu_profile_running() -> bool {
 /// Stops the running time profile and writes it (Go's `StopCPUProfile`).
 /// Does nothing if none is running.
 pub fn stop_cpu_profile() -> Result<(), Error> {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     let end = snapshot();
     let running = lock_running().take();
     let Some(mut run) = running else {
@@ -349,6 +356,7 @@ pub fn stop_cpu_profile() -> Result<(), Error> {
 /// The time profile from `start` to now (used by the HTTP endpoint and
 /// tests). Returns the snapshot to pass as `start`.
 pub fn begin_interval() -> Interval {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     overhead();
     Interval { start: snapshot() }
 }
@@ -362,6 +370,7 @@ impl Interval {
     /// The time profile from the start of this interval to now (may be
     /// called more than once).
     pub fn profile(&self) -> Profile {
+        let _not_counted = crate::engine::counters::Reentrant::enter();
         let end = snapshot();
         build(Some(&self.start), &end)
     }
@@ -369,6 +378,7 @@ impl Interval {
 
 /// The cumulative time profile: every call since inprof started.
 pub fn time_profile() -> Profile {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     crate::engine::start::fire(crate::engine::start::Trigger::Use);
     let end = snapshot();
     build(None, &end)
@@ -376,6 +386,7 @@ pub fn time_profile() -> Profile {
 
 /// Writes the cumulative time profile (gzipped pprof) to `w`.
 pub fn write_time_profile<W: Write>(w: W) -> Result<(), Error> {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
     time_profile().write_gzip(w)?;
     Ok(())
 }

@@ -1,0 +1,4 @@
+//! The allocator memory bench's workload with the system allocator.
+fn main() {
+    inprof_benches::memory::run();
+}
