@@ -157,6 +157,102 @@ struct KillOnDrop(u32);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.to_string()).status();
+        // SAFETY: signals our own child (gone already: harmless ESRCH).
+        unsafe { libc::kill(self.0 as i32, libc::SIGKILL) };
     }
+}
+
+/// SIGTERM (how Kubernetes stops a pod) and SIGINT (Ctrl-C): the profiles
+/// are written, then the process ends by the signal, as it would have.
+/// `%p` in the name becomes the process id.
+#[test]
+fn profiles_written_on_sigterm_and_sigint() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        let dir = tmpdir(&format!("envsig{sig}"));
+        let mut child = Command::new(target_dir().join("examples").join("serve"))
+            .env("INPROF_CPUPROFILE", dir.join("cpu-%p.pb.gz"))
+            .env("INPROF_MEMPROFILE", dir.join("mem-%p.pb.gz"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _reaper = KillOnDrop(child.id());
+        // Held open: `wait` would close it, and the example exits
+        // normally when its stdin closes.
+        let _stdin = child.stdin.take();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("serving"), "{line:?}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // SAFETY: signals our own child.
+        unsafe { libc::kill(child.id() as i32, sig) };
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(sig), "{status:?}");
+        let cpu = dir.join(format!("cpu-{}.pb.gz", child.id()));
+        let mem = dir.join(format!("mem-{}.pb.gz", child.id()));
+        for f in [&cpu, &mem] {
+            assert!(f.exists(), "{} not written on signal {sig}", f.display());
+            assert_eq!(mode(f), 0o600);
+        }
+        let calls = top(&cpu, &["-sample_index=calls"]);
+        assert!(row(&calls, "serve::handle_request").flat > 0.0);
+        let heap = top(&mem, &["-sample_index=alloc_space"]);
+        assert!(row(&heap, "serve::handle_request").flat > 0.0);
+    }
+}
+
+/// A profile that cannot be written: one line on stderr, and the process
+/// that was going to exit 0 exits 2.
+#[test]
+fn failed_profile_write_sets_the_exit_status() {
+    let dir = tmpdir("envfail");
+    let out = Command::new(target_dir().join("examples").join("quickstart"))
+        .arg(dir.join("own.pb.gz"))
+        .arg("10")
+        .env("INPROF_CPUPROFILE", "/nonexistent-inprof-dir/cpu.pb.gz")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("inprof: INPROF_CPUPROFILE=/nonexistent-inprof-dir/cpu.pb.gz: "),
+        "{err}"
+    );
+}
+
+/// A symlink planted where the profile goes is replaced, not followed:
+/// the file it points at keeps its content and mode.
+#[test]
+fn planted_symlink_is_not_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tmpdir("envlink");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cpu = dir.join("cpu.pb.gz");
+    let _ = std::fs::remove_file(&cpu);
+    std::os::unix::fs::symlink(&victim, &cpu).unwrap();
+    let out = Command::new(target_dir().join("examples").join("quickstart"))
+        .arg(dir.join("own.pb.gz"))
+        .arg("10")
+        .env("INPROF_CPUPROFILE", &cpu)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert_eq!(mode(&victim), 0o644);
+    assert!(std::fs::symlink_metadata(&cpu)
+        .unwrap()
+        .file_type()
+        .is_file());
+    assert_eq!(mode(&cpu), 0o600);
+    raw(&cpu);
 }

@@ -41,6 +41,9 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Send `Authorization: Bearer TOKEN` to endpoints that require it.
+    #[arg(long, global = true, env = "INPROF_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 /// Which samples and values a report reads.
@@ -224,6 +227,9 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(t) = cli.token {
+        remote::set_token(t);
+    }
     match run(cli.cmd) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -239,7 +245,8 @@ fn out(path: Option<&str>, default: &str, data: &[u8]) -> Result<(), String> {
     if path == "-" {
         return std::io::stdout().write_all(data).map_err(|e| e.to_string());
     }
-    std::fs::write(path, data).map_err(|e| format!("writing {path}: {e}"))?;
+    inprof_runtime::serve::files::write_private(std::path::Path::new(path), data)
+        .map_err(|e| format!("writing {path}: {e}"))?;
     eprintln!("wrote {path}");
     Ok(())
 }

@@ -5,7 +5,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The address of the endpoint of `target` (a PID or `host:port`).
+/// The address of the endpoint of `target` (a PID or `host:port`). A PID's
+/// port file must be a regular file of this user's in a private config
+/// directory, and the process listening there must answer as the inprof
+/// agent of that PID.
 pub fn resolve(target: &str) -> Result<String, String> {
     if target.contains(':') {
         return Ok(target.to_owned());
@@ -14,20 +17,70 @@ pub fn resolve(target: &str) -> Result<String, String> {
         .parse()
         .map_err(|_| format!("{target:?} is neither a PID nor host:port"))?;
     let dir = inprof_runtime::agent::config_dir();
+    inprof_runtime::serve::files::check_private_dir(&dir)
+        .map_err(|e| format!("agent directory: {e}"))?;
     let file = dir.join(pid.to_string());
     if !alive(pid) {
-        if file.exists() {
-            let _ = std::fs::remove_file(&file);
-        }
+        remove_stale(&file);
         return Err(format!("no process with PID {pid}"));
     }
-    let port = std::fs::read_to_string(&file)
-        .map_err(|_| format!("process {pid} has no inprof agent (no {})", file.display()))?;
-    let port: u16 = port
-        .trim()
-        .parse()
-        .map_err(|_| format!("bad port file {}", file.display()))?;
-    Ok(format!("127.0.0.1:{port}"))
+    match agent_at(&file, pid) {
+        Agent::Verified(addr) => Ok(addr),
+        Agent::NeedsToken(addr) => Err(format!(
+            "the agent of process {pid} at {addr} requires a token (--token or INPROF_TOKEN)"
+        )),
+        Agent::NotOurs(why) | Agent::Stale(why) => {
+            Err(format!("process {pid} has no inprof agent ({why})"))
+        }
+    }
+}
+
+/// What a port file says about a live process.
+enum Agent {
+    /// An agent answered with this PID at this address.
+    Verified(String),
+    /// An agent answered 401: it needs a token we do not have.
+    NeedsToken(String),
+    /// The file is not one we may trust (not ours, not a regular file, ...).
+    NotOurs(String),
+    /// Nothing answers as that PID's agent (the PID was reused, ...).
+    Stale(String),
+}
+
+fn agent_at(file: &Path, pid: u32) -> Agent {
+    if !inprof_runtime::serve::files::is_own_regular_file(file) {
+        return Agent::NotOurs(format!("no port file of this user at {}", file.display()));
+    }
+    let Some(port) = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|s| s.trim().parse::<u16>().ok())
+    else {
+        return Agent::NotOurs(format!("{} does not hold a port", file.display()));
+    };
+    let addr = format!("127.0.0.1:{port}");
+    match get(&addr, "/debug/inprof/stats", Duration::from_secs(2)) {
+        Ok(body) => {
+            let text = String::from_utf8_lossy(&body);
+            let answered = text
+                .lines()
+                .find_map(|l| l.strip_prefix("pid: "))
+                .and_then(|v| v.trim().parse::<u32>().ok());
+            if answered == Some(pid) {
+                Agent::Verified(addr)
+            } else {
+                Agent::Stale(format!("{addr} is not the agent of process {pid}"))
+            }
+        }
+        Err(e) if e.contains("server response: 401") => Agent::NeedsToken(addr),
+        Err(e) => Agent::Stale(e),
+    }
+}
+
+/// Removes a port file left by a process that is gone, if it is ours.
+fn remove_stale(file: &Path) {
+    if inprof_runtime::serve::files::is_own_regular_file(file) {
+        let _ = std::fs::remove_file(file);
+    }
 }
 
 fn alive(pid: u32) -> bool {
@@ -38,11 +91,23 @@ fn get(addr: &str, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     http_get(&format!("http://{addr}{path}"), timeout)
 }
 
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sends `Authorization: Bearer TOKEN` with every request from now on (the
+/// `--token` option, or `INPROF_TOKEN`).
+pub fn set_token(token: String) {
+    let _ = TOKEN.set(token);
+}
+
 /// GETs `url`: the body, or a one-line error (pprof's `server response:
 /// STATUS - BODY` for HTTP errors, `could not connect to ...` otherwise).
 pub fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-    match agent.get(url).call() {
+    let mut req = agent.get(url);
+    if let Some(t) = TOKEN.get() {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    match req.call() {
         Ok(r) => {
             let mut body = Vec::new();
             r.into_reader()
@@ -136,51 +201,59 @@ where
     })
 }
 
-/// Lists processes with an agent (and removes port files of dead ones).
+/// Lists processes with a verified agent (and removes this user's port
+/// files of processes that are gone).
 pub fn ps() -> Result<(), String> {
     let dir = inprof_runtime::agent::config_dir();
-    let mut rows = Vec::new();
+    let header = || {
+        println!(
+            "{:>7} {:>7} {:<16} {:<14} PATH",
+            "PID", "PPID", "NAME", "VERSION"
+        )
+    };
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(_) => {
-            println!(
-                "{:>7} {:>7} {:<16} {:<14} PATH",
-                "PID", "PPID", "NAME", "VERSION"
-            );
+            header();
             return Ok(());
         }
     };
+    inprof_runtime::serve::files::check_private_dir(&dir)
+        .map_err(|e| format!("agent directory: {e}"))?;
+    let mut rows = Vec::new();
     for e in entries.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
             continue;
         };
+        let file = e.path();
         if !alive(pid) {
-            let _ = std::fs::remove_file(e.path());
+            remove_stale(&file);
             continue;
         }
-        let (ppid, name) = stat(pid);
-        let exe =
-            std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_else(|_| PathBuf::from("?"));
-        let version = resolve(&pid.to_string())
-            .and_then(|a| get(&a, "/debug/inprof/version", Duration::from_secs(2)))
+        let addr = match agent_at(&file, pid) {
+            Agent::Verified(a) => a,
+            Agent::NeedsToken(_) => {
+                rows.push((pid, "?".to_owned(), "(token needed)".to_owned()));
+                continue;
+            }
+            Agent::NotOurs(_) | Agent::Stale(_) => continue,
+        };
+        let version = get(&addr, "/debug/inprof/version", Duration::from_secs(2))
             .map(|b| {
                 String::from_utf8_lossy(&b)
                     .trim()
                     .trim_start_matches("inprof ")
                     .to_owned()
-            });
-        let (mark, version) = match version {
-            Ok(v) => ("*", v),
-            Err(_) => (" ", "?".to_owned()),
-        };
-        rows.push((pid, ppid, name, mark, version, exe));
+            })
+            .unwrap_or_else(|_| "?".to_owned());
+        rows.push((pid, "*".to_owned(), version));
     }
     rows.sort_by_key(|r| r.0);
-    println!(
-        "{:>7} {:>7} {:<16} {:<14} PATH",
-        "PID", "PPID", "NAME", "VERSION"
-    );
-    for (pid, ppid, name, mark, version, exe) in rows {
+    header();
+    for (pid, mark, version) in rows {
+        let (ppid, name) = stat(pid);
+        let exe =
+            std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_else(|_| PathBuf::from("?"));
         println!(
             "{pid:>7} {ppid:>7} {name:<16} {mark}{version:<13} {}",
             exe.display()

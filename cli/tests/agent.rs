@@ -27,7 +27,21 @@ fn agent_child_process() {
         "run by agent_and_cli_end_to_end"
     );
     let keep = child_work();
-    let agent = inprof::agent::listen(Default::default()).unwrap();
+    let agent = inprof::agent::listen(inprof::agent::AgentOptions {
+        token: std::env::var("INPROF_TEST_TOKEN").ok(),
+        ..Default::default()
+    })
+    .unwrap();
+    // A forked child that exits normally must leave the port file alone.
+    // SAFETY: the child only exits (running the exit hooks, as a forked
+    // child that returns from its work would).
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        std::process::exit(0);
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
     let _t = inprof::thread::Builder::new()
         .name("child-sleeper".into())
         .spawn(|| std::thread::sleep(std::time::Duration::from_secs(3600)))
@@ -118,10 +132,31 @@ fn agent_and_cli_end_to_end() {
     let port = std::fs::read_to_string(&port_file).unwrap();
     assert!(port.parse::<u16>().is_ok(), "{port:?}");
 
-    // A stale file of a dead process is ignored and cleaned by `ps`.
+    // A stale file of a dead process is ignored and cleaned by `ps`; a
+    // port file of a live process that is no agent (a `sleep`) is not
+    // listed, and neither is a symlink posing as a port file.
     std::fs::write(dir.join("999999999"), "1").unwrap();
+    let mut sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+    std::fs::write(dir.join(sleeper.id().to_string()), port.as_bytes()).unwrap();
+    let decoy = std::env::temp_dir().join(format!("inprof-decoy-{}", std::process::id()));
+    std::fs::write(&decoy, port.as_bytes()).unwrap();
+    let init_link = dir.join("1");
+    std::os::unix::fs::symlink(&decoy, &init_link).unwrap();
     let (ok, ps, err) = inprof(&dir, &["ps"]);
     assert!(ok, "{err}");
+    for bogus in [sleeper.id().to_string(), "1".to_owned()] {
+        assert!(
+            !ps.lines()
+                .any(|l| l.split_whitespace().next() == Some(bogus.as_str())),
+            "{bogus} listed as an agent:\n{ps}"
+        );
+    }
+    let (ok, _, err) = inprof(&dir, &["stack", &sleeper.id().to_string()]);
+    assert!(!ok && err.contains("has no inprof agent"), "{err}");
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    let _ = std::fs::remove_file(&init_link);
+    let _ = std::fs::remove_file(&decoy);
     let me = ps
         .lines()
         .find(|l| l.split_whitespace().next() == Some(pid.as_str()));
@@ -194,5 +229,56 @@ fn agent_and_cli_end_to_end() {
         err.contains("could not connect") && err.contains("connection refused"),
         "{err}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn agent_with_a_token() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("inprof-agent-token-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "agent_child_process",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("INPROF_TEST_CHILD", "1")
+        .env("INPROF_TEST_TOKEN", "t0ken")
+        .env("INPROF_CONFIG_DIR", &dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("ready ") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "child exited early");
+    }
+    let (ok, _, err) = inprof(&dir, &["stack", &pid]);
+    assert!(!ok);
+    assert!(err.contains("requires a token"), "{err}");
+    let (ok, stack, err) = inprof(&dir, &["--token", "t0ken", "stack", &pid]);
+    assert!(ok, "{err}");
+    assert!(stack.contains("\"child-sleeper\""), "{stack}");
+    let out = Command::new(env!("CARGO_BIN_EXE_inprof"))
+        .args(["memstats", &pid])
+        .env("INPROF_CONFIG_DIR", &dir)
+        .env("INPROF_TOKEN", "t0ken")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, _, err) = inprof(&dir, &["--token", "wrong", "stack", &pid]);
+    assert!(!ok && err.contains("requires a token"), "{err}");
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
     let _ = std::fs::remove_dir_all(&dir);
 }

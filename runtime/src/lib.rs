@@ -17,6 +17,10 @@
 //! - [`serve`](mod@serve): getting profiles out of the process: the HTTP endpoint, the
 //!   agent, profiles from the environment, exit hooks, private files.
 
+// Without the `enable` feature, `inprof::Alloc` forwards untouched and the
+// accounting behind it goes unused.
+#![cfg_attr(not(feature = "enable"), allow(dead_code))]
+
 pub mod engine;
 pub mod format;
 pub mod profiles;

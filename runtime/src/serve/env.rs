@@ -12,14 +12,34 @@
 //! | `INPROF_HTTP=127.0.0.1:6060` | serve the pprof endpoint there |
 //! | `INPROF_AGENT=1` | start the agent (found by `inprof ps`) |
 //!
+//! In a FILE, `%p` becomes the process id and `%e` the executable's name,
+//! so that every process of a run keeps its own profile
+//! (`INPROF_CPUPROFILE=cpu-%e.pb.gz cargo test`: one file per test binary).
+//!
 //! The profile files and rates are read when inprof is first used (the
 //! first allocation through `inprof::Alloc`, instrumented call or API call
 //! of any thread); the servers start at the first instrumented call or API
-//! call. Files are written when the
-//! process exits normally: returning from `main`, `std::process::exit`, or
-//! a test harness finishing; they are created readable by this user only.
+//! call.
+//!
+//! Files are written when the process exits normally (returning from
+//! `main`, `std::process::exit`, a test harness finishing), and when it is
+//! stopped by SIGTERM or SIGINT (as Kubernetes and Ctrl-C stop programs):
+//! the profiles are written, then the signal's default action runs, so
+//! the process still ends by that signal. inprof takes a signal only if
+//! the program has not set its own handler for it before inprof's first
+//! use; a program that handles them itself and then exits normally gets
+//! its files written at that exit. Only the process that read the
+//! variables writes them (a forked child that exits does not overwrite its
+//! parent's files). They are created readable by this user only, never
+//! through a symlink (see [`files`](crate::serve::files)).
+//!
+//! A profile that cannot be written is reported on stderr, and a process
+//! that was exiting with status 0 exits with status 2 instead (on glibc),
+//! so that a CI job notices.
 
 use crate::engine::start::Trigger;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::Once;
 
 const FILES: &[(&str, &str)] = &[
@@ -52,6 +72,12 @@ fn on_start(trigger: Trigger) {
 static FILES_INIT: Once = Once::new();
 static SERVERS_INIT: Once = Once::new();
 static HOOK: Once = Once::new();
+/// The process that read the `INPROF_*PROFILE` variables (0: none yet).
+static OWNER_PID: AtomicU32 = AtomicU32::new(0);
+/// Set once the profiles have been written (at exit or on a signal); held
+/// while they are written, so that an exit during a signal's writing waits
+/// for the files to be complete.
+static WRITTEN: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
 
 /// Reads the profile files and rates from the environment once.
 fn init_files_once() {
@@ -68,7 +94,9 @@ fn init_files_once() {
             crate::profiles::contention::set_mutex_profile_fraction(1);
         }
         if any_file {
+            OWNER_PID.store(std::process::id(), Ordering::Relaxed);
             register_exit_hook();
+            signals::install();
         }
     });
 }
@@ -97,14 +125,28 @@ fn init_servers_once() {
 /// Registers the process-exit hook once.
 pub(crate) fn register_exit_hook() {
     HOOK.call_once(|| {
-        #[cfg(unix)]
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            extern "C" {
+                fn on_exit(
+                    cb: extern "C" fn(std::os::raw::c_int, *mut std::os::raw::c_void),
+                    arg: *mut std::os::raw::c_void,
+                ) -> std::os::raw::c_int;
+            }
+            // SAFETY: glibc's `on_exit` takes a function of (status, arg)
+            // and an argument it passes back; `at_exit_status` never
+            // unwinds (it catches panics) and ignores the argument.
+            unsafe {
+                on_exit(at_exit_status, std::ptr::null_mut());
+            }
+        }
+        #[cfg(all(unix, not(all(target_os = "linux", target_env = "gnu"))))]
         {
             extern "C" {
                 fn atexit(cb: extern "C" fn()) -> std::os::raw::c_int;
             }
-            // SAFETY: `atexit` from the C library takes a plain function
-            // pointer with no arguments; `at_exit` never unwinds (it
-            // catches panics).
+            // SAFETY: `atexit` takes a plain function pointer with no
+            // arguments; `at_exit` never unwinds (it catches panics).
             unsafe {
                 atexit(at_exit);
             }
@@ -112,34 +154,185 @@ pub(crate) fn register_exit_hook() {
     });
 }
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+extern "C" fn at_exit_status(status: std::os::raw::c_int, _: *mut std::os::raw::c_void) {
+    let ok = std::panic::catch_unwind(exit_work).unwrap_or(false);
+    if !ok && status == 0 {
+        // SAFETY: flushes the C library's streams, then ends the process
+        // with status 2 at once (the profile could not be written).
+        unsafe {
+            libc::fflush(std::ptr::null_mut());
+            libc::_exit(2);
+        }
+    }
+}
+
+#[cfg(all(unix, not(all(target_os = "linux", target_env = "gnu"))))]
 extern "C" fn at_exit() {
-    let _ = std::panic::catch_unwind(|| {
-        write_env_profiles();
-        crate::serve::agent::cleanup();
-    });
+    let _ = std::panic::catch_unwind(exit_work);
+}
+
+/// At exit: the profiles and the agent's port file. False if a profile
+/// could not be written.
+fn exit_work() -> bool {
+    let ok = write_owned_profiles();
+    crate::serve::agent::cleanup();
+    ok
+}
+
+/// Writes the profiles once, in the process that read the variables.
+fn write_owned_profiles() -> bool {
+    if OWNER_PID.load(Ordering::Relaxed) != std::process::id() {
+        return true;
+    }
+    let mut written = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    if *written {
+        return true;
+    }
+    *written = true;
+    write_env_profiles()
+}
+
+/// The path named by a variable, with `%p` (process id) and `%e` (the
+/// executable's file name) replaced.
+fn expand(path: &std::ffi::OsStr) -> PathBuf {
+    let Some(s) = path.to_str() else {
+        return PathBuf::from(path);
+    };
+    if !s.contains('%') {
+        return PathBuf::from(s);
+    }
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "inprof".into());
+    PathBuf::from(
+        s.replace("%p", &std::process::id().to_string())
+            .replace("%e", &exe),
+    )
 }
 
 /// Writes every profile named by an `INPROF_*PROFILE` variable now.
-pub fn write_env_profiles() {
+/// Returns false (after saying why on stderr) if one could not be written.
+pub fn write_env_profiles() -> bool {
+    let mut ok = true;
     for (var, name) in FILES {
         let Some(path) = std::env::var_os(var) else {
             continue;
         };
-        let path = std::path::PathBuf::from(path);
-        let r = crate::serve::files::open_private(&path)
+        let path = expand(&path);
+        let r = crate::serve::files::PrivateFile::create(&path)
             .map_err(crate::Error::from)
-            .and_then(|f| {
+            .and_then(|mut f| {
                 if *name == "time" {
-                    crate::profiles::time::write_time_profile(f)
-                } else {
-                    match crate::profiles::named::lookup(name) {
-                        Some(p) => p.write_to(f, 0),
-                        None => Ok(()),
-                    }
+                    crate::profiles::time::write_time_profile(&mut f)?;
+                } else if let Some(p) = crate::profiles::named::lookup(name) {
+                    p.write_to(&mut f, 0)?;
                 }
+                f.commit().map_err(crate::Error::from)
             });
         if let Err(e) = r {
             eprintln!("inprof: {var}={}: {e}", path.display());
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// SIGTERM and SIGINT: the profiles, then the signal's default action.
+#[cfg(not(target_os = "linux"))]
+mod signals {
+    /// Not taken on this platform: profiles are written at normal exit.
+    pub(super) fn install() {}
+}
+
+/// SIGTERM and SIGINT: the profiles, then the signal's default action.
+#[cfg(target_os = "linux")]
+mod signals {
+    use super::*;
+
+    /// The write end of the pipe the handler writes the signal number to.
+    static PIPE_W: AtomicI32 = AtomicI32::new(-1);
+
+    const SIGNALS: [libc::c_int; 2] = [libc::SIGTERM, libc::SIGINT];
+
+    /// The handler: one write to a pipe (async-signal-safe: no lock, no
+    /// allocation); a thread does the rest.
+    extern "C" fn on_signal(sig: libc::c_int) {
+        let fd = PIPE_W.load(Ordering::Relaxed);
+        if fd >= 0 {
+            let b = sig as u8;
+            // SAFETY: write(2) is async-signal-safe; `b` is a local byte.
+            unsafe { libc::write(fd, (&b as *const u8).cast(), 1) };
+        }
+    }
+
+    /// Takes SIGTERM and SIGINT where the program left their default
+    /// action, and starts the thread that writes the profiles.
+    pub(super) fn install() {
+        let mut fds = [-1; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe2 returns.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return;
+        }
+        let (r, w) = (fds[0], fds[1]);
+        let watcher = std::thread::Builder::new()
+            .name("inprof-signals".into())
+            .spawn(move || {
+                crate::engine::tree::mark_internal();
+                watch(r)
+            });
+        if watcher.is_err() {
+            // SAFETY: closing the two descriptors made above.
+            unsafe {
+                libc::close(r);
+                libc::close(w);
+            }
+            return;
+        }
+        PIPE_W.store(w, Ordering::Relaxed);
+        for sig in SIGNALS {
+            // SAFETY: `old` and `new` are fully initialized sigaction
+            // structs; the new handler only calls write(2).
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, std::ptr::null(), &mut old) != 0
+                    || old.sa_sigaction != libc::SIG_DFL
+                {
+                    // The program handles it (or ignores it): leave it.
+                    continue;
+                }
+                let mut new: libc::sigaction = std::mem::zeroed();
+                new.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                new.sa_flags = libc::SA_RESTART;
+                libc::sigemptyset(&mut new.sa_mask);
+                libc::sigaction(sig, &new, std::ptr::null_mut());
+            }
+        }
+    }
+
+    fn watch(r: libc::c_int) {
+        let mut b = 0u8;
+        loop {
+            // SAFETY: reads one byte into a local.
+            let n = unsafe { libc::read(r, (&mut b as *mut u8).cast(), 1) };
+            if n == 1 {
+                break;
+            }
+            if n == 0 {
+                return;
+            }
+        }
+        let sig = libc::c_int::from(b);
+        let _ = std::panic::catch_unwind(write_owned_profiles);
+        // SAFETY: puts back the default action and raises the signal again
+        // for the whole process, which then ends as it would have.
+        unsafe {
+            let mut dfl: libc::sigaction = std::mem::zeroed();
+            dfl.sa_sigaction = libc::SIG_DFL;
+            libc::sigemptyset(&mut dfl.sa_mask);
+            libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            libc::kill(libc::getpid(), sig);
         }
     }
 }

@@ -1,47 +1,250 @@
 //! Files that expose the process (profiles, the agent's port file):
-//! readable by this user only.
+//! readable by this user only, and never written through a path someone
+//! else prepared.
+//!
+//! A file is written to a temporary file created next to its destination
+//! with `O_CREAT | O_EXCL | O_NOFOLLOW` and mode 0600 (so it is private
+//! before a byte is written, and a planted file or symlink makes the
+//! creation fail rather than be followed), then renamed over the
+//! destination: a symlink at the destination is replaced, never followed,
+//! and in a sticky shared directory another user's file is left alone
+//! (the rename fails). Directories are created 0700; an existing directory
+//! is never chmod-ed, and one owned by another user or writable by group
+//! or others is refused.
 
-use std::io::Write;
-use std::path::Path;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Creates `dir` (and parents) readable by this user only.
-pub fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+/// A private file being written; [`PrivateFile::commit`] puts it in place.
+/// Dropped without a commit, it leaves nothing behind.
+pub struct PrivateFile {
+    file: std::fs::File,
+    tmp: PathBuf,
+    dest: PathBuf,
+    committed: bool,
+}
+
+static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
+
+impl PrivateFile {
+    /// Starts writing `dest` (created readable and writable by this user
+    /// only once committed).
+    pub fn create(dest: &Path) -> io::Result<PrivateFile> {
+        let dir = match dest.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = dest
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+        let mut last = None;
+        for _ in 0..16 {
+            let n = NEXT_TMP.fetch_add(1, Ordering::Relaxed);
+            let mut tmp_name = std::ffi::OsString::from(".");
+            tmp_name.push(name);
+            tmp_name.push(format!(".inprof-{}-{n}.tmp", std::process::id()));
+            let tmp = dir.join(tmp_name);
+            match create_new_private(&tmp) {
+                Ok(file) => {
+                    return Ok(PrivateFile {
+                        file,
+                        tmp,
+                        dest: dest.to_path_buf(),
+                        committed: false,
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no temporary file name left")))
+    }
+
+    /// Flushes the data and renames the file over the destination.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.file.flush()?;
+        self.file.sync_all()?;
+        std::fs::rename(&self.tmp, &self.dest)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Write for PrivateFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for PrivateFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Creates `path`, which must not exist (not even as a symlink), with
+/// mode 0600 from the start.
+fn create_new_private(path: &Path) -> io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    }
+    o.open(path)
+}
+
+/// Writes `data` to `path` as a private file (see the module docs).
+pub fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
+    let mut f = PrivateFile::create(path)?;
+    f.write_all(data)?;
+    f.commit()
+}
+
+/// Creates `dir` and its missing parents with mode 0700 (an existing
+/// directory is not changed), then checks it is private
+/// ([`check_private_dir`]).
+pub fn make_private_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
     }
     #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
+    std::fs::create_dir_all(dir)?;
+    check_private_dir(dir)
+}
+
+/// Checks that `dir` is a directory owned by this user and not writable by
+/// group or others: a place where nobody else can plant or swap files.
+pub fn check_private_dir(dir: &Path) -> io::Result<()> {
+    let md = std::fs::metadata(dir)?;
+    if !md.is_dir() {
+        return Err(io::Error::other(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
     }
-}
-
-/// Writes `data` to `path`, created readable and writable by this user only.
-pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let mut f = open_private(path)?;
-    f.write_all(data)?;
-    f.flush()
-}
-
-/// Creates (truncating) `path` with mode 0600.
-pub fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        o.mode(0o600);
-        let f = o.open(path)?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(f)
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if md.uid() != me {
+            return Err(io::Error::other(format!(
+                "{} belongs to uid {}, not to this user ({me}): refusing to use it",
+                dir.display(),
+                md.uid()
+            )));
+        }
+        if md.mode() & 0o022 != 0 {
+            return Err(io::Error::other(format!(
+                "{} is writable by group or others (mode {:o}): refusing to use it",
+                dir.display(),
+                md.mode() & 0o7777
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` is a regular file (not a symlink) owned by this user.
+pub fn is_own_regular_file(path: &Path) -> bool {
+    let Ok(md) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !md.file_type().is_file() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        md.uid() == unsafe { libc::geteuid() }
     }
     #[cfg(not(unix))]
-    {
-        o.open(path)
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("inprof-files-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        make_private_dir(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn written_private_from_the_start_and_a_planted_symlink_is_replaced_not_followed() {
+        let d = scratch("symlink");
+        let victim = d.join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let dest = d.join("123");
+        std::os::unix::fs::symlink(&victim, &dest).unwrap();
+        write_private(&dest, b"4242").unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        let vmode = std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
+        assert_eq!(vmode, 0o644, "the victim was chmod-ed");
+        let md = std::fs::symlink_metadata(&dest).unwrap();
+        assert!(md.file_type().is_file());
+        assert_eq!(md.permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read(&dest).unwrap(), b"4242");
+        // Nothing left over.
+        let names: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn an_uncommitted_file_leaves_nothing() {
+        let d = scratch("uncommitted");
+        let f = PrivateFile::create(&d.join("x")).unwrap();
+        drop(f);
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_shared_directory_is_refused_and_never_chmod_ed() {
+        let d = scratch("shared");
+        let shared = d.join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let e = make_private_dir(&shared).unwrap_err();
+        assert!(e.to_string().contains("writable by group or others"), "{e}");
+        let mode = std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o1777, "an existing directory was chmod-ed");
+        // Another user's directory (testable when the tests run as root).
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            let theirs = d.join("theirs");
+            std::fs::create_dir(&theirs).unwrap();
+            std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o700)).unwrap();
+            std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+            let e = make_private_dir(&theirs).unwrap_err();
+            assert!(e.to_string().contains("belongs to uid 65534"), "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

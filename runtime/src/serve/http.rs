@@ -1,7 +1,7 @@
 //! The net/http/pprof endpoint: the same routes, status codes, headers and
 //! messages as Go's, so `go tool pprof http://HOST/debug/pprof/...` works.
 //!
-//! [`serve`] listens on a loopback address on a background thread; the
+//! [`serve`] listens on a loopback address on background threads; the
 //! handler itself, [`handle`], takes a plain [`Request`] and returns a
 //! [`Response`], so it can be mounted in any server.
 
@@ -11,11 +11,28 @@ use crate::format::report;
 use crate::profiles::named;
 use crate::Error;
 use std::collections::HashMap;
-use std::io::Read;
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+pub use crate::serve::server::{serve, serve_with, Options, Server};
+
+/// The longest `seconds` a request may ask for by default (profile or
+/// delta).
+pub const DEFAULT_MAX_SECONDS: u64 = 600;
+
+/// What one server allows its requests (each server has its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest `seconds` a request may ask for.
+    pub max_seconds: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_seconds: DEFAULT_MAX_SECONDS,
+        }
+    }
+}
 
 /// A request as the handler sees it.
 pub struct Request<'a> {
@@ -60,7 +77,7 @@ impl Response {
 
     /// Go's `serveError`: text/plain, `X-Go-Pprof: 1`, the message and a
     /// newline.
-    fn error(status: u16, msg: &str) -> Response {
+    pub fn error(status: u16, msg: &str) -> Response {
         let mut r = Response::new(
             status,
             "text/plain; charset=utf-8",
@@ -92,44 +109,14 @@ impl Response {
     }
 }
 
-/// The longest `seconds` a request may ask for (profile or delta).
-pub const DEFAULT_MAX_SECONDS: u64 = 600;
-
-static MAX_SECONDS: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_SECONDS as usize);
-
+/// The query's parameters, percent-decoded (`+` is a space); a key given
+/// twice keeps its first value, as Go's `FormValue` does.
 fn query_map(q: &str) -> HashMap<String, String> {
-    q.split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-/// Percent-decoding of a query component (`+` is a space).
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-                {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
+    let mut m = HashMap::new();
+    for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+        m.entry(k.into_owned()).or_insert_with(|| v.into_owned());
     }
-    String::from_utf8_lossy(&out).into_owned()
+    m
 }
 
 const DESCRIPTIONS: &[(&str, &str)] = &[
@@ -167,8 +154,13 @@ fn index() -> Response {
 }
 
 /// Handles one request under `/debug/pprof/` (and inprof's own
-/// `/debug/inprof/` routes used by the CLI).
+/// `/debug/inprof/` routes used by the CLI), with the default [`Limits`].
 pub fn handle(req: &Request<'_>) -> Response {
+    handle_with(req, &Limits::default())
+}
+
+/// [`handle`] with a server's own limits.
+pub fn handle_with(req: &Request<'_>, limits: &Limits) -> Response {
     let q = query_map(req.query);
     let path = req.path;
     if let Some(rest) = path.strip_prefix("/debug/inprof/") {
@@ -183,21 +175,30 @@ pub fn handle(req: &Request<'_>) -> Response {
     match name {
         "" => index(),
         "cmdline" => {
-            let args: Vec<String> = std::env::args().collect();
+            // Arguments need not be UTF-8: shown lossily, never a panic.
+            let args: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
             Response::text(args.join("\0"))
         }
-        "profile" => cpu_profile(req, &q),
+        "profile" => cpu_profile(req, &q, limits),
         "symbol" => symbol(req),
         "trace" => Response::error(404, "Unknown profile"),
-        name => named(name, &q),
+        name => named(req, name, &q, limits),
     }
 }
 
-fn max_seconds() -> u64 {
-    MAX_SECONDS.load(Ordering::Relaxed) as u64
+fn too_long(limits: &Limits) -> Response {
+    Response::error(
+        400,
+        &format!(
+            "profile duration exceeds server's limit of {} seconds",
+            limits.max_seconds
+        ),
+    )
 }
 
-fn cpu_profile(req: &Request<'_>, q: &HashMap<String, String>) -> Response {
+fn cpu_profile(req: &Request<'_>, q: &HashMap<String, String>, limits: &Limits) -> Response {
     // Go: an invalid or non-positive value silently becomes 30.
     let mut sec = q
         .get("seconds")
@@ -206,14 +207,8 @@ fn cpu_profile(req: &Request<'_>, q: &HashMap<String, String>) -> Response {
     if sec <= 0 {
         sec = 30;
     }
-    if sec as u64 > max_seconds() {
-        return Response::error(
-            400,
-            &format!(
-                "profile duration exceeds server's limit of {} seconds",
-                max_seconds()
-            ),
-        );
+    if sec as u64 > limits.max_seconds {
+        return too_long(limits);
     }
     match crate::profiles::time::profile_for(Duration::from_secs(sec as u64), req.client_gone) {
         Ok(p) => Response::binary("profile", &p),
@@ -233,7 +228,7 @@ fn symbol(req: &Request<'_>) -> Response {
     Response::text("num_symbols: 1\n".to_string())
 }
 
-fn named(name: &str, q: &HashMap<String, String>) -> Response {
+fn named(req: &Request<'_>, name: &str, q: &HashMap<String, String>, limits: &Limits) -> Response {
     let Some(p) = named::lookup(name) else {
         return Response::error(404, "Unknown profile");
     };
@@ -260,18 +255,15 @@ fn named(name: &str, q: &HashMap<String, String>) -> Response {
                 "\"seconds\" parameter is not supported for this profile type",
             );
         }
-        if sec > max_seconds() {
-            return Response::error(
-                400,
-                &format!(
-                    "profile duration exceeds server's limit of {} seconds",
-                    max_seconds()
-                ),
-            );
+        if sec > limits.max_seconds {
+            return too_long(limits);
         }
         let t0 = Instant::now();
         let p0 = p.build();
-        std::thread::sleep(Duration::from_secs(sec));
+        if !wait(Duration::from_secs(sec), req.client_gone) {
+            // The client went away: nobody to answer.
+            return Response::error(499, "client closed the connection");
+        }
         let p1 = p.build();
         let d = delta(&p0, &p1, t0.elapsed());
         return Response::binary(&format!("{}-delta", p.name()), &d);
@@ -283,6 +275,21 @@ fn named(name: &str, q: &HashMap<String, String>) -> Response {
     match p.write_to(&mut out, debug) {
         Ok(()) => Response::new(200, "text/plain; charset=utf-8", out),
         Err(e) => Response::error(500, &format!("Could not write profile: {e}")),
+    }
+}
+
+/// Sleeps `d`, checking `gone` every 100 ms; false if the client left.
+pub(crate) fn wait(d: Duration, gone: &(dyn Fn() -> bool + Sync)) -> bool {
+    let deadline = Instant::now() + d;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        if gone() {
+            return false;
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_millis(100)));
     }
 }
 
@@ -331,217 +338,6 @@ fn not_found() -> Response {
     )
 }
 
-/// Options for [`serve_with`].
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Allow addresses other than loopback (off: `serve` refuses them).
-    pub allow_remote: bool,
-    /// Require `Authorization: Bearer TOKEN` on every request.
-    pub token: Option<String>,
-    /// The longest `seconds` a request may ask for.
-    pub max_seconds: u64,
-    /// Requests served at once; more get 503.
-    pub max_concurrent: usize,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            allow_remote: false,
-            token: None,
-            max_seconds: DEFAULT_MAX_SECONDS,
-            max_concurrent: 32,
-        }
-    }
-}
-
-/// A running endpoint; dropping it leaves the server running, [`Server::shutdown`]
-/// stops it.
-pub struct Server {
-    addr: SocketAddr,
-    inner: Arc<tiny_http::Server>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Server {
-    /// The address it listens on (with the real port when 0 was asked).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops accepting requests.
-    pub fn shutdown(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.inner.unblock();
-    }
-}
-
-/// Serves the endpoint on `addr` (a loopback address) on background
-/// threads, like `import _ "net/http/pprof"` with `ListenAndServe`.
-///
-/// ```no_run
-/// let server = inprof::http::serve("127.0.0.1:6060")?;
-/// println!("go tool pprof http://{}/debug/pprof/heap", server.local_addr());
-/// # Ok::<(), inprof::Error>(())
-/// ```
-pub fn serve<A: ToSocketAddrs>(addr: A) -> Result<Server, Error> {
-    serve_with(addr, Options::default())
-}
-
-/// [`serve`] with options (remote access, token, limits).
-pub fn serve_with<A: ToSocketAddrs>(addr: A, opts: Options) -> Result<Server, Error> {
-    let addrs: Vec<SocketAddr> = addr
-        .to_socket_addrs()
-        .map_err(|e| Error::Serve(format!("resolving address: {e}")))?
-        .collect();
-    let Some(first) = addrs.first().copied() else {
-        return Err(Error::Serve("address resolves to nothing".into()));
-    };
-    if !opts.allow_remote {
-        if let Some(a) = addrs.iter().find(|a| !a.ip().is_loopback()) {
-            return Err(Error::Serve(format!(
-                "refusing to listen on {a}: not a loopback address (set Options::allow_remote to serve other hosts)"
-            )));
-        }
-    }
-    MAX_SECONDS.store(opts.max_seconds as usize, Ordering::Relaxed);
-    let server = tiny_http::Server::http(first)
-        .map_err(|e| Error::Serve(format!("listening on {first}: {e}")))?;
-    let local = server.server_addr().to_ip().unwrap_or(first);
-    let inner = Arc::new(server);
-    let stop = Arc::new(AtomicBool::new(false));
-    let (srv, st) = (inner.clone(), stop.clone());
-    std::thread::Builder::new()
-        .name("inprof-http".into())
-        .spawn(move || accept_loop(srv, st, opts, local))
-        .map_err(|e| Error::Serve(format!("starting server thread: {e}")))?;
-    Ok(Server {
-        addr: local,
-        inner,
-        stop,
-    })
-}
-
-fn accept_loop(
-    server: Arc<tiny_http::Server>,
-    stop: Arc<AtomicBool>,
-    opts: Options,
-    local: SocketAddr,
-) {
-    crate::engine::tree::mark_internal();
-    let active = Arc::new(AtomicUsize::new(0));
-    let opts = Arc::new(opts);
-    while !stop.load(Ordering::SeqCst) {
-        let req = match server.recv() {
-            Ok(r) => r,
-            Err(_) => continue,
-        };
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        if active.fetch_add(1, Ordering::SeqCst) >= opts.max_concurrent {
-            active.fetch_sub(1, Ordering::SeqCst);
-            let _ = req.respond(to_tiny(Response::error(
-                503,
-                "too many requests in progress",
-            )));
-            continue;
-        }
-        let (a, o) = (active.clone(), opts.clone());
-        let spawned = std::thread::Builder::new()
-            .name("inprof-http-req".into())
-            .spawn(move || {
-                crate::engine::tree::mark_internal();
-                serve_one(req, &o, local);
-                a.fetch_sub(1, Ordering::SeqCst);
-            });
-        if spawned.is_err() {
-            active.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-}
-
-/// The largest request body read (POST /symbol).
-const MAX_BODY: u64 = 64 * 1024;
-
-fn serve_one(mut req: tiny_http::Request, opts: &Options, local: SocketAddr) {
-    if let Some(tok) = &opts.token {
-        let ok = req.headers().iter().any(|h| {
-            h.field.equiv("Authorization")
-                && h.value.as_str().strip_prefix("Bearer ") == Some(tok.as_str())
-        });
-        if !ok {
-            let _ = req.respond(to_tiny(Response::error(401, "unauthorized")));
-            return;
-        }
-    }
-    let mut body = Vec::new();
-    let _ = req.as_reader().take(MAX_BODY).read_to_end(&mut body);
-    let url = req.url().to_owned();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-    let method = req.method().as_str().to_owned();
-    let remote = req.remote_addr().copied();
-    let gone = move || remote.map(|r| peer_closed(local, r)).unwrap_or(false);
-    let r = handle(&Request {
-        method: &method,
-        path,
-        query,
-        body: &body,
-        client_gone: &gone,
-    });
-    let _ = req.respond(to_tiny(r));
-}
-
-fn to_tiny(r: Response) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let mut t = tiny_http::Response::from_data(r.body).with_status_code(r.status);
-    for (k, v) in r.headers {
-        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            t = t.with_header(h);
-        }
-    }
-    t
-}
-
-/// Whether the TCP peer `remote` of our socket at `local` has closed its
-/// side (Linux: the connection is in CLOSE_WAIT in /proc/net/tcp).
-fn peer_closed(local: SocketAddr, remote: SocketAddr) -> bool {
-    fn hex_addr(a: SocketAddr) -> Option<String> {
-        match a {
-            SocketAddr::V4(v) => {
-                let o = v.ip().octets();
-                Some(format!(
-                    "{:02X}{:02X}{:02X}{:02X}:{:04X}",
-                    o[3],
-                    o[2],
-                    o[1],
-                    o[0],
-                    v.port()
-                ))
-            }
-            SocketAddr::V6(_) => None,
-        }
-    }
-    let (Some(l), Some(r)) = (hex_addr(local), hex_addr(remote)) else {
-        return false;
-    };
-    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
-        return false;
-    };
-    let mut seen = false;
-    for line in table.lines().skip(1) {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() > 3 && f[1] == l && f[2] == r {
-            seen = true;
-            // 08: CLOSE_WAIT (peer sent FIN); 07: CLOSE.
-            if f[3] == "08" || f[3] == "07" {
-                return true;
-            }
-        }
-    }
-    // No such connection any more: gone too.
-    !seen
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,7 +348,8 @@ mod tests {
         assert_eq!(q["seconds"], "5");
         assert_eq!(q["x"], "a b c");
         assert_eq!(q["empty"], "");
-        assert_eq!(decode("%zz%4"), "%zz%4");
+        assert_eq!(query_map("seconds=1&seconds=2")["seconds"], "1");
+        assert_eq!(query_map("x=%zz%4")["x"], "%zz%4");
     }
 
     #[test]

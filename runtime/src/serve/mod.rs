@@ -12,3 +12,4 @@ pub mod agent;
 pub mod env;
 pub mod files;
 pub mod http;
+mod server;
