@@ -44,8 +44,9 @@ pub use inprof_runtime::{
     with_labels,
 };
 pub use inprof_runtime::{
-    cpu_profile_running, set_enabled, set_max_nodes, start_cpu_profile, stop_cpu_profile,
-    time_profile, write_time_profile, CpuProfile, Error, Guard,
+    cpu_profile_running, set_enabled, set_max_depth, set_max_exited_threads, set_max_nodes,
+    start_cpu_profile, stop_cpu_profile, time_profile, write_time_profile, CpuProfile, Error,
+    Guard,
 };
 pub use inprof_runtime::{
     heap_stats, lookup, mem_profile_rate, profiles, set_mem_profile_rate, write_heap_profile,

@@ -9,7 +9,7 @@ static ALLOC: inprof::Alloc = inprof::Alloc::system();
 
 #[inprof::profile]
 fn held() -> Vec<u8> {
-    vec![3u8; 77_777]
+    std::hint::black_box(vec![3u8; 77_777])
 }
 
 #[test]

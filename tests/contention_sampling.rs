@@ -6,33 +6,61 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
-#[inprof::profile]
-fn unrecorded(r: &inprof::channel::Receiver<u32>, n: usize) {
-    for _ in 0..n {
-        r.recv().unwrap();
+/// The receiving side: tells the producer it is about to wait, then
+/// receives (the producer sends 40 µs later, so the receive waits).
+struct Consumer {
+    r: inprof::channel::Receiver<u32>,
+    ready: std::sync::mpsc::Sender<()>,
+}
+
+impl Consumer {
+    fn recv(&self) {
+        self.ready.send(()).unwrap();
+        self.r.recv().unwrap();
     }
 }
 
 #[inprof::profile]
-fn sampled(r: &inprof::channel::Receiver<u32>, n: usize) -> Duration {
+fn unrecorded(c: &Consumer, n: usize) {
+    for _ in 0..n {
+        c.recv();
+    }
+}
+
+/// Receives `n` items; returns (time spent in receives that waited, how
+/// many waited). A receive that finds an item takes well under a
+/// microsecond; one that waits takes a futex wake-up (several µs), so
+/// 2 µs tells them apart: the truth the sampled estimate is checked
+/// against, whatever the machine's load did to either thread.
+#[inprof::profile]
+fn sampled(c: &Consumer, n: usize) -> (Duration, usize) {
     let mut truth = Duration::ZERO;
+    let mut waited = 0;
     for _ in 0..n {
+        c.ready.send(()).unwrap();
         let t = Instant::now();
-        r.recv().unwrap();
-        truth += t.elapsed();
+        c.r.recv().unwrap();
+        let e = t.elapsed();
+        if e > Duration::from_micros(2) {
+            truth += e;
+            waited += 1;
+        }
     }
-    truth
+    (truth, waited)
 }
 
-fn producer(n: usize) -> (inprof::channel::Receiver<u32>, std::thread::JoinHandle<()>) {
+/// A producer that sends each item 40 µs after the consumer says it waits.
+fn producer(n: usize) -> (Consumer, std::thread::JoinHandle<()>) {
     let (s, r) = inprof::channel::unbounded();
+    let (ready, go) = std::sync::mpsc::channel::<()>();
     let h = std::thread::spawn(move || {
         for i in 0..n {
+            go.recv().unwrap();
             std::thread::sleep(Duration::from_micros(40));
             s.send(i as u32).unwrap();
         }
     });
-    (r, h)
+    (Consumer { r, ready }, h)
 }
 
 #[test]
@@ -48,7 +76,8 @@ fn rate_zero_records_nothing_and_sampling_is_unbiased() {
     const N: usize = 8000;
     inprof::set_block_profile_rate(1_000_000);
     let (r, h) = producer(N);
-    let truth = sampled(&r, N);
+    let (truth, waited) = sampled(&r, N);
+    assert!(waited > N / 4, "only {waited} of {N} receives waited");
     h.join().unwrap();
     inprof::set_block_profile_rate(0);
 
@@ -75,5 +104,5 @@ fn rate_zero_records_nothing_and_sampling_is_unbiased() {
         "contention_sampling::sampled",
     )
     .flat;
-    assert_near("sampled contentions vs waits", count, N as f64, 0.15);
+    assert_near("sampled contentions vs waits", count, waited as f64, 0.15);
 }

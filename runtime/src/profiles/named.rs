@@ -1,6 +1,7 @@
 //! Named profiles, like Go's `pprof.Lookup(name)`: each writes itself as
 //! gzipped pprof (`debug = 0`) or as Go's legacy text (`debug >= 1`).
 
+use crate::engine::site::Site;
 use crate::engine::tree;
 use crate::format::pprof::{Builder, LabelValue, Profile};
 use crate::format::text;
@@ -140,32 +141,55 @@ fn heap_profile(allocs: bool) -> Profile {
             "inprof: {dropped} sampled allocations found no room for their native stack (counted at their call path only)"
         ));
     }
-    let native = crate::profiles::native::by_node();
+    let lock = crate::engine::fold::read();
+    let native = crate::profiles::native::by_site();
+    // The sites of each tree: (node index, site).
+    let mut by_tree: std::collections::HashMap<usize, Vec<(usize, &'static Site)>> =
+        std::collections::HashMap::new();
+    for site in crate::engine::site::sites() {
+        let n = site.node();
+        if n.is_null() {
+            continue;
+        }
+        // SAFETY: nodes are never freed.
+        let n = unsafe { &*n };
+        let t = n.ext.tree.load(Ordering::Relaxed) as usize;
+        by_tree
+            .entry(t)
+            .or_default()
+            .push((n.ext.idx.load(Ordering::Relaxed) as usize, site));
+    }
     let mut symbols = std::collections::HashMap::new();
-    for t in tree::trees().filter(|t| !t.is_internal()) {
+    for t in tree::trees(&lock).filter(|t| !t.is_internal()) {
+        let Some(sites) = by_tree.get(&(t as *const _ as usize)) else {
+            continue;
+        };
         let paths = Paths::new(&mut b, t, t.len());
-        for i in 0..t.len() {
+        for &(i, site) in sites {
+            if i >= t.len() {
+                continue;
+            }
             let node = t.node(i);
-            let (ao, ab, fo, fb) = crate::profiles::alloc::node_heap(node);
+            let (ao, ab, fo, fb) = site.totals();
             if ao == 0 && fo == 0 {
                 continue;
             }
             let stack = paths.stack(i);
             let totals = [ao, ab, ao.wrapping_sub(fo), ab.wrapping_sub(fb)];
             let mut rest = totals;
-            if let Some(aggs) = native.get(&(node as *const _ as usize)) {
+            if let Some(recs) = native.get(&(site as *const Site as usize)) {
                 // Native stacks sampled below this path: the exact totals
                 // split across them, native frames below the path's frames.
                 let annotated = (i != 0).then(|| node.callsite().name());
-                for (agg, part) in aggs
+                for (rec, part) in recs
                     .iter()
-                    .zip(crate::profiles::native::split(aggs, totals))
+                    .zip(crate::profiles::native::split(recs, totals))
                 {
                     if part == [0; 4] {
                         continue;
                     }
                     let mut locs: Vec<u64> =
-                        crate::profiles::native::frames(&agg.pcs(), annotated, &mut symbols)
+                        crate::profiles::native::frames(&rec.pcs(), annotated, &mut symbols)
                             .into_iter()
                             .map(|(ip, lines)| b.native_location(ip as u64, &lines))
                             .collect();
@@ -181,7 +205,24 @@ fn heap_profile(allocs: bool) -> Profile {
             }
         }
     }
+    dropped_comment(&mut b, &lock);
     b.finish(crate::engine::clock::unix_nanos(), 0)
+}
+
+/// A comment naming the call paths folded past the node bound, if any.
+pub(crate) fn dropped_comment(b: &mut Builder, lock: &crate::engine::fold::ReadLock) {
+    let (mut n, mut lower) = (0, false);
+    for t in tree::trees(lock) {
+        let (c, l) = t.dropped_paths();
+        n += c;
+        lower |= l;
+    }
+    if n > 0 {
+        b.comment(&format!(
+            "inprof: {}{n} call paths past the node limit (set_max_nodes) folded into [inprof: N paths folded] frames",
+            if lower { "at least " } else { "" }
+        ));
+    }
 }
 
 /// One heap sample: (alloc objects, alloc bytes, inuse objects, inuse
@@ -202,7 +243,8 @@ fn contention_profile(mutex: bool) -> Profile {
         1,
         None,
     );
-    for t in tree::trees().filter(|t| !t.is_internal()) {
+    let lock = crate::engine::fold::read();
+    for t in tree::trees(&lock).filter(|t| !t.is_internal()) {
         let paths = Paths::new(&mut b, t, t.len());
         for i in 0..t.len() {
             let e = &t.node(i).ext;
@@ -238,7 +280,8 @@ fn threadcreate_profile() -> Profile {
         1,
         None,
     );
-    for t in tree::trees().filter(|t| !t.is_internal()) {
+    let lock = crate::engine::fold::read();
+    for t in tree::trees(&lock).filter(|t| !t.is_internal()) {
         let paths = Paths::new(&mut b, t, t.len());
         for i in 0..t.len() {
             let n = t.node(i).ext.threads_created.load(Ordering::Relaxed);
@@ -254,10 +297,11 @@ fn threadcreate_profile() -> Profile {
 /// Live threads, each at its current call path (Go's goroutine profile).
 fn threads_profile() -> Profile {
     let mut b = Builder::new(&[("thread", "count")], ("thread", "count"), 1, None);
-    for t in tree::trees().filter(|t| !t.is_internal() && !t.exited()) {
+    let lock = crate::engine::fold::read();
+    for t in tree::trees(&lock).filter(|t| !t.is_internal() && !t.exited()) {
         let cur = t.current_idx() as usize;
         let paths = Paths::new(&mut b, t, cur + 1);
-        let thread = [b.label_str("thread", t.name())];
+        let thread = [b.label_str("thread", &t.name())];
         let labels = paths.sample_labels(&mut b, cur, &thread);
         let stack = paths.stack(cur);
         b.sample_labeled(stack, vec![1], labels);

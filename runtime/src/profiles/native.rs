@@ -5,8 +5,9 @@
 //! annotated caller. Per call path the totals stay exact; the split across
 //! native stacks is estimated from the samples with Go's unsampling.
 
+use crate::engine::site::Site;
 use crate::engine::stack;
-use crate::engine::tree::{self, Node, Tree};
+use crate::engine::tree::{self, Tree};
 use crate::profiles::unwind;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -19,7 +20,8 @@ static RATE: AtomicUsize = AtomicUsize::new(0);
 /// Sets the native-stack sampling rate in bytes, like Go's
 /// `runtime.MemProfileRate`: 0 (the default) captures none, 1 every
 /// allocation, [`DEFAULT_MEM_PROFILE_RATE`] one per 512 KiB on average.
-/// Only allocations of alignment up to 16 are sampled.
+/// Native stacks come from a frame-pointer walk: build with
+/// `-C force-frame-pointers=yes` for full stacks.
 pub fn set_mem_profile_rate(bytes: usize) {
     if bytes > 0 {
         ensure_table();
@@ -27,7 +29,8 @@ pub fn set_mem_profile_rate(bytes: usize) {
     }
     RATE.store(bytes, Ordering::Relaxed);
     // Every thread draws its next gap anew.
-    for t in tree::trees() {
+    let lock = crate::engine::fold::read();
+    for t in tree::trees(&lock) {
         t.ext.sample_left.store(0, Ordering::Relaxed);
     }
 }
@@ -57,7 +60,8 @@ const READY: u8 = 2;
 pub(crate) struct Record {
     state: AtomicU8,
     hash: AtomicU64,
-    pub node: AtomicPtr<Node>,
+    /// The heap site (hence the call path) the sampled allocations count at.
+    pub site: AtomicPtr<Site>,
     len: AtomicUsize,
     pcs: [AtomicUsize; MAX_NATIVE_DEPTH],
     pub rate: AtomicUsize,
@@ -157,7 +161,7 @@ fn hash_of(node: usize, pcs: &[usize]) -> u64 {
 /// `fork`.
 #[cold]
 #[inline(never)]
-pub(crate) fn sample(t: &Tree, node: *const Node, size: usize) -> *const Record {
+pub(crate) fn sample(t: &Tree, site: &Site, size: usize) -> *const Record {
     let rate = RATE.load(Ordering::Relaxed);
     if rate == 0 {
         t.ext.sample_left.store(i64::MAX / 2, Ordering::Relaxed);
@@ -183,7 +187,8 @@ pub(crate) fn sample(t: &Tree, node: *const Node, size: usize) -> *const Record 
     };
     let n = unwind::walk(stack::current_fp(), bounds, t.frame_sp(), &mut pcs);
     let pcs = &pcs[..n];
-    let h = hash_of(node as usize, pcs);
+    let site_ptr = site as *const Site;
+    let h = hash_of(site_ptr as usize, pcs);
     let start = (h as usize) % CAPACITY;
     for k in 0..PROBES {
         let r = &table[(start + k) % CAPACITY];
@@ -194,8 +199,9 @@ pub(crate) fn sample(t: &Tree, node: *const Node, size: usize) -> *const Record 
                 .compare_exchange(EMPTY, FILLING, Ordering::Acquire, Ordering::Acquire)
             {
                 Ok(_) => {
+                    site.pin();
                     r.hash.store(h, Ordering::Relaxed);
-                    r.node.store(node as *mut Node, Ordering::Relaxed);
+                    r.site.store(site_ptr as *mut Site, Ordering::Relaxed);
                     for (slot, pc) in r.pcs.iter().zip(pcs) {
                         slot.store(*pc, Ordering::Relaxed);
                     }
@@ -209,7 +215,7 @@ pub(crate) fn sample(t: &Tree, node: *const Node, size: usize) -> *const Record 
         }
         if st == READY
             && r.hash.load(Ordering::Relaxed) == h
-            && std::ptr::eq(r.node.load(Ordering::Relaxed), node)
+            && std::ptr::eq(r.site.load(Ordering::Relaxed), site_ptr)
             && r.len.load(Ordering::Relaxed) == n
             && r.pcs[..n]
                 .iter()
@@ -226,13 +232,13 @@ pub(crate) fn sample(t: &Tree, node: *const Node, size: usize) -> *const Record 
     std::ptr::null()
 }
 
-/// Every record, grouped by call-path node.
-pub(crate) fn by_node() -> HashMap<usize, Vec<&'static Record>> {
+/// Every record, grouped by heap site.
+pub(crate) fn by_site() -> HashMap<usize, Vec<&'static Record>> {
     let mut out: HashMap<usize, Vec<&'static Record>> = HashMap::new();
     if let Some(table) = table() {
         for r in table {
             if r.state.load(Ordering::Acquire) == READY {
-                out.entry(r.node.load(Ordering::Relaxed) as usize)
+                out.entry(r.site.load(Ordering::Relaxed) as usize)
                     .or_default()
                     .push(r);
             }

@@ -3,7 +3,7 @@
 //! after the thread) only where no annotated frame is on the path.
 
 use crate::engine::callsite::Callsite;
-use crate::engine::tree::Tree;
+use crate::engine::tree::{Tree, OVERFLOW};
 use crate::format::pprof::{Builder, Frame, Label};
 use crate::profiles::labels::{self, LabelSet};
 
@@ -29,6 +29,23 @@ impl<'t> Paths<'t> {
             let p = node.parent_idx() as usize;
             if c.is_label() {
                 lab[i] = labels::set_of(c);
+            } else if std::ptr::eq(c, &OVERFLOW) {
+                // The overflow frame says how many paths it holds; it is the
+                // tree's own.
+                lab[i] = if p < i { lab[p] } else { None };
+                let (n, lower) = tree.dropped_paths();
+                let name = format!(
+                    "[inprof: {}{n} paths folded]",
+                    if lower { "at least " } else { "" }
+                );
+                loc[i] = b.location(
+                    (tree as *const Tree as u64) | 2,
+                    Frame {
+                        name: &name,
+                        file: "",
+                        line: 0,
+                    },
+                );
             } else {
                 lab[i] = if p < i { lab[p] } else { None };
                 loc[i] = b.location(

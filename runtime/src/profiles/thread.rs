@@ -3,40 +3,48 @@
 //! the thread under its name with the labels it inherits, and making `join`
 //! a blocking event.
 
-use crate::engine::counters::{self, bump};
+use crate::engine::callsite::Callsite;
+use crate::engine::counters::{self, bump, Origin, CREATION_DEPTH};
 use crate::engine::tree;
 use crate::profiles::contention::{BlockKind, Wait};
 use std::io;
 
-/// Where a new thread comes from: the spawner's current node (its
-/// threadcreate counter is bumped) and its labels, as addresses so they
-/// can cross into the new thread.
-#[derive(Clone, Copy)]
-struct Origin {
-    node: usize,
-    labels: usize,
-}
-
+/// Where a new thread comes from, as the spawner knows it: its id, its
+/// annotated frames (copied: they outlive its tree) and its labels. The
+/// spawner's threadcreate counter is bumped.
 fn origin() -> Origin {
     let t = tree::this_tree();
     if t.is_null() {
-        return Origin { node: 0, labels: 0 };
+        return Origin::NONE;
     }
     // SAFETY: trees are never freed; this is the owning thread.
     let t = unsafe { &*t };
     let n = t.current();
     bump(&n.ext.threads_created, 1);
-    let labels =
-        crate::profiles::labels::current().map_or(0, |s| s.callsite() as *const _ as usize);
-    Origin {
-        node: n as *const _ as usize,
-        labels,
+    let mut o = Origin::NONE;
+    o.thread = t.id();
+    let mut i = t.current_idx() as usize;
+    while i != 0 && o.len < CREATION_DEPTH {
+        let node = t.node(i);
+        let cs = node.callsite();
+        if !cs.is_label() {
+            o.stack[o.len] = cs as *const Callsite as usize;
+            o.len += 1;
+        }
+        let p = node.parent_idx() as usize;
+        if p >= i {
+            break;
+        }
+        i = p;
     }
+    o.labels = crate::profiles::labels::current()
+        .map_or(std::ptr::null(), |s| s.callsite() as *const Callsite);
+    o
 }
 
 fn start(o: Origin, name: Option<String>) {
     counters::set_pending_name(name);
-    counters::set_pending_origin(o.node as *const _, o.labels as *const _);
+    counters::set_pending_origin(o);
     let _ = tree::this_tree();
 }
 

@@ -2,7 +2,7 @@
 //! id, name, state (running, or blocked on what and for how long), its
 //! stack with file:line, and the stack that created it.
 
-use crate::engine::tree::{self, Node, Tree};
+use crate::engine::tree::{self, Tree};
 use crate::profiles::contention::BlockKind;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -27,22 +27,6 @@ fn frames(t: &Tree, idx: usize) -> Vec<(&'static str, &'static str, u32)> {
     out
 }
 
-/// The tree that owns `n` and the index of `n` in it.
-fn locate(n: *const Node) -> Option<(&'static Tree, usize)> {
-    if n.is_null() {
-        return None;
-    }
-    // SAFETY: nodes are never freed.
-    let n = unsafe { &*n };
-    let owner = n.ext.owner.load(Ordering::Relaxed);
-    if owner.is_null() {
-        return None;
-    }
-    // SAFETY: trees are never freed.
-    let t: &'static Tree = unsafe { &*owner };
-    Some((t, n.ext.idx.load(Ordering::Relaxed) as usize))
-}
-
 fn fmt_ns(ns: u64) -> String {
     if ns >= 60_000_000_000 {
         format!("{} minutes", ns / 60_000_000_000)
@@ -56,7 +40,12 @@ fn fmt_ns(ns: u64) -> String {
 /// Every live thread's stack, state and creation stack, as text.
 pub fn dump() -> String {
     let now = crate::engine::clock::mono_ns();
-    let mut threads: Vec<&'static Tree> = tree::trees()
+    let _not_counted = crate::engine::counters::Reentrant::enter();
+    let lock = crate::engine::fold::read();
+    let all: Vec<&'static Tree> = tree::trees(&lock).collect();
+    let mut threads: Vec<&'static Tree> = all
+        .iter()
+        .copied()
         .filter(|t| !t.is_internal() && !t.exited())
         .collect();
     threads.sort_by_key(|t| t.id());
@@ -95,21 +84,29 @@ pub fn dump() -> String {
         for (name, file, line) in fr {
             let _ = writeln!(out, "{name}(...)\n\t{file}:{line}");
         }
-        if let Some((ct, ci)) = locate(t.ext.created_by.load(Ordering::Relaxed)) {
-            let cf = frames(ct, ci);
+        let by = t.ext.created_by_thread.load(Ordering::Relaxed);
+        if by != 0 {
+            let creator = all
+                .iter()
+                .find(|c| c.id() == by && !c.exited())
+                .map(|c| format!("[{}]", c.name()))
+                .unwrap_or_else(|| "[an exited thread]".to_owned());
+            let cf = t.ext.creation_stack();
             match cf.first() {
-                Some((name, file, line)) => {
+                Some(c) => {
                     let _ = writeln!(
                         out,
-                        "created by {name} in thread {}\n\t{file}:{line}",
-                        ct.id()
+                        "created by {} in thread {by}\n\t{}:{}",
+                        c.name(),
+                        c.file(),
+                        c.line()
                     );
-                    for (name, file, line) in cf.iter().skip(1) {
-                        let _ = writeln!(out, "\t{name}(...)\n\t\t{file}:{line}");
+                    for c in cf.iter().skip(1) {
+                        let _ = writeln!(out, "\t{}(...)\n\t\t{}:{}", c.name(), c.file(), c.line());
                     }
                 }
                 None => {
-                    let _ = writeln!(out, "created by [{}] in thread {}", ct.name(), ct.id());
+                    let _ = writeln!(out, "created by {creator} in thread {by}");
                 }
             }
         }

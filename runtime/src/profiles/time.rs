@@ -18,19 +18,23 @@ pub(crate) struct ThreadSnap {
     pub nodes: Vec<(u64, u64)>,
 }
 
-/// The time counters of every thread at one moment.
+/// The time counters of every thread at one moment. While a snapshot
+/// lives, no tree is folded, so a later snapshot finds the same trees.
 pub(crate) struct Snapshot {
     pub unix_nanos: i64,
     pub ticks: u64,
     pub threads: Vec<ThreadSnap>,
+    _open: crate::engine::fold::Interval,
 }
 
 /// Reads every thread's counters now, open frames counted up to now.
 pub(crate) fn snapshot() -> Snapshot {
     let _not_counted = crate::engine::counters::Reentrant::enter();
+    let open = crate::engine::fold::Interval::open();
     let now = clock::ticks();
     let unix_nanos = clock::unix_nanos();
-    let threads = tree::trees()
+    let lock = crate::engine::fold::read();
+    let threads = tree::trees(&lock)
         .filter(|t| !t.is_internal())
         .map(|t| {
             let n = t.len();
@@ -42,6 +46,7 @@ pub(crate) fn snapshot() -> Snapshot {
         unix_nanos,
         ticks: now,
         threads,
+        _open: open,
     }
 }
 
@@ -209,10 +214,13 @@ pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
         1,
         Some("wall"),
     );
+    let start_by_id: std::collections::HashMap<u64, &ThreadSnap> = start
+        .map(|s| s.threads.iter().map(|t| (t.tree.id(), t)).collect())
+        .unwrap_or_default();
     for th in &end.threads {
-        let base = start.and_then(|s| s.threads.iter().find(|b| b.tree.id() == th.tree.id()));
+        let base = start_by_id.get(&th.tree.id()).copied();
         let times = self_times(base, th, tpn, ov);
-        let thread = [b.label_str("thread", th.tree.name())];
+        let thread = [b.label_str("thread", &th.tree.name())];
         let paths = Paths::new(&mut b, th.tree, times.len());
         for (i, &(calls, ns)) in times.iter().enumerate().skip(1) {
             if calls == 0 && ns == 0 {
@@ -235,6 +243,7 @@ pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
         ),
         None => (end.unix_nanos, process_age_ns(end)),
     };
+    crate::profiles::named::dropped_comment(&mut b, &crate::engine::fold::read());
     b.finish(time_nanos, duration)
 }
 

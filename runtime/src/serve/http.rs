@@ -309,7 +309,8 @@ fn inprof_route(rest: &str) -> Response {
             ))
         }
         "stats" => {
-            let live = crate::engine::tree::trees()
+            let lock = crate::engine::fold::read();
+            let live = crate::engine::tree::trees(&lock)
                 .filter(|t| !t.exited() && !t.is_internal())
                 .count();
             let os_threads = std::fs::read_dir("/proc/self/task")
