@@ -25,9 +25,27 @@
 //!
 //! ## What an instrumented call costs
 //!
-//! One branch when recording is off ([`set_enabled`]), nothing when the
-//! `enable` feature is off, and about the cost of two cycle-counter reads
-//! when on: see the README for the measured figures and the bench.
+//! Nothing when the `enable` feature is off (the item is returned
+//! untouched). At run time, a call reads one byte first:
+//!
+//! - off ([`set_enabled`]`(false)`) or **demoted** (too short to time
+//!   honestly, see below): one load and one predictable branch;
+//! - tracking (the default, when no time profile is asked for): the call
+//!   path is tracked and calls counted, so heap, block and mutex profiles
+//!   attribute to it, but no clock is read;
+//! - timing (while a time profile runs, or with `INPROF_CPUPROFILE` /
+//!   [`set_time_recording`]): about the cost of two cycle-counter reads.
+//!
+//! **Adaptive instrumentation.** The first 256 calls of each call path are
+//! timed; if their mean is under 25 times the cost of a timed call
+//! ([`call_cost_ns`]), the function is demoted for good: its later calls
+//! are neither timed nor counted, and their time stays in the caller, so
+//! that a profile of everything keeps the proportions of the uninstrumented
+//! program. [`demoted`] lists them, profiles name them in a comment
+//! (`go tool pprof -top` shows it), `#[profile(always)]` keeps a function
+//! timed, [`set_adaptive`] and [`set_demote_threshold`] change the rule. A
+//! function that is sometimes short and sometimes long is judged by its
+//! first 256 calls on one path. See the README for the measured figures.
 //!
 //! ## Names
 //!
@@ -35,13 +53,15 @@
 //! `crate::module::Type::method` (the `Self` type's path, generics left
 //! out). `#[profile(name = "...")]` overrides the name.
 
-pub use inprof_runtime::time::{
-    begin_interval, overhead, set_overhead_compensation, Interval, Overhead,
-};
+pub use inprof_runtime::time::{begin_interval, Interval};
 pub use inprof_runtime::{agent, channel, env, http, labels, sync, thread, threads};
 pub use inprof_runtime::{
     block_profile_rate, mutex_profile_fraction, set_block_profile_rate, set_mutex_profile_fraction,
     with_labels,
+};
+pub use inprof_runtime::{
+    call_cost_ns, demote_threshold_ns, demoted, enabled, set_adaptive, set_demote_threshold,
+    set_time_recording, Demoted,
 };
 pub use inprof_runtime::{
     cpu_profile_running, set_enabled, set_max_depth, set_max_exited_threads, set_max_nodes,

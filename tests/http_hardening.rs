@@ -5,6 +5,14 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+/// The tests here measure the process (RSS, threads) and fill the servers'
+/// places on purpose: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Sends `request` raw and returns (status, whole response).
 fn raw(addr: SocketAddr, request: &[u8]) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -58,6 +66,7 @@ fn rss_kib() -> u64 {
 
 #[test]
 fn many_requests_leave_no_threads_and_no_memory_behind() {
+    let _serial = serial();
     let server = inprof::http::serve("127.0.0.1:0").unwrap();
     let addr = server.local_addr();
     for _ in 0..200 {
@@ -83,22 +92,24 @@ fn many_requests_leave_no_threads_and_no_memory_behind() {
 
 #[test]
 fn oversized_heads_and_bodies_are_refused_without_reading_them_all() {
+    let _serial = serial();
     let server = inprof::http::serve("127.0.0.1:0").unwrap();
     let addr = server.local_addr();
-    let rss0 = rss_kib();
+    // The requests are built first: their own memory is the client's.
     // One 1 MiB header line.
-    let mut req = b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\nX-Big: ".to_vec();
-    req.extend(std::iter::repeat_n(b'a', 1 << 20));
-    req.extend_from_slice(b"\r\n\r\n");
-    let (status, text) = raw(addr, &req);
-    assert_eq!(status, 431, "{text}");
+    let mut big = b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\nX-Big: ".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 1 << 20));
+    big.extend_from_slice(b"\r\n\r\n");
     // Many small headers.
-    let mut req = b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\n".to_vec();
+    let mut many = b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\n".to_vec();
     for i in 0..200_000 {
-        req.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        many.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
     }
-    req.extend_from_slice(b"\r\n");
-    let (status, text) = raw(addr, &req);
+    many.extend_from_slice(b"\r\n");
+    let rss0 = rss_kib();
+    let (status, text) = raw(addr, &big);
+    assert_eq!(status, 431, "{text}");
+    let (status, text) = raw(addr, &many);
     assert_eq!(status, 431, "{text}");
     // More headers than allowed, within the byte cap.
     let mut req = b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\n".to_vec();
@@ -121,6 +132,7 @@ fn oversized_heads_and_bodies_are_refused_without_reading_them_all() {
 
 #[test]
 fn idle_connections_are_closed_and_over_the_cap_refused_at_once() {
+    let _serial = serial();
     let server = inprof::http::serve_with(
         "127.0.0.1:0",
         inprof::http::Options {
@@ -156,6 +168,7 @@ fn idle_connections_are_closed_and_over_the_cap_refused_at_once() {
 
 #[test]
 fn abandoned_long_requests_free_their_places() {
+    let _serial = serial();
     let server = inprof::http::serve_with(
         "127.0.0.1:0",
         inprof::http::Options {
@@ -194,12 +207,16 @@ fn abandoned_long_requests_free_their_places() {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        // Let every abandoned request notice (they look every 100 ms)
+        // before the next round takes all the places again.
+        std::thread::sleep(Duration::from_millis(500));
     }
     server.shutdown();
 }
 
 #[test]
 fn foreign_host_names_token_and_limits() {
+    let _serial = serial();
     let server = inprof::http::serve_with(
         "127.0.0.1:0",
         inprof::http::Options {

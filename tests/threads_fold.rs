@@ -13,7 +13,7 @@ static ALLOC: inprof::Alloc = inprof::Alloc::system();
 #[inprof::profile]
 fn work(i: usize) -> Option<Vec<u8>> {
     let scratch = vec![i as u8; 100];
-    let keep = (i % 1000 == 0).then(|| vec![1u8; 1000]);
+    let keep = i.is_multiple_of(1000).then(|| vec![1u8; 1000]);
     std::hint::black_box(scratch);
     keep
 }

@@ -11,6 +11,9 @@ fn work(i: u64) -> u64 {
 
 #[test]
 fn exited_threads_keep_their_calls() {
+    // `work` is tiny: adaptive instrumentation would demote it after 256
+    // calls. This test pins exact counts of every call: adaptation off.
+    inprof::set_adaptive(false);
     let handles: Vec<_> = (0..8)
         .map(|t| {
             std::thread::Builder::new()

@@ -14,9 +14,18 @@ fn plain_leaf(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
-#[inprof::profile]
+/// Timed on every call (`always`: never demoted), as while a time profile
+/// runs.
+#[inprof::profile(always)]
 #[inline(never)]
 fn inprof_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+/// The same tiny leaf as users write it: adaptive, so it is demoted.
+#[inprof::profile]
+#[inline(never)]
+fn inprof_leaf_adaptive(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
@@ -70,10 +79,37 @@ fn per_call(c: &mut Criterion) {
     g.bench_function("uninstrumented", |b| b.iter(|| plain_leaf(black_box(1))));
     g.bench_function("clock_floor_two_reads", |b| b.iter(clock_floor));
 
+    inprof::set_time_recording(true);
     g.bench_function("inprof", |b| {
         inprof::scope!("bench::root");
         inprof::scope!("bench::mid");
         b.iter(|| inprof_leaf(black_box(1)))
+    });
+    inprof::set_time_recording(false);
+    // The default when no time profile runs: paths tracked and calls
+    // counted (for heap, block and mutex profiles), no clock read.
+    g.bench_function("inprof_tracking_no_profile", |b| {
+        inprof::scope!("bench::root");
+        inprof::scope!("bench::mid");
+        for i in 0..1000 {
+            inprof_leaf(i); // past the probe calls
+        }
+        b.iter(|| inprof_leaf(black_box(1)))
+    });
+    // A demoted callsite: one load and branch.
+    g.bench_function("inprof_demoted", |b| {
+        inprof::scope!("bench::root");
+        inprof::scope!("bench::mid");
+        for i in 0..1000 {
+            inprof_leaf_adaptive(i);
+        }
+        assert!(
+            inprof::demoted()
+                .iter()
+                .any(|d| d.name.ends_with("inprof_leaf_adaptive")),
+            "the tiny leaf was not demoted"
+        );
+        b.iter(|| inprof_leaf_adaptive(black_box(1)))
     });
     g.bench_function("inprof_off_at_runtime", |b| {
         inprof::set_enabled(false);
@@ -162,6 +198,7 @@ fn on_threads(
 fn two_threads(c: &mut Criterion) {
     let mut g = c.benchmark_group("threads");
     g.measurement_time(Duration::from_secs(3));
+    inprof::set_time_recording(true);
     for threads in [1usize, 2] {
         g.bench_function(format!("inprof_{threads}_threads_per_call"), |b| {
             b.iter_custom(|iters| {
@@ -193,6 +230,7 @@ fn two_threads(c: &mut Criterion) {
             })
         });
     }
+    inprof::set_time_recording(false);
     g.finish();
 }
 
@@ -216,13 +254,13 @@ fanout!(f0, f1, f2, f3, f4, f5, f6, f7, f8, f9);
 
 fn write_profile(c: &mut Criterion) {
     // 10 + 100 + ... + 100 000 distinct call paths on one thread.
+    inprof::set_time_recording(true);
     std::thread::Builder::new()
         .name("paths".into())
         .spawn(|| spread(4))
         .unwrap()
         .join()
         .unwrap();
-    inprof::overhead();
     let p = inprof::time_profile();
     eprintln!(
         "profile of {} call paths; {} bytes per call-path node",

@@ -233,6 +233,11 @@ fn header(p: &Profile, idx: usize) -> String {
             let _ = writeln!(out, "File: {base}");
         }
     }
+    // Comments, as pprof shows them (inprof names demoted functions and
+    // folded paths there).
+    for c in &p.comment {
+        let _ = writeln!(out, "{}", p.str(*c));
+    }
     if let Some(t) = p.sample_type.get(idx) {
         let _ = writeln!(out, "Type: {}", p.str(t.r#type));
     }

@@ -6,6 +6,7 @@ use syn::{LitStr, Token};
 mod kw {
     syn::custom_keyword!(name);
     syn::custom_keyword!(skip);
+    syn::custom_keyword!(always);
 }
 
 /// The arguments of one `#[profile(...)]`.
@@ -15,6 +16,8 @@ pub struct Args {
     pub name: Option<LitStr>,
     /// `skip`: leave this method out of an instrumented impl block.
     pub skip: Option<kw::skip>,
+    /// `always`: never demoted, however short its calls.
+    pub always: Option<kw::always>,
 }
 
 impl Parse for Args {
@@ -33,6 +36,12 @@ impl Parse for Args {
                     return Err(syn::Error::new(lit.span(), "`name` must not be empty"));
                 }
                 args.name = Some(lit);
+            } else if la.peek(kw::always) {
+                let k: kw::always = input.parse()?;
+                if args.always.is_some() {
+                    return Err(syn::Error::new(k.span, "`always` given more than once"));
+                }
+                args.always = Some(k);
             } else if la.peek(kw::skip) {
                 let k: kw::skip = input.parse()?;
                 if args.skip.is_some() {

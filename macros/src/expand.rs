@@ -160,6 +160,12 @@ fn instrument(sig: &Signature, block: Block, args: &Args, in_impl: bool) -> syn:
     }
     let ident = &sig.ident;
     let span = ident.span();
+    let tracking = crate::demoted::tracking();
+    if args.always.is_none() && crate::demoted::is_demoted(span) {
+        // Demoted in an earlier run (INPROF_DEMOTED): as written.
+        let stmts = &block.stmts;
+        return syn::parse2(quote! {{ #tracking #(#stmts)* }});
+    }
     let fname = ident.to_string();
     let fname = fname.strip_prefix("r#").unwrap_or(&fname);
     let file_line = quote_spanned! {span=> ::core::file!(), ::core::line!() };
@@ -179,6 +185,11 @@ fn instrument(sig: &Signature, block: Block, args: &Args, in_impl: bool) -> syn:
             quote! { ::core::option::Option::None },
         )
     };
+    let callsite = if args.always.is_some() {
+        quote! { #callsite.always() }
+    } else {
+        callsite
+    };
     let cs = syn::Ident::new("__INPROF_CALLSITE", Span::mixed_site());
     let static_cs = quote! {
         static #cs: ::inprof::__private::Callsite = #callsite;
@@ -196,12 +207,14 @@ fn instrument(sig: &Signature, block: Block, args: &Args, in_impl: bool) -> syn:
             _ => quote! { async move { #(#stmts)* } },
         };
         quote! {{
+            #tracking
             #static_cs
             ::inprof::__private::Instrumented::new(&#cs, #self_ty, #inner).await
         }}
     } else {
         let guard = syn::Ident::new("__inprof_guard", Span::mixed_site());
         quote! {{
+            #tracking
             let #guard = {
                 #static_cs
                 ::inprof::__private::enter(&#cs, #self_ty)

@@ -3,6 +3,7 @@
 //! `::inprof::__private`.
 
 mod args;
+mod demoted;
 mod expand;
 
 use proc_macro::TokenStream;

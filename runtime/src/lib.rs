@@ -31,7 +31,11 @@ pub use format::{pprof, report};
 pub use profiles::{channel, labels, sync, thread, threads, time};
 pub use serve::{agent, env, http};
 
-pub use engine::tree::{set_enabled, set_max_depth, set_max_exited_threads, set_max_nodes, Guard};
+pub use engine::mode::{
+    call_cost_ns, demote_threshold_ns, demoted, enabled, set_adaptive, set_demote_threshold,
+    set_enabled, set_time_recording, Demoted,
+};
+pub use engine::tree::{set_max_depth, set_max_exited_threads, set_max_nodes, Guard};
 pub use profiles::alloc::{heap_stats, Alloc, HeapStats};
 pub use profiles::contention::{
     block_profile_rate, mutex_profile_fraction, set_block_profile_rate, set_mutex_profile_fraction,

@@ -1,18 +1,33 @@
 //! Static callsites: one per instrumented function or scope.
 
+use crate::engine::mode;
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 /// One instrumented place in the source: a function or a `scope!`.
 ///
 /// Each is a `static`, built in a `const` context by the `#[profile]`
 /// attribute; its full name is resolved once, lazily, on the cold path that
-/// first adds it to a call tree.
+/// first adds it to a call tree. Its state byte is the one thing an
+/// instrumented call reads before anything else (see [`mode`]).
 pub struct Callsite {
     name: &'static str,
     file: &'static str,
     line: u32,
     kind: Kind,
+    /// Never demoted (`#[profile(always)]`, label sets).
+    always: bool,
     resolved: OnceLock<&'static str>,
+    /// [`mode::OFF`], [`mode::DEMOTED`], [`mode::UNSEEN`] or [`mode::ON`].
+    pub(crate) state: AtomicU8,
+    /// Whether it was demoted (kept while recording is off).
+    pub(crate) demoted: std::sync::atomic::AtomicBool,
+    /// At demotion: the calls counted on the deciding path, and their mean
+    /// inclusive time in ticks.
+    pub(crate) demoted_calls: AtomicU64,
+    pub(crate) demoted_mean_ticks: AtomicU64,
+    /// The registry of callsites seen (see [`mode`]).
+    pub(crate) next: AtomicPtr<Callsite>,
 }
 
 #[derive(Clone, Copy)]
@@ -32,36 +47,52 @@ pub type SelfTypeName = fn() -> &'static str;
 impl Callsite {
     /// A callsite whose name is complete (`crate::module::function`).
     pub const fn new(name: &'static str, file: &'static str, line: u32) -> Self {
-        Callsite {
-            name,
-            file,
-            line,
-            kind: Kind::Plain,
-            resolved: OnceLock::new(),
-        }
+        Callsite::build(name, file, line, Kind::Plain)
     }
 
     /// A callsite of a method; its name gets the `Self` type's path in front
     /// when it is first entered.
     pub const fn method(name: &'static str, file: &'static str, line: u32) -> Self {
-        Callsite {
-            name,
-            file,
-            line,
-            kind: Kind::Method,
-            resolved: OnceLock::new(),
-        }
+        Callsite::build(name, file, line, Kind::Method)
     }
 
     /// A callsite that marks a label set (not a frame of its own).
     pub(crate) const fn label() -> Self {
+        Callsite::build("[labels]", "", 0, Kind::Label).always()
+    }
+
+    const fn build(name: &'static str, file: &'static str, line: u32, kind: Kind) -> Self {
         Callsite {
-            name: "[labels]",
-            file: "",
-            line: 0,
-            kind: Kind::Label,
+            name,
+            file,
+            line,
+            kind,
+            always: false,
             resolved: OnceLock::new(),
+            state: AtomicU8::new(mode::UNSEEN),
+            demoted: std::sync::atomic::AtomicBool::new(false),
+            demoted_calls: AtomicU64::new(0),
+            demoted_mean_ticks: AtomicU64::new(0),
+            next: AtomicPtr::new(std::ptr::null_mut()),
         }
+    }
+
+    /// The same callsite, never demoted however short its calls
+    /// (`#[profile(always)]`).
+    pub const fn always(mut self) -> Self {
+        self.always = true;
+        self
+    }
+
+    /// Whether it is never demoted.
+    pub fn is_always(&self) -> bool {
+        self.always
+    }
+
+    /// Whether it has been demoted: too short to time honestly, its later
+    /// calls run untimed and uncounted, their time in their caller.
+    pub fn is_demoted(&self) -> bool {
+        self.demoted.load(Ordering::Relaxed)
     }
 
     /// Whether this callsite marks labels rather than a frame.

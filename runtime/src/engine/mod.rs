@@ -16,6 +16,7 @@ pub mod clock;
 pub mod counters;
 pub(crate) mod dropped;
 pub(crate) mod fold;
+pub mod mode;
 pub mod site;
 pub(crate) mod spin;
 pub mod stack;

@@ -21,6 +21,7 @@
 //! into the engine.
 
 use crate::engine::callsite::{Callsite, SelfTypeName};
+use crate::engine::mode;
 use crate::engine::start::{self, Trigger};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -74,24 +75,11 @@ static MAX_DEPTH: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_DEPTH);
 pub fn set_max_depth(n: usize) {
     MAX_DEPTH.store(n.clamp(2, 65536), Ordering::Relaxed);
 }
-/// Whether instrumented functions record anything (profiling on at run time).
-pub(crate) static ENABLED: AtomicBool = AtomicBool::new(true);
 
 /// Sets the bound on call-path nodes per thread; new paths past it fold into
 /// one overflow node per thread. Clamped to 2..=[`HARD_MAX_NODES`].
 pub fn set_max_nodes(n: usize) {
     MAX_NODES.store(n.clamp(2, HARD_MAX_NODES), Ordering::Relaxed);
-}
-
-/// Turns recording on or off at run time (on by default). Off, an
-/// instrumented call costs one branch.
-pub fn set_enabled(on: bool) {
-    ENABLED.store(on, Ordering::Relaxed);
-}
-
-/// Whether recording is on.
-pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
 }
 
 /// The callsite of the root node of every tree (the thread itself).
@@ -119,6 +107,9 @@ pub struct Node {
     // Single-writer counters, read by snapshots.
     pub(crate) calls: AtomicU64,
     pub(crate) ticks: AtomicU64,
+    /// Ticks of calls timed only to decide demotion (while no time is
+    /// recorded): not part of any time profile.
+    probe: AtomicU64,
     /// Tick count at entry while the frame is open, else 0.
     pub(crate) open: AtomicU64,
     /// Counters for other profiles (heap, block, mutex, ...), see `crate::engine::counters`.
@@ -295,6 +286,26 @@ impl Tree {
     /// Number of published nodes.
     pub(crate) fn len(&self) -> usize {
         self.len.load(Ordering::Acquire)
+    }
+
+    /// Whether node `idx` is an open frame entered without reading the
+    /// clock (before time recording began): on the current path, with no
+    /// entry time.
+    pub(crate) fn open_untimed_path(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut i = self.current_idx() as usize;
+        while i != 0 && i < self.len() {
+            let n = self.node(i);
+            if n.open.load(Ordering::Acquire) == 0 {
+                out.push(i);
+            }
+            let p = n.parent_idx() as usize;
+            if p >= i {
+                break;
+            }
+            i = p;
+        }
+        out
     }
 
     /// The node at `idx` (< `len()`).
@@ -793,6 +804,9 @@ pub struct Guard {
     start: u64,
     /// The tree's `frame_sp` before this frame, restored when it is left.
     prev_sp: usize,
+    /// Whether time was recorded when the frame was entered (else `start`,
+    /// if set, only probes the path).
+    timed: bool,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -806,6 +820,7 @@ impl Guard {
             parent: ptr::null(),
             start: 0,
             prev_sp: 0,
+            timed: false,
             _not_send: PhantomData,
         }
     }
@@ -813,11 +828,32 @@ impl Guard {
 
 /// Enters `cs` on the calling thread: the hot path of every instrumented
 /// call. `self_ty` names the `Self` type of a method (cold path only).
+///
+/// A callsite that is off or demoted costs one load and one predictable
+/// branch here, and the guard's drop is then a no-op the compiler removes.
 #[inline(always)]
 pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
-    if !ENABLED.load(Ordering::Relaxed) {
+    let mut state = cs.state.load(Ordering::Relaxed);
+    if state <= mode::DEMOTED {
         return Guard::disabled();
     }
+    if state != mode::ON {
+        state = mode::first_sight(cs);
+        if state != mode::ON {
+            return Guard::disabled();
+        }
+    }
+    // The stack pointer of the instrumented function itself (this is
+    // inlined into it), where native stacks below it are cut.
+    enter_on(cs, self_ty, crate::engine::stack::current_sp())
+}
+
+/// [`enter`] for a callsite that is on: track the path, and time the call
+/// when time is recorded or the path is still being probed. Out of line,
+/// so that the instrumented function itself stays small: a skipped call
+/// then costs its load and branch and nothing else (no saved registers).
+#[inline(never)]
+fn enter_on(cs: &'static Callsite, self_ty: Option<SelfTypeName>, sp: usize) -> Guard {
     let t = this_tree();
     if t.is_null() {
         return Guard::disabled();
@@ -837,19 +873,27 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
     };
     tree.current.store(node as *mut Node, Ordering::Relaxed);
     let prev_sp = tree.frame_sp.load(Ordering::Relaxed);
-    tree.frame_sp
-        .store(crate::engine::stack::current_sp(), Ordering::Relaxed);
-    let start = crate::engine::clock::ticks();
-    if node != parent {
-        // SAFETY: node is a published node of this tree.
-        unsafe { (*node).open.store(start, Ordering::Release) };
-    }
+    tree.frame_sp.store(sp, Ordering::Relaxed);
+    // SAFETY: node is a published node of this tree.
+    let n = unsafe { &*node };
+    let timing = mode::timing();
+    let start = if node != parent && (timing || n.calls.load(Ordering::Relaxed) < mode::PROBE_CALLS)
+    {
+        let start = crate::engine::clock::ticks();
+        if timing {
+            n.open.store(start, Ordering::Release);
+        }
+        start
+    } else {
+        0
+    };
     Guard {
         tree: t,
         node,
         parent,
         start,
         prev_sp,
+        timed: timing,
         _not_send: PhantomData,
     }
 }
@@ -857,23 +901,49 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
 impl Drop for Guard {
     #[inline(always)]
     fn drop(&mut self) {
-        if self.node.is_null() {
-            return;
+        if !self.node.is_null() {
+            self.leave();
         }
-        let end = crate::engine::clock::ticks();
+    }
+}
+
+impl Guard {
+    /// Leaves the frame (out of line, like [`enter_on`]).
+    #[inline(never)]
+    fn leave(&mut self) {
         // SAFETY: node and tree outlive the process; this is the owning thread
         // (the guard is !Send).
         let n = unsafe { &*self.node };
-        if self.node != self.parent {
-            let d = end.wrapping_sub(self.start);
-            n.ticks
-                .store(n.ticks.load(Ordering::Relaxed) + d, Ordering::Relaxed);
-            n.calls
-                .store(n.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-            n.open.store(0, Ordering::Release);
+        let calls = n.calls.load(Ordering::Relaxed) + 1;
+        let timing = self.node != self.parent && mode::timing();
+        if self.start != 0 || timing {
+            let now = crate::engine::clock::ticks();
+            let add =
+                |a: &AtomicU64, d: u64| a.store(a.load(Ordering::Relaxed) + d, Ordering::Relaxed);
+            if self.timed {
+                add(&n.ticks, now.wrapping_sub(self.start));
+                n.open.store(0, Ordering::Release);
+            } else {
+                // Timed only to probe the path: apart from the profile.
+                if self.start != 0 {
+                    add(&n.probe, now.wrapping_sub(self.start));
+                }
+                // Entered before time recording began, left while it runs:
+                // charged from when it began.
+                if timing {
+                    add(
+                        &n.ticks,
+                        now.saturating_sub(self.start.max(mode::timing_since())),
+                    );
+                }
+            }
+            n.calls.store(calls, Ordering::Relaxed);
+            if calls == mode::PROBE_CALLS {
+                let measured = n.ticks.load(Ordering::Relaxed) + n.probe.load(Ordering::Relaxed);
+                mode::judge(n.callsite(), calls, measured);
+            }
         } else {
-            n.calls
-                .store(n.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            n.calls.store(calls, Ordering::Relaxed);
         }
         // SAFETY: as above.
         let tree = unsafe { &*self.tree };

@@ -160,7 +160,7 @@ fn record_mutex(delay: u64) {
     }
     // SAFETY: trees are never freed; this is the owning thread.
     let t = unsafe { &*t };
-    if frac > 1 && rand(t) % frac != 0 {
+    if frac > 1 && !rand(t).is_multiple_of(frac) {
         return;
     }
     let n = t.current();

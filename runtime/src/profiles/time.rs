@@ -2,15 +2,14 @@
 //! over an interval (start/stop, the difference of two snapshots) or since
 //! the process started.
 
-use crate::engine::callsite::Callsite;
 use crate::engine::clock;
 use crate::engine::tree::{self, Tree};
 use crate::format::pprof::{Builder, Profile};
 use crate::profiles::paths::Paths;
 use crate::Error;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 
 /// (calls, ticks) of every node of one thread at one moment.
 pub(crate) struct ThreadSnap {
@@ -38,7 +37,17 @@ pub(crate) fn snapshot() -> Snapshot {
         .filter(|t| !t.is_internal())
         .map(|t| {
             let n = t.len();
-            let nodes = (0..n).map(|i| t.node(i).read_time(now)).collect();
+            let mut nodes: Vec<(u64, u64)> = (0..n).map(|i| t.node(i).read_time(now)).collect();
+            if crate::engine::mode::timing() && !t.exited() {
+                // Frames open since before time recording began have no
+                // entry time: counted from when it began.
+                let part = now.saturating_sub(crate::engine::mode::timing_since());
+                for i in t.open_untimed_path() {
+                    if let Some(v) = nodes.get_mut(i) {
+                        v.1 += part;
+                    }
+                }
+            }
             ThreadSnap { tree: t, nodes }
         })
         .collect();
@@ -50,114 +59,10 @@ pub(crate) fn snapshot() -> Snapshot {
     }
 }
 
-/// The measured cost of instrumentation, in ticks per call.
-#[derive(Clone, Copy, Debug)]
-pub struct Overhead {
-    /// What an instrumented call adds to its own recorded time.
-    pub inside: f64,
-    /// What an instrumented call adds to its caller's time (enter + exit).
-    pub full: f64,
-}
-
-static COMPENSATE: AtomicBool = AtomicBool::new(true);
-static OVERHEAD: OnceLock<Overhead> = OnceLock::new();
-static CALIBRATION: Callsite = Callsite::new("[inprof calibration]", "", 0);
-
-/// Turns overhead compensation on or off (on by default). On, each node's
-/// time has the measured cost of its own and its descendants'
-/// instrumentation taken out.
-pub fn set_overhead_compensation(on: bool) {
-    COMPENSATE.store(on, Ordering::Relaxed);
-}
-
-/// The calibrated per-call cost of instrumentation (measured once, on an
-/// internal thread, the first time it is needed).
-pub fn overhead() -> Overhead {
-    let _not_counted = crate::engine::counters::Reentrant::enter();
-    *OVERHEAD.get_or_init(|| {
-        std::thread::Builder::new()
-            .name("inprof-calibrate".into())
-            .spawn(calibrate)
-            .ok()
-            .and_then(|h| h.join().ok())
-            .unwrap_or(Overhead {
-                inside: 0.0,
-                full: 0.0,
-            })
-    })
-}
-
-/// A dependent chain of `rounds` xorshift steps: work the CPU cannot skip
-/// or overlap with itself, used to calibrate under realistic conditions.
-#[inline(always)]
-fn calibration_work(rounds: u32) -> u64 {
-    let mut x = std::hint::black_box(0x2545_F491_4F6C_DD1Du64);
-    for _ in 0..rounds {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x = std::hint::black_box(x);
-    }
-    x
-}
-
-/// Measures what instrumentation adds, the way it happens in real code: a
-/// body of real work timed with and without the enter/exit around it (out
-/// of order execution hides part of the clock reads behind the work, which
-/// a loop of empty calls would not show). The minimum over rounds is kept.
-fn calibrate() -> Overhead {
-    let t = tree::this_tree();
-    // From here on, what this thread allocates is inprof's, not counted.
-    tree::mark_internal();
-    if t.is_null() {
-        return Overhead {
-            inside: 0.0,
-            full: 0.0,
-        };
-    }
-    // SAFETY: trees are never freed.
-    let t = unsafe { &*t };
-    drop(tree::enter(&CALIBRATION, None));
-    let node = t.node(1);
-    const N: u64 = 5_000;
-    const WORK: u32 = 48;
-    let mut plain = f64::MAX;
-    let mut instr = f64::MAX;
-    let mut recorded = f64::MAX;
-    for _ in 0..21 {
-        let t0 = clock::ticks();
-        for _ in 0..N {
-            std::hint::black_box(calibration_work(WORK));
-        }
-        let t1 = clock::ticks();
-        plain = plain.min(t1.wrapping_sub(t0) as f64 / N as f64);
-
-        let before = node.ticks.load(Ordering::Relaxed);
-        let t0 = clock::ticks();
-        for _ in 0..N {
-            let g = tree::enter(std::hint::black_box(&CALIBRATION), None);
-            std::hint::black_box(calibration_work(WORK));
-            drop(g);
-        }
-        let t1 = clock::ticks();
-        let after = node.ticks.load(Ordering::Relaxed);
-        instr = instr.min(t1.wrapping_sub(t0) as f64 / N as f64);
-        recorded = recorded.min(after.wrapping_sub(before) as f64 / N as f64);
-    }
-    Overhead {
-        inside: (recorded - plain).max(0.0),
-        full: (instr - plain).max(0.0),
-    }
-}
-
 /// Per node of one thread: (calls, self nanoseconds) over the interval,
-/// compensated for instrumentation overhead.
-pub(crate) fn self_times(
-    base: Option<&ThreadSnap>,
-    end: &ThreadSnap,
-    tpn: f64,
-    ov: Overhead,
-) -> Vec<(u64, i64)> {
+/// as measured (no compensation: demotion keeps the cost of measuring
+/// small next to what is measured; see `engine::mode`).
+pub(crate) fn self_times(base: Option<&ThreadSnap>, end: &ThreadSnap, tpn: f64) -> Vec<(u64, i64)> {
     let n = end.nodes.len();
     let mut calls = vec![0u64; n];
     let mut total = vec![0f64; n];
@@ -166,19 +71,6 @@ pub(crate) fn self_times(
         let (c0, t0) = base.and_then(|b| b.nodes.get(i).copied()).unwrap_or((0, 0));
         calls[i] = c1.saturating_sub(c0);
         total[i] = t1.saturating_sub(t0) as f64;
-    }
-    // Descendant calls, bottom-up: a child's index is always above its parent's.
-    let mut desc = vec![0u64; n];
-    for i in (1..n).rev() {
-        let p = end.tree.node(i).parent_idx() as usize;
-        if p != i {
-            desc[p] += desc[i] + calls[i];
-        }
-    }
-    if COMPENSATE.load(Ordering::Relaxed) {
-        for ((t, &c), &d) in total.iter_mut().zip(&calls).zip(&desc).skip(1) {
-            *t = (*t - c as f64 * ov.inside - d as f64 * ov.full).max(0.0);
-        }
     }
     let mut child_sum = vec![0f64; n];
     for (i, &t) in total.iter().enumerate().skip(1) {
@@ -199,14 +91,6 @@ pub(crate) fn self_times(
 /// the process started when `start` is None).
 pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
     let _not_counted = crate::engine::counters::Reentrant::enter();
-    let ov = if COMPENSATE.load(Ordering::Relaxed) {
-        overhead()
-    } else {
-        Overhead {
-            inside: 0.0,
-            full: 0.0,
-        }
-    };
     let tpn = clock::ticks_per_ns();
     let mut b = Builder::new(
         &[("calls", "count"), ("wall", "nanoseconds")],
@@ -219,7 +103,7 @@ pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
         .unwrap_or_default();
     for th in &end.threads {
         let base = start_by_id.get(&th.tree.id()).copied();
-        let times = self_times(base, th, tpn, ov);
+        let times = self_times(base, th, tpn);
         let thread = [b.label_str("thread", &th.tree.name())];
         let paths = Paths::new(&mut b, th.tree, times.len());
         for (i, &(calls, ns)) in times.iter().enumerate().skip(1) {
@@ -244,7 +128,33 @@ pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
         None => (end.unix_nanos, process_age_ns(end)),
     };
     crate::profiles::named::dropped_comment(&mut b, &crate::engine::fold::read());
+    demoted_comment(&mut b, tpn);
     b.finish(time_nanos, duration)
+}
+
+/// Comments naming the callsites demoted as too short to time, which
+/// `go tool pprof -top` shows above the table.
+pub(crate) fn demoted_comment(b: &mut Builder, tpn: f64) {
+    let mut demoted: Vec<_> = crate::engine::mode::callsites()
+        .filter(|c| c.is_demoted())
+        .collect();
+    if demoted.is_empty() {
+        return;
+    }
+    demoted.sort_by_key(|c| c.name());
+    b.comment(&format!(
+        "inprof: {} functions demoted (mean call under {:.0} ns, too short to time honestly): counted until demotion, then untimed and uncounted, their time in their callers",
+        demoted.len(),
+        crate::engine::mode::demote_threshold_ns()
+    ));
+    for c in demoted {
+        b.comment(&format!(
+            "inprof: demoted {} (after {} calls of {:.0} ns on average)",
+            c.name(),
+            c.demoted_calls.load(Ordering::Relaxed),
+            c.demoted_mean_ticks.load(Ordering::Relaxed) as f64 / tpn
+        ));
+    }
 }
 
 fn process_age_ns(end: &Snapshot) -> i64 {
@@ -257,6 +167,8 @@ fn process_age_ns(end: &Snapshot) -> i64 {
 struct Running {
     writer: Box<dyn Write + Send>,
     start: Snapshot,
+    /// Calls are timed while the profile runs.
+    _timing: crate::engine::mode::Timing,
 }
 
 static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
@@ -298,11 +210,11 @@ pub fn start_cpu_profile<W: Write + Send + 'static>(w: W) -> Result<CpuProfile, 
     if r.is_some() {
         return Err(Error::AlreadyRunning);
     }
-    // Calibrate before the interval starts so it costs the profile nothing.
-    overhead();
+    let timing = crate::engine::mode::Timing::start();
     *r = Some(Running {
         writer: Box::new(w),
         start: snapshot(),
+        _timing: timing,
     });
     Ok(CpuProfile { active: true })
 }
@@ -320,10 +232,11 @@ pub fn profile_for(
         if r.is_some() {
             return Err(Error::AlreadyRunning);
         }
-        overhead();
+        let timing = crate::engine::mode::Timing::start();
         *r = Some(Running {
             writer: Box::new(std::io::sink()),
             start: snapshot(),
+            _timing: timing,
         });
     }
     let deadline = std::time::Instant::now() + duration;
@@ -366,13 +279,18 @@ pub fn stop_cpu_profile() -> Result<(), Error> {
 /// tests). Returns the snapshot to pass as `start`.
 pub fn begin_interval() -> Interval {
     let _not_counted = crate::engine::counters::Reentrant::enter();
-    overhead();
-    Interval { start: snapshot() }
+    let timing = crate::engine::mode::Timing::start();
+    Interval {
+        start: snapshot(),
+        _timing: timing,
+    }
 }
 
-/// The start of a time-profile interval; see [`begin_interval`].
+/// The start of a time-profile interval; see [`begin_interval`]. Calls are
+/// timed while it lives.
 pub struct Interval {
     start: Snapshot,
+    _timing: crate::engine::mode::Timing,
 }
 
 impl Interval {
@@ -385,7 +303,9 @@ impl Interval {
     }
 }
 
-/// The cumulative time profile: every call since inprof started.
+/// The cumulative time profile: every call since inprof started, with the
+/// time recorded while time was recorded (see
+/// [`set_time_recording`](crate::engine::mode::set_time_recording)).
 pub fn time_profile() -> Profile {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     crate::engine::start::fire(crate::engine::start::Trigger::Use);

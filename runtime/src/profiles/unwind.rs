@@ -88,7 +88,7 @@ pub(crate) fn walk(mut fp: usize, bounds: Bounds, stop_sp: usize, out: &mut [usi
     let word = std::mem::size_of::<usize>();
     let mut n = 0;
     while n < out.len() {
-        if fp < bounds.lo || fp % word != 0 || fp > bounds.hi.saturating_sub(2 * word) {
+        if fp < bounds.lo || !fp.is_multiple_of(word) || fp > bounds.hi.saturating_sub(2 * word) {
             break;
         }
         // SAFETY: [fp, fp + 2 words) lies inside the calling thread's

@@ -11,6 +11,9 @@
 //! | `INPROF_THREADCREATEPROFILE=FILE` | the threadcreate profile, written at exit |
 //! | `INPROF_HTTP=127.0.0.1:6060` | serve the pprof endpoint there |
 //! | `INPROF_AGENT=1` | start the agent (found by `inprof ps`) |
+//! | `INPROF_ADAPTIVE=0` | no demotion: every instrumented call is timed |
+//! | `INPROF_DEMOTE_NS=N` | demote functions whose calls take under N ns on average |
+//! | `INPROF_DEMOTED=FILE` | at exit, add the demoted functions to FILE; a build with the same variable compiles them without instrumentation |
 //!
 //! In a FILE, `%p` becomes the process id and `%e` the executable's name,
 //! so that every process of a run keeps its own profile
@@ -93,6 +96,22 @@ fn init_files_once() {
         {
             crate::profiles::contention::set_mutex_profile_fraction(1);
         }
+        if std::env::var_os("INPROF_CPUPROFILE").is_some() {
+            // A whole-run time profile: time is recorded from the start.
+            crate::engine::mode::set_time_recording(true);
+        }
+        if std::env::var("INPROF_ADAPTIVE").is_ok_and(|v| v == "0" || v == "off") {
+            crate::engine::mode::set_adaptive(false);
+        }
+        if let Some(ns) = std::env::var("INPROF_DEMOTE_NS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            crate::engine::mode::set_demote_threshold(Some(std::time::Duration::from_nanos(ns)));
+        }
+        if std::env::var_os("INPROF_DEMOTED").is_some() {
+            register_exit_hook();
+        }
         if any_file {
             OWNER_PID.store(std::process::id(), Ordering::Relaxed);
             register_exit_hook();
@@ -172,12 +191,40 @@ extern "C" fn at_exit() {
     let _ = std::panic::catch_unwind(exit_work);
 }
 
-/// At exit: the profiles and the agent's port file. False if a profile
-/// could not be written.
+/// At exit: the profiles, the demoted list and the agent's port file.
+/// False if a profile could not be written.
 fn exit_work() -> bool {
     let ok = write_owned_profiles();
+    write_demoted_list();
     crate::serve::agent::cleanup();
     ok
+}
+
+/// With `INPROF_DEMOTED=FILE`: adds the functions demoted in this run to
+/// FILE (`FILE:LINE NAME` lines), which a build with the same variable
+/// reads to compile them without instrumentation.
+pub fn write_demoted_list() {
+    let Some(path) = std::env::var_os("INPROF_DEMOTED") else {
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    let mut lines: std::collections::BTreeSet<String> = std::fs::read_to_string(&path)
+        .map(|t| t.lines().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let before = lines.len();
+    for d in crate::engine::mode::demoted() {
+        if !d.file.is_empty() {
+            lines.insert(format!("{}:{} {}", d.file, d.line, d.name));
+        }
+    }
+    if lines.len() == before {
+        return;
+    }
+    let mut text = lines.into_iter().collect::<Vec<_>>().join("\n");
+    text.push('\n');
+    if let Err(e) = crate::serve::files::write_private(&path, text.as_bytes()) {
+        eprintln!("inprof: INPROF_DEMOTED={}: {e}", path.display());
+    }
 }
 
 /// Writes the profiles once, in the process that read the variables.

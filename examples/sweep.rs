@@ -1,0 +1,253 @@
+//! The leaf sweep: does a profile of everything keep the proportions of the
+//! uninstrumented program, however short the instrumented functions are?
+//!
+//! For each K, one `root` calls 100 000 `mid`, each calling 10 `leaf`s of
+//! K dependent multiply-adds (K = 0: an empty leaf). The same program runs
+//! uninstrumented and instrumented (recording on, adaptive instrumentation
+//! as by default, and again with it off); the table compares `root`'s cum
+//! with the uninstrumented wall time. Each K has its own functions, so a
+//! leaf demoted at one K does not carry over to the next.
+//!
+//! ```text
+//! cargo run --release --example sweep
+//! ```
+
+use std::hint::black_box;
+use std::time::Instant;
+
+const MIDS: u64 = 100_000;
+const LEAVES: u64 = 10;
+
+/// K dependent multiply-adds: work the CPU cannot skip or overlap with
+/// itself. The value passes an empty assembly barrier at each step (in a
+/// register: no memory round trip whose timing would differ between the
+/// copies of the program), so that the compiler can neither fold the chain
+/// nor see through the leaf.
+#[inline(always)]
+fn madd(k: u32, x: u64) -> u64 {
+    let mut x = opaque(x);
+    for _ in 0..k {
+        x = opaque(x.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1));
+    }
+    x
+}
+
+#[inline(always)]
+fn opaque(mut x: u64) -> u64 {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    // SAFETY: an empty assembly block with one register operand: no
+    // instruction, no memory, no flags.
+    unsafe {
+        std::arch::asm!("/* {0} */", inout(reg) x, options(pure, nomem, nostack, preserves_flags));
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        x = black_box(x);
+    }
+    x
+}
+
+/// One K: the uninstrumented program and two instrumented copies, one as
+/// by default (adaptive) and one whose functions are always timed.
+macro_rules! sweep_case {
+    ($m:ident, $k:expr) => {
+        mod $m {
+            use super::*;
+            pub const K: u32 = $k;
+
+            #[inline(never)]
+            fn plain_leaf(x: u64) -> u64 {
+                madd(K, x)
+            }
+            #[inline(never)]
+            fn plain_mid(x: u64) -> u64 {
+                (0..LEAVES).fold(x, |a, _| plain_leaf(a))
+            }
+            #[inline(never)]
+            pub fn plain_root(x: u64) -> u64 {
+                (0..MIDS).fold(x, |a, _| plain_mid(a))
+            }
+
+            #[inprof::profile]
+            #[inline(never)]
+            fn leaf(x: u64) -> u64 {
+                madd(K, x)
+            }
+            #[inprof::profile]
+            #[inline(never)]
+            fn mid(x: u64) -> u64 {
+                (0..LEAVES).fold(x, |a, _| leaf(a))
+            }
+            #[inprof::profile]
+            #[inline(never)]
+            pub fn root(x: u64) -> u64 {
+                (0..MIDS).fold(x, |a, _| mid(a))
+            }
+
+            #[inprof::profile(always)]
+            #[inline(never)]
+            fn leaf_timed(x: u64) -> u64 {
+                madd(K, x)
+            }
+            #[inprof::profile(always)]
+            #[inline(never)]
+            fn mid_timed(x: u64) -> u64 {
+                (0..LEAVES).fold(x, |a, _| leaf_timed(a))
+            }
+            #[inprof::profile(always)]
+            #[inline(never)]
+            pub fn root_timed(x: u64) -> u64 {
+                (0..MIDS).fold(x, |a, _| mid_timed(a))
+            }
+
+            pub fn run(rounds: usize) -> super::Row {
+                super::measure(
+                    K,
+                    concat!(module_path!(), "::"),
+                    rounds,
+                    plain_root,
+                    root,
+                    root_timed,
+                )
+            }
+        }
+    };
+}
+
+sweep_case!(k0, 0);
+sweep_case!(k5, 5);
+sweep_case!(k10, 10);
+sweep_case!(k20, 20);
+sweep_case!(k30, 30);
+sweep_case!(k50, 50);
+sweep_case!(k100, 100);
+sweep_case!(k200, 200);
+sweep_case!(k300, 300);
+sweep_case!(k500, 500);
+sweep_case!(k1000, 1000);
+
+/// One line of the table.
+pub struct Row {
+    /// Multiply-adds per leaf.
+    pub k: u32,
+    /// Uninstrumented: one leaf, ns.
+    pub leaf_ns: f64,
+    /// Uninstrumented: the whole root, ns.
+    pub plain_ns: f64,
+    /// `root`'s cum, adaptive (the default), ns.
+    pub adaptive_ns: f64,
+    /// `root`'s cum, every call timed, ns.
+    pub timed_ns: f64,
+    /// Whether the adaptive leaf was demoted.
+    pub leaf_demoted: bool,
+}
+
+fn cum_of(p: &inprof::pprof::Profile, name: &str) -> f64 {
+    let idx = inprof::report::sample_index(p, Some("wall")).expect("wall");
+    inprof::report::top(p, idx)
+        .into_iter()
+        .find(|r| r.name == name)
+        .map(|r| r.cum as f64)
+        .unwrap_or(0.0)
+}
+
+/// The median of `v`.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Measures one K: `rounds` alternating runs of the uninstrumented and
+/// the two instrumented programs (medians), after one warm-up run each
+/// (during which the adaptive one probes and decides).
+pub fn measure(
+    k: u32,
+    prefix: &str,
+    rounds: usize,
+    plain: fn(u64) -> u64,
+    adaptive: fn(u64) -> u64,
+    timed: fn(u64) -> u64,
+) -> Row {
+    black_box(plain(1));
+    black_box(adaptive(1));
+    black_box(timed(1));
+    let (mut p, mut a, mut t) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..rounds {
+        let t0 = Instant::now();
+        black_box(plain(black_box(i as u64)));
+        p.push(t0.elapsed().as_nanos() as f64);
+
+        let iv = inprof::begin_interval();
+        let t0 = Instant::now();
+        black_box(adaptive(black_box(i as u64)));
+        let wall = t0.elapsed().as_nanos() as f64;
+        a.push(cum_of(&iv.profile(), &format!("{prefix}root")));
+        if std::env::var_os("SWEEP_DEBUG").is_some() {
+            eprintln!("k={k} adaptive wall {wall} cum {}", a.last().unwrap());
+        }
+        drop(iv);
+
+        let iv = inprof::begin_interval();
+        black_box(timed(black_box(i as u64)));
+        t.push(cum_of(&iv.profile(), &format!("{prefix}root_timed")));
+    }
+    let leaf_name = format!("{prefix}leaf");
+    let plain_ns = median(p);
+    Row {
+        k,
+        leaf_ns: plain_ns / (MIDS * LEAVES) as f64,
+        plain_ns,
+        adaptive_ns: median(a),
+        timed_ns: median(t),
+        leaf_demoted: inprof::demoted().iter().any(|d| d.name == leaf_name),
+    }
+}
+
+/// Every K, in order.
+pub fn sweep(rounds: usize) -> Vec<Row> {
+    vec![
+        k0::run(rounds),
+        k5::run(rounds),
+        k10::run(rounds),
+        k20::run(rounds),
+        k30::run(rounds),
+        k50::run(rounds),
+        k100::run(rounds),
+        k200::run(rounds),
+        k300::run(rounds),
+        k500::run(rounds),
+        k1000::run(rounds),
+    ]
+}
+
+/// Prints the table.
+pub fn print(rows: &[Row]) {
+    println!(
+        "timed call cost {:.1} ns, demotion threshold {:.0} ns",
+        inprof::call_cost_ns(),
+        inprof::demote_threshold_ns()
+    );
+    println!(
+        "{:>5} {:>9} {:>14} {:>22} {:>22}  leaf",
+        "K", "leaf ns", "uninstr. ms", "root cum, adaptive", "root cum, always timed"
+    );
+    for r in rows {
+        println!(
+            "{:>5} {:>9.1} {:>14.2} {:>13.2} ({:>+6.2}%) {:>13.2} ({:>+6.2}%)  {}",
+            r.k,
+            r.leaf_ns,
+            r.plain_ns / 1e6,
+            r.adaptive_ns / 1e6,
+            (r.adaptive_ns / r.plain_ns - 1.0) * 100.0,
+            r.timed_ns / 1e6,
+            (r.timed_ns / r.plain_ns - 1.0) * 100.0,
+            if r.leaf_demoted { "demoted" } else { "timed" }
+        );
+    }
+}
+
+#[allow(dead_code)]
+fn main() {
+    let rounds = if cfg!(debug_assertions) { 1 } else { 5 };
+    print(&sweep(rounds));
+}

@@ -1,0 +1,64 @@
+//! Functions demoted in an earlier run, compiled without instrumentation.
+//!
+//! A run with `INPROF_DEMOTED=FILE` writes the functions adaptive
+//! instrumentation demoted (too short to time honestly) to FILE at exit,
+//! as `FILE:LINE NAME` lines. A build with the same variable reads it here
+//! and leaves those functions as they were written: a demoted function
+//! then costs nothing at all, not even its one-byte check. Every
+//! instrumented function carries `include_bytes!(FILE)` and
+//! `option_env!("INPROF_DEMOTED")`, so cargo rebuilds when the list or the
+//! variable changes.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// The list: its absolute path and its (file, line) entries.
+type List = (String, HashSet<(String, usize)>);
+
+fn list() -> Option<&'static List> {
+    static LIST: OnceLock<Option<List>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        let path = std::env::var("INPROF_DEMOTED").ok()?;
+        let path = std::fs::canonicalize(&path).ok()?;
+        let text = std::fs::read_to_string(&path).ok()?;
+        let set = text
+            .lines()
+            .filter_map(|l| {
+                let loc = l.split_whitespace().next()?;
+                let (file, line) = loc.rsplit_once(':')?;
+                Some((file.to_owned(), line.parse().ok()?))
+            })
+            .collect();
+        Some((path.to_str()?.to_owned(), set))
+    })
+    .as_ref()
+}
+
+/// Whether the function whose name is at `ident` was demoted in the run
+/// that wrote the list.
+pub fn is_demoted(ident: Span) -> bool {
+    let Some((_, set)) = list() else {
+        return false;
+    };
+    if !proc_macro::is_available() {
+        return false;
+    }
+    let s = ident.unwrap();
+    set.contains(&(s.file(), s.line()))
+}
+
+/// Statements that make cargo rebuild the crate when the list or the
+/// variable changes (nothing at run time).
+pub fn tracking() -> TokenStream {
+    match list() {
+        Some((path, _)) => quote! {
+            const _: &[u8] = ::core::include_bytes!(#path);
+            const _: ::core::option::Option<&str> = ::core::option_env!("INPROF_DEMOTED");
+        },
+        None => quote! {
+            const _: ::core::option::Option<&str> = ::core::option_env!("INPROF_DEMOTED");
+        },
+    }
+}

@@ -1,0 +1,30 @@
+//! `inprof-instrument DIR...`: puts `#[inprof::profile]` on every impl block
+//! and free function of the `.rs` files under each DIR, in place.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let dirs: Vec<String> = std::env::args().skip(1).collect();
+    if dirs.is_empty() {
+        eprintln!("usage: inprof-instrument DIR...");
+        return ExitCode::from(2);
+    }
+    for d in dirs {
+        match inprof_instrument::instrument_dir(std::path::Path::new(&d)) {
+            Ok(r) => {
+                println!(
+                    "{d}: {} files, {} impl blocks, {} functions annotated",
+                    r.files, r.impls, r.fns
+                );
+                for s in r.skipped {
+                    println!("{d}: left as it was (does not parse): {}", s.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("inprof-instrument: {d}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

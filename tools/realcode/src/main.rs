@@ -1,0 +1,321 @@
+//! The real-code benchmark: published crates, fetched from the registry at
+//! pinned versions, instrumented wholesale (`#[inprof::profile]` on every
+//! impl block and free function, by `inprof-instrument`), and run against
+//! themselves uninstrumented.
+//!
+//! ```text
+//! cargo run --release -p inprof-realcode            # every crate
+//! cargo run --release -p inprof-realcode -- json    # one
+//! ```
+//!
+//! For each crate, the same workload runs alternately in these builds
+//! (ROUNDS processes each, 3 measured rounds per process):
+//!
+//! - `uninstrumented`: the published sources;
+//! - `recording on`: instrumented, a time profile around the rounds;
+//! - `default`: instrumented, no profile asked for (paths tracked, no
+//!   clock: what a program that never asks pays);
+//! - `off at run time`: instrumented, `inprof::set_enabled(false)`;
+//! - `feature off`: instrumented sources built without inprof's `enable`;
+//! - `demoted list: ...`: one run writes the functions adaptive
+//!   instrumentation demoted (`INPROF_DEMOTED`), then the instrumented
+//!   sources are built again with that list (those functions compiled
+//!   without instrumentation) and run recording on, default and off.
+//!
+//! It prints the ratio of each build's run time to the uninstrumented one
+//! (medians), and each phase's share of the recorded profile next to its
+//! share of the uninstrumented run. Work files go to `target/realcode/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A crate under test.
+struct Target {
+    /// Short name (also the workload's directory).
+    name: &'static str,
+    krate: &'static str,
+    version: &'static str,
+    /// Extra dependencies of the workload (TOML lines).
+    workload_deps: &'static str,
+}
+
+const TARGETS: &[Target] = &[
+    Target {
+        name: "json",
+        krate: "serde_json",
+        version: "1.0.154",
+        workload_deps: "serde = { version = \"1\", features = [\"derive\"] }",
+    },
+    Target {
+        name: "deflate",
+        krate: "miniz_oxide",
+        version: "0.9.1",
+        workload_deps: "",
+    },
+];
+
+const PROCESSES: usize = 5;
+const ROUNDS: usize = 3;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository")
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Fetches `krate = "=version"` with cargo and returns its sources.
+fn fetch(work: &Path, t: &Target) -> PathBuf {
+    let dir = work.join(format!("fetch-{}", t.name));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"fetch-{}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{} = \"={}\"\n\n[workspace]\n",
+            t.name, t.krate, t.version
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "").unwrap();
+    run(Command::new(env!("CARGO"))
+        .args(["fetch", "--manifest-path"])
+        .arg(dir.join("Cargo.toml")));
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cargo"));
+    let want = format!("{}-{}", t.krate, t.version);
+    for reg in std::fs::read_dir(home.join("registry/src")).expect("cargo's registry") {
+        let p = reg.unwrap().path().join(&want);
+        if p.join("Cargo.toml").exists() {
+            return p;
+        }
+    }
+    panic!("{want} not found in {}", home.display());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        let dest = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// The published sources, and a copy instrumented wholesale (with inprof
+/// as a dependency, `enable` left to the workload).
+fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf) {
+    let src = fetch(work, t);
+    let plain = work.join(t.name).join("plain");
+    let instr = work.join(t.name).join("instr");
+    copy_dir(&src, &plain);
+    copy_dir(&src, &instr);
+    let r = inprof_instrument::instrument_dir(&instr.join("src")).unwrap();
+    eprintln!(
+        "{} {}: {} impl blocks and {} functions annotated in {} files{}",
+        t.krate,
+        t.version,
+        r.impls,
+        r.fns,
+        r.files,
+        if r.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} files left as they were)", r.skipped.len())
+        }
+    );
+    let mut manifest = std::fs::read_to_string(instr.join("Cargo.toml")).unwrap();
+    manifest.push_str(&format!(
+        "\n[dependencies.inprof]\npath = {:?}\ndefault-features = false\n",
+        repo().display().to_string()
+    ));
+    std::fs::write(instr.join("Cargo.toml"), manifest).unwrap();
+    (plain, instr)
+}
+
+/// A workload crate using `krate_dir`, with inprof's `enable` on or off,
+/// built with `INPROF_DEMOTED` set to `demoted` if given.
+fn workload(
+    work: &Path,
+    t: &Target,
+    variant: &str,
+    krate_dir: &Path,
+    enable: bool,
+    demoted: Option<&Path>,
+) -> PathBuf {
+    let dir = work.join(t.name).join(format!("wl-{variant}"));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let wl_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads");
+    std::fs::copy(wl_src.join(t.name).join("main.rs"), dir.join("src/main.rs")).unwrap();
+    std::fs::copy(wl_src.join("workload.rs"), dir.join("workload.rs")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"wl-{name}-{variant}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{krate} = {{ path = {kdir:?} }}\ninprof = {{ path = {repo:?}, default-features = {enable} }}\n{deps}\n\n[workspace]\n",
+            name = t.name,
+            krate = t.krate,
+            kdir = krate_dir.display().to_string(),
+            repo = repo().display().to_string(),
+            deps = t.workload_deps,
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", work.join(format!("target-{variant}")))
+        .env_remove("INPROF_DEMOTED");
+    if let Some(d) = demoted {
+        cmd.env("INPROF_DEMOTED", d);
+    }
+    run(&mut cmd);
+    work.join(format!("target-{variant}/release"))
+        .join(format!("wl-{}-{variant}", t.name))
+}
+
+/// Measured rounds: (phase -> wall ns, phase -> profile cum ns).
+type Round = (BTreeMap<String, f64>, BTreeMap<String, f64>);
+
+fn measure(exe: &Path, mode: &str) -> Vec<Round> {
+    let out = run(Command::new(exe).args([mode, &ROUNDS.to_string()]));
+    out.lines()
+        .filter_map(|l| l.strip_prefix("round "))
+        .map(|l| {
+            let (mut wall, mut cum) = (BTreeMap::new(), BTreeMap::new());
+            for kv in l.split(' ') {
+                let Some((k, v)) = kv.split_once('=') else {
+                    continue;
+                };
+                let v: f64 = v.parse().unwrap_or(0.0);
+                match k.strip_prefix("cum_") {
+                    Some(phase) => cum.insert(phase.to_owned(), v),
+                    None if k != "demoted" => wall.insert(k.to_owned(), v),
+                    None => None,
+                };
+            }
+            (wall, cum)
+        })
+        .collect()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn bench(work: &Path, t: &Target) {
+    let (plain, instr) = prepare(work, t);
+    eprintln!("{}: building the workload five ways", t.krate);
+    let exe_plain = workload(work, t, "plain", &plain, false, None);
+    let exe_on = workload(work, t, "on", &instr, true, None);
+    let exe_off = workload(work, t, "featoff", &instr, false, None);
+    // One run writes the functions it demoted; a build with that list
+    // compiles them without instrumentation.
+    let list = work.join(t.name).join("demoted.txt");
+    let _ = std::fs::remove_file(&list);
+    run(Command::new(&exe_on)
+        .args(["track", "1"])
+        .env("INPROF_DEMOTED", &list));
+    let listed = std::fs::read_to_string(&list).map_or(0, |l| l.lines().count());
+    eprintln!("{}: {listed} functions demoted in the first run", t.krate);
+    let exe_listed = workload(work, t, "listed", &instr, true, Some(&list));
+    let configs: [(&str, &Path, &str); 8] = [
+        ("uninstrumented", &exe_plain, "plain"),
+        ("recording on", &exe_on, "time"),
+        ("default (no profile asked)", &exe_on, "track"),
+        ("off at run time", &exe_on, "off"),
+        ("feature off", &exe_off, "plain"),
+        ("demoted list: recording on", &exe_listed, "time"),
+        ("demoted list: default", &exe_listed, "track"),
+        ("demoted list: off", &exe_listed, "off"),
+    ];
+    let mut totals: Vec<Vec<f64>> = vec![Vec::new(); configs.len()];
+    let mut plain_phase: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut prof_phase: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut listed_phase: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for p in 0..PROCESSES {
+        eprintln!("{}: process round {}/{PROCESSES}", t.krate, p + 1);
+        for (i, (_, exe, mode)) in configs.iter().enumerate() {
+            for (wall, cum) in measure(exe, mode) {
+                totals[i].push(wall.values().sum());
+                if i == 0 {
+                    for (k, v) in &wall {
+                        plain_phase.entry(k.clone()).or_default().push(*v);
+                    }
+                }
+                let into = match i {
+                    1 => Some(&mut prof_phase),
+                    5 => Some(&mut listed_phase),
+                    _ => None,
+                };
+                if let Some(into) = into {
+                    for (k, v) in &cum {
+                        into.entry(k.clone()).or_default().push(*v);
+                    }
+                }
+            }
+        }
+    }
+    let base = median(totals[0].clone());
+    println!(
+        "\n{} {} ({} processes × {} rounds, medians)",
+        t.krate, t.version, PROCESSES, ROUNDS
+    );
+    println!("{:<28} {:>10} {:>8}", "build", "run ms", "ratio");
+    for (i, (name, _, _)) in configs.iter().enumerate() {
+        let m = median(totals[i].clone());
+        println!("{name:<28} {:>10.1} {:>7.3}x", m / 1e6, m / base);
+    }
+    let med = |m: &BTreeMap<String, Vec<f64>>| -> BTreeMap<String, f64> {
+        m.iter()
+            .map(|(k, v)| (k.clone(), median(v.clone())))
+            .collect()
+    };
+    let (plain_m, prof_m, listed_m) = (med(&plain_phase), med(&prof_phase), med(&listed_phase));
+    let share = |m: &BTreeMap<String, f64>, k: &str| {
+        m.get(k).copied().unwrap_or(0.0) / m.values().sum::<f64>() * 100.0
+    };
+    println!(
+        "{:<20} {:>15} {:>16} {:>23}",
+        "phase share", "uninstrumented", "profile (diff)", "with list (diff)"
+    );
+    for k in plain_m.keys() {
+        let a = share(&plain_m, k);
+        let b = share(&prof_m, k);
+        let c = share(&listed_m, k);
+        println!(
+            "{k:<20} {a:>14.1}% {b:>7.1}% ({:>+5.1}pp) {c:>13.1}% ({:>+5.1}pp)",
+            b - a,
+            c - a
+        );
+    }
+}
+
+fn main() {
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let work = repo().join("target/realcode");
+    std::fs::create_dir_all(&work).unwrap();
+    for t in TARGETS {
+        if only.is_empty() || only.iter().any(|o| o == t.name || o == t.krate) {
+            bench(&work, t);
+        }
+    }
+}

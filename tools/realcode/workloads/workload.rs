@@ -1,0 +1,46 @@
+//! The part every workload shares: run the phases several times in the
+//! mode asked on the command line, and print what was measured.
+//!
+//! `WORKLOAD MODE ROUNDS`, MODE one of `time` (a time profile around the
+//! measured rounds), `track` (nothing asked for: inprof's default), `off`
+//! (`inprof::set_enabled(false)`), `plain` (whatever the build is: used
+//! for the uninstrumented and the feature-off builds). The first round
+//! warms up (and lets adaptive instrumentation decide); the rest are
+//! measured. Prints one `round` line per measured round with each phase's
+//! wall time, and with `time` the phases' cum from the profile.
+
+use std::time::Duration;
+
+pub fn run(mut round: impl FnMut() -> Vec<(&'static str, Duration)>) {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "plain".into());
+    let rounds: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(3);
+    if mode == "off" {
+        inprof::set_enabled(false);
+    }
+    round();
+    for _ in 0..rounds {
+        let iv = (mode == "time").then(inprof::begin_interval);
+        let t = round();
+        let mut line = String::from("round");
+        for (name, d) in &t {
+            line.push_str(&format!(" {name}={}", d.as_nanos()));
+        }
+        if let Some(iv) = iv {
+            let p = iv.profile();
+            let idx = inprof::report::sample_index(&p, Some("wall")).unwrap_or(0);
+            let rows = inprof::report::top(&p, idx);
+            for (name, _) in &t {
+                let want = format!("::phase_{name}");
+                let cum = rows
+                    .iter()
+                    .find(|r| r.name.ends_with(&want))
+                    .map_or(0, |r| r.cum);
+                line.push_str(&format!(" cum_{name}={cum}"));
+            }
+            let demoted = inprof::demoted().len();
+            line.push_str(&format!(" demoted={demoted}"));
+        }
+        println!("{line}");
+    }
+}
