@@ -49,9 +49,14 @@
 //!
 //! ## Names
 //!
-//! Free functions are named `crate::module::function`; methods
-//! `crate::module::Type::method` (the `Self` type's path, generics left
-//! out). `#[profile(name = "...")]` overrides the name.
+//! Frames are named as Rust writes them: `crate::module::function`;
+//! `crate::module::Type::method`, per concrete `Self` type for generic
+//! impls (`crate::Wrapper<u8>::get`); trait methods with their trait,
+//! `<crate::S as core::fmt::Display>::fmt`, per implementing type for
+//! default methods and blanket impls; items declared inside a function
+//! under it (`crate::outer::Local::method`). A generic function's
+//! instances share one frame. `#[profile(name = "...")]` overrides the
+//! name.
 
 pub use inprof_runtime::time::{begin_interval, Interval};
 pub use inprof_runtime::{agent, channel, env, http, labels, sync, thread, threads};
@@ -74,8 +79,9 @@ pub use inprof_runtime::{
 };
 pub use inprof_runtime::{pprof, report};
 
-/// Instruments a function, method, `async fn`, or every method of an `impl`
-/// block: each call becomes a frame in inprof's call-path profiles.
+/// Instruments a function, method, `async fn`, every method of an `impl`
+/// block, or every default method of a trait: each call becomes a frame in
+/// inprof's call-path profiles.
 ///
 /// ```
 /// #[inprof::profile]
@@ -98,7 +104,20 @@ pub use inprof_runtime::{pprof, report};
 /// ```
 ///
 /// Arguments: `name = "..."` (the frame's name), `skip` (on a method inside
-/// an instrumented `impl`: leave it out).
+/// an instrumented `impl` or trait: leave it out), `always` (never demoted).
+///
+/// Rules:
+///
+/// - a `const fn` inside an instrumented `impl` or trait is skipped (it may
+///   run at compile time, where there is no clock); `#[profile]` on a
+///   `const fn` itself is an error;
+/// - the item is returned as written apart from the instrumentation (inner
+///   attributes, spans and lints are the user's); with the `enable` feature
+///   off, untouched;
+/// - the order of other attributes does not matter: after `#[tokio::main]`
+///   or `#[tokio::test]` the body future is instrumented (not the runtime's
+///   idle time), after `#[async_trait]` the boxed future;
+/// - in `macro_rules!`, put the attribute on the items in the macro body.
 pub use inprof_macros::profile;
 
 /// Instruments the rest of the enclosing block as a frame named `$name`.

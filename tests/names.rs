@@ -1,9 +1,10 @@
-//! Every kind of item `#[profile]` accepts compiles, runs and gets the name
-//! a Rust user would search for.
+//! Every kind of item `#[profile]` accepts gets the name Rust gives it (the
+//! one a backtrace shows), per concrete `Self` type, with the trait of a
+//! trait method: as `go tool pprof` reads the profile.
 
 mod common;
 use common::*;
-use std::fmt::Display;
+use std::fmt::{self, Debug, Display};
 
 #[inprof::profile]
 fn free_fn() -> u32 {
@@ -15,6 +16,7 @@ fn generic<T, U: Default>(t: T) -> String
 where
     T: Display + Clone,
 {
+    let _unit = U::default();
     t.to_string()
 }
 
@@ -84,16 +86,127 @@ mod shapes {
         }
     }
 
+    #[inprof::profile]
     impl std::fmt::Display for Square {
-        #[inprof::profile]
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             write!(f, "square {}", self.0)
         }
+    }
+
+    #[inprof::profile]
+    impl std::fmt::Debug for Square {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "Square({})", self.0)
+        }
+    }
+}
+
+// A trait's default method, for two implementing types.
+trait Printer {
+    #[inprof::profile]
+    fn begin(&self) -> u32 {
+        1
+    }
+}
+struct Compact;
+struct Pretty;
+impl Printer for Compact {}
+impl Printer for Pretty {}
+
+// A whole trait: its default methods, per implementing type; required
+// methods are the impls' to annotate.
+#[inprof::profile]
+trait Sink {
+    fn put(&self) -> u32 {
+        self.required() + 1
+    }
+    fn required(&self) -> u32;
+}
+impl Sink for Compact {
+    fn required(&self) -> u32 {
+        0
+    }
+}
+
+// A blanket impl.
+trait Blanket {
+    fn blanket(&self) -> usize;
+}
+#[inprof::profile]
+impl<T: Debug> Blanket for T {
+    fn blanket(&self) -> usize {
+        format!("{self:?}").len()
+    }
+}
+
+// Items declared inside a function.
+#[inprof::profile]
+fn outer() -> u32 {
+    struct Local;
+    #[inprof::profile]
+    impl Local {
+        fn method(&self) -> u32 {
+            1
+        }
+    }
+    #[inprof::profile]
+    fn inner() -> u32 {
+        2
+    }
+    Local.method() + inner()
+}
+
+mod deep {
+    pub mod er {
+        #[inprof::profile]
+        pub fn nested_module() -> u32 {
+            3
+        }
+    }
+}
+
+macro_rules! make_fn {
+    ($name:ident) => {
+        #[inprof::profile]
+        fn $name() -> u32 {
+            4
+        }
+    };
+}
+make_fn!(from_macro);
+
+// An impl block a macro generates, once per type.
+macro_rules! make_impl {
+    ($($t:ident),*) => {$(
+        struct $t;
+        #[inprof::profile]
+        impl $t {
+            fn made(&self) -> u32 {
+                5
+            }
+        }
+    )*};
+}
+make_impl!(MadeA, MadeB);
+
+struct Both(u8);
+#[inprof::profile]
+impl Display for Both {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+#[inprof::profile]
+impl Debug for Both {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Both({})", self.0)
     }
 }
 
 #[test]
 fn names_and_kinds() {
+    // Every call counted: adaptation off (these functions are all tiny).
+    inprof::set_adaptive(false);
     let dir = tmpdir("names");
     let file = dir.join("cpu.pb.gz");
     let g = inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap();
@@ -114,15 +227,24 @@ fn names_and_kinds() {
     s.grow();
     assert_eq!(s.skipped(), 3.0);
     assert_eq!(s.perimeter(), 12.0);
-    assert_eq!(format!("{s}"), "square 3");
+    assert_eq!(format!("{s} {s:?}"), "square 3 Square(3)");
     assert_eq!(s.into_side(), 3.0);
     assert_eq!(shapes::Square::constant(), 3);
     assert_eq!(shapes::Wrapper(7u8).get(), 7);
+    assert_eq!(shapes::Wrapper(7u16).get(), 7);
+    assert_eq!(shapes::Wrapper(7u16).get(), 7);
+    assert_eq!(Compact.begin() + Pretty.begin() + Pretty.begin(), 3);
+    assert_eq!(1u8.blanket() + "x".blanket(), 4);
+    assert_eq!(Compact.put(), 1);
+    assert_eq!(outer() + deep::er::nested_module() + from_macro(), 10);
+    assert_eq!(MadeA.made() + MadeB.made() + MadeB.made(), 15);
+    assert_eq!(format!("{} {:?}", Both(1), Both(2)), "1 Both(2)");
     g.stop().unwrap();
 
     let calls = top(&file, &["-sample_index=calls"]);
     let c = |n: &str| row(&calls, n).flat;
     assert_eq!(c("names::free_fn"), 1.0);
+    // A generic function's instances are one function.
     assert_eq!(c("names::generic"), 2.0);
     assert_eq!(c("names::returns_impl"), 1.0);
     assert_eq!(c("names::unsafe_fn"), 1.0);
@@ -134,9 +256,33 @@ fn names_and_kinds() {
     assert_eq!(c("names::shapes::Square::grow"), 1.0);
     assert_eq!(c("names::shapes::Square::into_side"), 1.0);
     assert_eq!(c("shapes::square_perimeter"), 1.0);
-    assert_eq!(c("names::shapes::Square::fmt"), 1.0);
-    assert_eq!(c("names::shapes::Wrapper::get"), 1.0);
+    // Trait impls carry the trait: Display and Debug are two functions.
+    assert_eq!(c("<names::shapes::Square as core::fmt::Display>::fmt"), 1.0);
+    assert_eq!(c("<names::shapes::Square as core::fmt::Debug>::fmt"), 1.0);
+    assert_eq!(c("<names::Both as core::fmt::Display>::fmt"), 1.0);
+    assert_eq!(c("<names::Both as core::fmt::Debug>::fmt"), 1.0);
+    // Each concrete type of a generic impl is a function of its own.
+    assert_eq!(c("names::shapes::Wrapper<u8>::get"), 1.0);
+    assert_eq!(c("names::shapes::Wrapper<u16>::get"), 2.0);
+    // A trait's default method, per implementing type.
+    assert_eq!(c("<names::Compact as names::Printer>::begin"), 1.0);
+    assert_eq!(c("<names::Pretty as names::Printer>::begin"), 2.0);
+    assert_eq!(c("<names::Compact as names::Sink>::put"), 1.0);
+    assert!(!calls.iter().any(|r| r.name.contains("required")));
+    // A blanket impl, per type.
+    assert_eq!(c("<u8 as names::Blanket>::blanket"), 1.0);
+    assert_eq!(c("<&str as names::Blanket>::blanket"), 1.0);
+    // Items declared inside a function are named under it.
+    assert_eq!(c("names::outer"), 1.0);
+    assert_eq!(c("names::outer::inner"), 1.0);
+    assert_eq!(c("names::outer::Local::method"), 1.0);
+    assert_eq!(c("names::deep::er::nested_module"), 1.0);
+    assert_eq!(c("names::from_macro"), 1.0);
+    assert_eq!(c("names::MadeA::made"), 1.0);
+    assert_eq!(c("names::MadeB::made"), 2.0);
     assert!(!calls
         .iter()
         .any(|r| r.name.contains("skipped") || r.name.contains("constant")));
+    // No name has an empty path segment.
+    assert!(!calls.iter().any(|r| r.name.contains("::::")), "{calls:#?}");
 }

@@ -1,30 +1,46 @@
 //! Expansion of `#[profile]` on functions and impl blocks.
+//!
+//! The item comes back as written, apart from the instrumentation: its
+//! attributes (inner ones stay inside the body), signature and statements
+//! are the user's tokens with the user's spans, so lints keep firing on
+//! them and errors point at them; what is added is a guard statement (or,
+//! for an `async fn`, a wrapper future) and the statics it needs, with
+//! hygienic names.
+//!
+//! Other attributes may run before or after this one with the same
+//! result: after `#[tokio::main]` / `#[tokio::test]` (a sync function that
+//! drives `let body = async {..}`) the `body` future is instrumented, not
+//! the runtime's idle time; after `#[async_trait]` (a sync method that
+//! returns `Box::pin(async move {..})`) the boxed future is instrumented.
 
 use crate::args::Args;
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{Attribute, Block, ImplItem, Item, ItemFn, ItemImpl, ReturnType, Signature};
+use syn::{
+    Attribute, Block, Expr, ImplItem, Item, ItemImpl, ItemTrait, Signature, Stmt, TraitItem,
+};
 
 /// Whether instrumentation is compiled in (the `enable` feature).
 const ENABLED: bool = cfg!(feature = "enable");
 
 pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let args: Args = syn::parse2(args)?;
-    let item: Item = match syn::parse2(item.clone()) {
+    let parsed: Item = match syn::parse2(item.clone()) {
         Ok(i) => i,
         Err(_) => {
             return Err(syn::Error::new(
                 first_span(&item),
-                "#[inprof::profile] applies to functions, methods and impl blocks",
+                "#[inprof::profile] applies to functions, methods, impl blocks and traits",
             ))
         }
     };
-    match item {
-        Item::Fn(f) => {
+    match parsed {
+        Item::Fn(mut f) => {
+            let method = f.sig.receiver().is_some() || mentions_self(&f.sig);
             if let Some(s) = &args.skip {
-                return if f.sig.receiver().is_some() || mentions_self(&f.sig) {
-                    Ok(f.into_token_stream())
+                return if method {
+                    Ok(item)
                 } else {
                     Err(syn::Error::new(
                         s.span,
@@ -32,15 +48,16 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     ))
                 };
             }
-            let in_impl = f.sig.receiver().is_some() || mentions_self(&f.sig);
-            let ItemFn {
-                attrs,
-                vis,
-                sig,
-                block,
-            } = f;
-            let block = instrument(&sig, *block, &args, in_impl)?;
-            Ok(quote! { #(#attrs)* #vis #sig #block })
+            if let Some(c) = &f.sig.constness {
+                return Err(const_error(c.span));
+            }
+            if !ENABLED {
+                // The item exactly as written.
+                return Ok(item);
+            }
+            let block = std::mem::replace(&mut *f.block, syn::parse_quote!({}));
+            *f.block = instrument(&f.sig, block, &args, method)?;
+            Ok(f.into_token_stream())
         }
         Item::Impl(imp) => {
             if let Some(s) = &args.skip {
@@ -55,11 +72,38 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     "`name` on an impl block would give every method one name; put it on a method",
                 ));
             }
+            if let Some(a) = &args.always {
+                return Err(syn::Error::new(
+                    a.span,
+                    "`always` on an impl block: put it on the methods that must stay timed",
+                ));
+            }
             expand_impl(imp)
+        }
+        Item::Trait(tr) => {
+            if let Some(s) = &args.skip {
+                return Err(syn::Error::new(
+                    s.span,
+                    "`skip` belongs on a method, not on a trait",
+                ));
+            }
+            if let Some(n) = &args.name {
+                return Err(syn::Error::new(
+                    n.span(),
+                    "`name` on a trait would give every method one name; put it on a method",
+                ));
+            }
+            if let Some(a) = &args.always {
+                return Err(syn::Error::new(
+                    a.span,
+                    "`always` on a trait: put it on the methods that must stay timed",
+                ));
+            }
+            expand_trait(tr)
         }
         other => Err(syn::Error::new(
             item_keyword_span(&other),
-            "#[inprof::profile] applies to functions, methods and impl blocks",
+            "#[inprof::profile] applies to functions, methods, impl blocks and traits",
         )),
     }
 }
@@ -110,37 +154,82 @@ fn is_profile_attr(a: &Attribute) -> bool {
         || matches!(segs.as_slice(), [c, p] if c == "inprof" && p == "profile")
 }
 
+/// Every method of the impl block, but `const fn`s (they may run at
+/// compile time) and those marked `#[profile(skip)]`. A method's own
+/// `#[profile(...)]` sets its arguments.
 fn expand_impl(mut imp: ItemImpl) -> syn::Result<TokenStream> {
     for it in &mut imp.items {
-        let ImplItem::Fn(m) = it else { continue };
-        let mut args = Args::default();
-        let mut explicit = None;
-        let mut kept = Vec::with_capacity(m.attrs.len());
-        for a in m.attrs.drain(..) {
-            if is_profile_attr(&a) {
-                explicit = Some(a.path().span());
-                if !matches!(a.meta, syn::Meta::Path(_)) {
-                    args = a.parse_args()?;
-                }
-            } else {
-                kept.push(a);
-            }
+        if let ImplItem::Fn(m) = it {
+            expand_method(&mut m.attrs, &m.sig, &mut m.block)?;
         }
-        m.attrs = kept;
-        if args.skip.is_some() {
-            continue;
-        }
-        if let Some(c) = &m.sig.constness {
-            if let Some(sp) = explicit {
-                let _ = sp;
-                return Err(const_error(c.span));
-            }
-            continue;
-        }
-        let block = std::mem::replace(&mut m.block, syn::parse_quote!({}));
-        m.block = instrument(&m.sig, block, &args, true)?;
     }
     Ok(imp.into_token_stream())
+}
+
+/// Every default method of the trait (those with a body), with the same
+/// rules as an impl block's methods; each is named per implementing type,
+/// `<Type as Trait>::method`.
+fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
+    let mut errors = TokenStream::new();
+    for it in &mut tr.items {
+        if let TraitItem::Fn(m) = it {
+            if let Some(block) = &mut m.default {
+                expand_method(&mut m.attrs, &m.sig, block)?;
+            } else if m.attrs.iter().any(is_profile_attr) {
+                // One error, and the attribute taken off so that it does
+                // not expand on its own and give another.
+                m.attrs.retain(|a| !is_profile_attr(a));
+                errors.extend(
+                    syn::Error::new(
+                        m.sig.ident.span(),
+                        "#[inprof::profile] on a trait method without a body: put it on the impls' methods",
+                    )
+                    .to_compile_error(),
+                );
+            }
+        }
+    }
+    errors.extend(tr.into_token_stream());
+    Ok(errors)
+}
+
+/// One method of an instrumented impl block or trait: its own
+/// `#[profile(...)]` removed and read, then instrumented unless skipped or
+/// `const`.
+fn expand_method(
+    attrs: &mut Vec<Attribute>,
+    sig: &Signature,
+    block: &mut Block,
+) -> syn::Result<()> {
+    let mut args = Args::default();
+    let mut explicit = false;
+    let mut kept = Vec::with_capacity(attrs.len());
+    for a in attrs.drain(..) {
+        if is_profile_attr(&a) {
+            explicit = true;
+            if !matches!(a.meta, syn::Meta::Path(_)) {
+                args = a.parse_args()?;
+            }
+        } else {
+            kept.push(a);
+        }
+    }
+    *attrs = kept;
+    if args.skip.is_some() {
+        return Ok(());
+    }
+    if let Some(c) = &sig.constness {
+        if explicit {
+            return Err(const_error(c.span));
+        }
+        return Ok(());
+    }
+    if !ENABLED {
+        return Ok(());
+    }
+    let taken = std::mem::replace(block, syn::parse_quote!({}));
+    *block = instrument(sig, taken, &args, true)?;
+    Ok(())
 }
 
 fn const_error(span: Span) -> syn::Error {
@@ -150,14 +239,11 @@ fn const_error(span: Span) -> syn::Error {
     )
 }
 
-/// Wraps a function body with the enter/exit guard.
-fn instrument(sig: &Signature, block: Block, args: &Args, in_impl: bool) -> syn::Result<Block> {
-    if let Some(c) = &sig.constness {
-        return Err(const_error(c.span));
-    }
-    if !ENABLED {
-        return Ok(block);
-    }
+/// The new body of an instrumented function: the statics it needs, then
+/// a guard and the user's statements (sync), or the user's body as a
+/// future wrapped so that each poll is timed (async, and the futures other
+/// macros made out of an async body).
+fn instrument(sig: &Signature, block: Block, args: &Args, method: bool) -> syn::Result<Block> {
     let ident = &sig.ident;
     let span = ident.span();
     let tracking = crate::demoted::tracking();
@@ -166,22 +252,22 @@ fn instrument(sig: &Signature, block: Block, args: &Args, in_impl: bool) -> syn:
         let stmts = &block.stmts;
         return syn::parse2(quote! {{ #tracking #(#stmts)* }});
     }
-    let fname = ident.to_string();
-    let fname = fname.strip_prefix("r#").unwrap_or(&fname);
+    let here = syn::Ident::new("__inprof_here", Span::mixed_site());
+    let cs = syn::Ident::new("__INPROF_CALLSITE", Span::mixed_site());
     let file_line = quote_spanned! {span=> ::core::file!(), ::core::line!() };
     let (callsite, self_ty) = if let Some(n) = &args.name {
         (
             quote! { ::inprof::__private::Callsite::new(#n, #file_line) },
             quote! { ::core::option::Option::None },
         )
-    } else if in_impl {
+    } else if method {
         (
-            quote! { ::inprof::__private::Callsite::method(#fname, #file_line) },
+            quote! { ::inprof::__private::Callsite::method(#here, #file_line) },
             quote! { ::core::option::Option::Some(::core::any::type_name::<Self> as ::inprof::__private::SelfTypeName) },
         )
     } else {
         (
-            quote! { ::inprof::__private::Callsite::new(::core::concat!(::core::module_path!(), "::", #fname), #file_line) },
+            quote! { ::inprof::__private::Callsite::function(#here, #file_line) },
             quote! { ::core::option::Option::None },
         )
     };
@@ -190,48 +276,105 @@ fn instrument(sig: &Signature, block: Block, args: &Args, in_impl: bool) -> syn:
     } else {
         callsite
     };
-    let cs = syn::Ident::new("__INPROF_CALLSITE", Span::mixed_site());
-    let static_cs = quote! {
+    // The callsite, and the function whose path names it: declared in the
+    // instrumented function's body, so its path is that function's.
+    let statics = quote! {
+        #tracking
+        fn #here() -> &'static str {
+            ::inprof::__private::name_of(&#here)
+        }
         static #cs: ::inprof::__private::Callsite = #callsite;
     };
-    let stmts = &block.stmts;
+    let wrap = |fut: TokenStream| {
+        quote! { ::inprof::__private::Instrumented::new(&#cs, #self_ty, #fut) }
+    };
     let body = if sig.asyncness.is_some() {
-        let ret = syn::Ident::new("__inprof_ret", Span::mixed_site());
-        let inner = match &sig.output {
-            ReturnType::Type(_, ty) if !contains_impl(ty) => quote! {
-                async move {
-                    let #ret: #ty = { #(#stmts)* };
-                    #ret
-                }
-            },
-            _ => quote! { async move { #(#stmts)* } },
-        };
+        // The user's block as an async block, with the block's own span, so
+        // that lints and errors in it are the user's.
+        let fut = quote_spanned! {block.span()=> async move #block };
+        let wrapped = wrap(fut);
         quote! {{
-            #tracking
-            #static_cs
-            ::inprof::__private::Instrumented::new(&#cs, #self_ty, #inner).await
+            #statics
+            #wrapped.await
+        }}
+    } else if let Some(b) = drives_body_future(&block) {
+        // `#[tokio::main]` / `#[tokio::test]` ran first: the `body` future
+        // is the function's work; the runtime that drives it is not.
+        let (before, init, after) = b;
+        let wrapped = wrap(init.to_token_stream());
+        quote! {{
+            #statics
+            #(#before)*
+            let body = #wrapped;
+            #(#after)*
+        }}
+    } else if let Some((before, inner)) = returns_boxed_future(&block) {
+        // `#[async_trait]` ran first: the boxed future is the method's
+        // work; boxing it is not.
+        let wrapped = wrap(inner.to_token_stream());
+        quote! {{
+            #statics
+            #(#before)*
+            ::std::boxed::Box::pin(#wrapped)
         }}
     } else {
+        // The user's block itself, its braces and spans kept (lints that
+        // look at the function's body, such as clippy's needless_return,
+        // keep seeing the user's), with the guard first.
         let guard = syn::Ident::new("__inprof_guard", Span::mixed_site());
-        quote! {{
-            #tracking
-            let #guard = {
-                #static_cs
-                ::inprof::__private::enter(&#cs, #self_ty)
-            };
-            #(#stmts)*
-        }}
+        let prefix: Block = syn::parse2(quote! {{
+            #statics
+            let #guard = ::inprof::__private::enter(&#cs, #self_ty);
+        }})?;
+        let mut out = block;
+        out.stmts.splice(0..0, prefix.stmts);
+        return Ok(out);
     };
     syn::parse2(body)
 }
 
-fn contains_impl(ty: &syn::Type) -> bool {
-    fn walk(ts: TokenStream) -> bool {
-        ts.into_iter().any(|t| match t {
-            TokenTree::Ident(i) => i == "impl",
-            TokenTree::Group(g) => walk(g.stream()),
-            _ => false,
-        })
+/// `let body = async { .. };` as the first statement of a sync function's
+/// body (what `#[tokio::main]` and `#[tokio::test]` generate): the
+/// statements before it, the async block, and the statements after it.
+fn drives_body_future(block: &Block) -> Option<(Vec<&Stmt>, &Expr, Vec<&Stmt>)> {
+    for (i, s) in block.stmts.iter().enumerate() {
+        if let Stmt::Local(l) = s {
+            let is_body = matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "body");
+            if let (true, Some(init)) = (is_body, &l.init) {
+                if matches!(&*init.expr, Expr::Async(_)) && init.diverge.is_none() {
+                    let before = block.stmts[..i].iter().collect();
+                    let after = block.stmts[i + 1..].iter().collect();
+                    return Some((before, &init.expr, after));
+                }
+            }
+        }
+        // Only items may come before it.
+        if !matches!(s, Stmt::Item(_)) {
+            return None;
+        }
     }
-    walk(ty.to_token_stream())
+    None
+}
+
+/// A body that ends in `Box::pin(async move { .. })` (what `#[async_trait]`
+/// generates): the statements before, and the async block.
+fn returns_boxed_future(block: &Block) -> Option<(Vec<&Stmt>, &Expr)> {
+    let (last, before) = block.stmts.split_last()?;
+    let Stmt::Expr(Expr::Call(call), None) = last else {
+        return None;
+    };
+    let Expr::Path(p) = &*call.func else {
+        return None;
+    };
+    let segs: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if segs.len() < 2 || segs[segs.len() - 2..] != ["Box", "pin"] || call.args.len() != 1 {
+        return None;
+    }
+    let arg = call.args.first()?;
+    matches!(arg, Expr::Async(_)).then(|| (before.iter().collect(), arg))
 }

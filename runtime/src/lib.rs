@@ -111,6 +111,13 @@ pub mod __private {
     pub use crate::engine::tree::{enter, Guard};
     pub use core;
 
+    /// The name of `_v`'s type (`core::any::type_name_of_val`, called here
+    /// so that generated code builds under the user's MSRV lints).
+    #[inline]
+    pub fn name_of<T: ?Sized>(_v: &T) -> &'static str {
+        core::any::type_name::<T>()
+    }
+
     /// Bytes one call-path node takes (for the memory figures).
     pub const NODE_SIZE: usize = core::mem::size_of::<crate::engine::tree::Node>();
 

@@ -1,23 +1,39 @@
-//! Static callsites: one per instrumented function or scope.
+//! Static callsites: one per instrumented function or scope, and the names
+//! profiles give them.
+//!
+//! Names are the paths Rust itself gives functions (those a backtrace or a
+//! debugger shows), resolved off the hot path, once per callsite and
+//! `Self` type:
+//!
+//! - a free function: `crate::module::f`; one declared inside another:
+//!   `crate::module::outer::inner`;
+//! - an inherent method: `crate::module::Type::m`, with the concrete type's
+//!   generic arguments (`crate::Stack<u8>::push` and
+//!   `crate::Stack<alloc::string::String>::push` are two functions);
+//! - a trait method, implemented or default: `<crate::S as
+//!   core::fmt::Display>::fmt`, `<u8 as crate::Blanket>::blanket`, so that
+//!   `Display::fmt` and `Debug::fmt` of one type are two rows;
+//! - a function's own generic arguments are left out: one name for every
+//!   instance of a generic function (as a flame graph wants it).
+//!
+//! Generated code gives each callsite a function that returns its own
+//! definition path (`type_name_of_val` of a function declared in its body)
+//! and, for methods, `type_name::<Self>`; the two make the name.
 
 use crate::engine::mode;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
-use std::sync::OnceLock;
 
 /// One instrumented place in the source: a function or a `scope!`.
 ///
 /// Each is a `static`, built in a `const` context by the `#[profile]`
-/// attribute; its full name is resolved once, lazily, on the cold path that
-/// first adds it to a call tree. Its state byte is the one thing an
-/// instrumented call reads before anything else (see [`mode`]).
+/// attribute. Its state byte is the one thing an instrumented call reads
+/// before anything else (see [`mode`]).
 pub struct Callsite {
-    name: &'static str,
+    kind: Kind,
     file: &'static str,
     line: u32,
-    kind: Kind,
     /// Never demoted (`#[profile(always)]`, label sets).
     always: bool,
-    resolved: OnceLock<&'static str>,
     /// [`mode::OFF`], [`mode::DEMOTED`], [`mode::UNSEEN`] or [`mode::ON`].
     pub(crate) state: AtomicU8,
     /// Whether it was demoted (kept while recording is off).
@@ -26,16 +42,20 @@ pub struct Callsite {
     /// inclusive time in ticks.
     pub(crate) demoted_calls: AtomicU64,
     pub(crate) demoted_mean_ticks: AtomicU64,
+    /// The names resolved so far, one per `Self` type.
+    names: AtomicPtr<Named>,
     /// The registry of callsites seen (see [`mode`]).
     pub(crate) next: AtomicPtr<Callsite>,
 }
 
 #[derive(Clone, Copy)]
 enum Kind {
-    /// `name` is the full name.
-    Plain,
-    /// `name` is a method name; the full name is `Self`'s path + `::` + name.
-    Method,
+    /// The name is given.
+    Fixed(&'static str),
+    /// A function outside an impl: its definition path.
+    Function(Here),
+    /// A method: its definition path and the `Self` type.
+    Method(Here),
     /// Not a frame: a set of labels entered by `with_labels`.
     Label,
 }
@@ -44,35 +64,65 @@ enum Kind {
 /// (`core::any::type_name::<Self>`), passed by generated code.
 pub type SelfTypeName = fn() -> &'static str;
 
-impl Callsite {
-    /// A callsite whose name is complete (`crate::module::function`).
-    pub const fn new(name: &'static str, file: &'static str, line: u32) -> Self {
-        Callsite::build(name, file, line, Kind::Plain)
+/// A function declared in an instrumented function's body that returns
+/// its own path (`core::any::type_name_of_val` of itself): the definition
+/// path of the instrumented function, with `::__inprof_here` after it.
+pub type Here = fn() -> &'static str;
+
+/// The name of one callsite for one `Self` type.
+pub struct Named {
+    callsite: &'static Callsite,
+    /// The `SelfTypeName` function (its address), 0 for none.
+    self_ty: usize,
+    name: &'static str,
+    next: AtomicPtr<Named>,
+}
+
+impl Named {
+    /// The name profiles show.
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
-    /// A callsite of a method; its name gets the `Self` type's path in front
-    /// when it is first entered.
-    pub const fn method(name: &'static str, file: &'static str, line: u32) -> Self {
-        Callsite::build(name, file, line, Kind::Method)
+    /// The callsite.
+    pub fn callsite(&self) -> &'static Callsite {
+        self.callsite
+    }
+}
+
+impl Callsite {
+    /// A callsite with a given name (`scope!`, `#[profile(name = "...")]`).
+    pub const fn new(name: &'static str, file: &'static str, line: u32) -> Self {
+        Callsite::build(Kind::Fixed(name), file, line)
+    }
+
+    /// A function's callsite, named by its definition path.
+    pub const fn function(here: Here, file: &'static str, line: u32) -> Self {
+        Callsite::build(Kind::Function(here), file, line)
+    }
+
+    /// A method's callsite, named by its definition path and its `Self`
+    /// type.
+    pub const fn method(here: Here, file: &'static str, line: u32) -> Self {
+        Callsite::build(Kind::Method(here), file, line)
     }
 
     /// A callsite that marks a label set (not a frame of its own).
     pub(crate) const fn label() -> Self {
-        Callsite::build("[labels]", "", 0, Kind::Label).always()
+        Callsite::build(Kind::Label, "", 0).always()
     }
 
-    const fn build(name: &'static str, file: &'static str, line: u32, kind: Kind) -> Self {
+    const fn build(kind: Kind, file: &'static str, line: u32) -> Self {
         Callsite {
-            name,
+            kind,
             file,
             line,
-            kind,
             always: false,
-            resolved: OnceLock::new(),
             state: AtomicU8::new(mode::UNSEEN),
             demoted: std::sync::atomic::AtomicBool::new(false),
             demoted_calls: AtomicU64::new(0),
             demoted_mean_ticks: AtomicU64::new(0),
+            names: AtomicPtr::new(std::ptr::null_mut()),
             next: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
@@ -100,9 +150,19 @@ impl Callsite {
         matches!(self.kind, Kind::Label)
     }
 
-    /// The function's full name, as it appears in profiles.
-    pub fn name(&self) -> &'static str {
-        self.resolved.get().copied().unwrap_or(self.name)
+    /// Its name for the first `Self` type it was entered with (or its
+    /// definition path if none yet).
+    pub fn name(&'static self) -> &'static str {
+        let p = self.names.load(Ordering::Acquire);
+        if !p.is_null() {
+            // SAFETY: names are leaked, never freed.
+            return unsafe { (*p).name };
+        }
+        match self.kind {
+            Kind::Fixed(n) => n,
+            Kind::Function(h) | Kind::Method(h) => definition_path(h),
+            Kind::Label => "[labels]",
+        }
     }
 
     /// The source file.
@@ -115,35 +175,177 @@ impl Callsite {
         self.line
     }
 
-    /// Resolves the full name (cold path: called when a call-path node is
-    /// first created for this callsite).
-    pub(crate) fn resolve(&'static self, self_ty: Option<SelfTypeName>) {
-        if self.resolved.get().is_some() {
-            return;
+    /// Its name for `Self` type `self_ty` (the address of a
+    /// [`SelfTypeName`], 0 for none), resolved on first need (cold path:
+    /// once per callsite and type; it allocates).
+    pub(crate) fn named(&'static self, self_ty: usize) -> &'static Named {
+        if let Some(n) = self.find(self_ty) {
+            return n;
         }
-        let full: &'static str = match (self.kind, self_ty) {
-            (Kind::Method, Some(f)) => {
-                let ty = strip_generics(f());
-                Box::leak(format!("{ty}::{}", self.name).into_boxed_str())
+        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        // Again, under the lock: another thread may have added it.
+        if let Some(n) = self.find(self_ty) {
+            return n;
+        }
+        let ty = (self_ty != 0).then(|| {
+            // SAFETY: non-zero `self_ty` values are only ever made from a
+            // `SelfTypeName` function pointer (see `tree::enter`), and
+            // function pointers round-trip through usize.
+            let f: SelfTypeName = unsafe { std::mem::transmute::<usize, SelfTypeName>(self_ty) };
+            f()
+        });
+        let name: &'static str = match (self.kind, ty) {
+            (Kind::Fixed(n), _) => n,
+            (Kind::Label, _) => "[labels]",
+            (Kind::Function(h), _) | (Kind::Method(h), None) => definition_path(h),
+            (Kind::Method(h), Some(ty)) => {
+                Box::leak(method_name(definition_path(h), ty).into_boxed_str())
             }
-            _ => self.name,
         };
-        let _ = self.resolved.set(full);
+        let n: &'static Named = Box::leak(Box::new(Named {
+            callsite: self,
+            self_ty,
+            name,
+            next: AtomicPtr::new(self.names.load(Ordering::Acquire)),
+        }));
+        self.names
+            .store(n as *const Named as *mut Named, Ordering::Release);
+        n
+    }
+
+    fn find(&self, self_ty: usize) -> Option<&'static Named> {
+        let mut p = self.names.load(Ordering::Acquire);
+        while !p.is_null() {
+            // SAFETY: names are leaked, never freed.
+            let n = unsafe { &*p };
+            if n.self_ty == self_ty {
+                return Some(n);
+            }
+            p = n.next.load(Ordering::Acquire);
+        }
+        None
     }
 }
 
 impl std::fmt::Debug for Callsite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Callsite")
-            .field("name", &self.name())
             .field("file", &self.file())
             .field("line", &self.line())
             .finish()
     }
 }
 
-/// `alloc::vec::Vec<u8>` -> `alloc::vec::Vec`; `<a::B as c::D>` kept readable.
-pub(crate) fn strip_generics(ty: &str) -> String {
+/// The definition path the `here` function reports, without its own name
+/// (and without the `{{closure}}` an `async fn`'s body adds).
+fn definition_path(here: Here) -> &'static str {
+    let mut p = here();
+    p = p.strip_suffix("::__inprof_here").unwrap_or(p);
+    while let Some(q) = p.strip_suffix("::{{closure}}") {
+        p = q;
+    }
+    p
+}
+
+/// The name of a method defined at `def` (its definition path, as
+/// `type_name_of_val` gives it) for the concrete `Self` type `ty`.
+pub(crate) fn method_name(def: &str, ty: &str) -> String {
+    let (prefix, method) = split_last_segment(def);
+    let method = method.split('<').next().unwrap_or(method);
+    if let Some(inner) = prefix.strip_prefix('<').and_then(|p| p.strip_suffix('>')) {
+        // `<Type as Trait>`: an impl of a trait; the type made concrete.
+        if let Some(i) = top_level_as(inner) {
+            let tr = &inner[i + " as ".len()..];
+            return format!("<{ty} as {tr}>::{method}");
+        }
+    }
+    // `module::<impl Trait for Type>`: how rustc names a trait impl's
+    // method in some positions (e.g. an impl in another module than its
+    // type); `module::<impl Type>` an inherent one.
+    let (_, last) = split_last_segment(prefix);
+    if let Some(inner) = last.strip_prefix("<impl").and_then(|p| p.strip_suffix('>')) {
+        let inner = skip_generic_list(inner.trim_start());
+        return match top_level(inner, " for ") {
+            Some(i) => format!("<{ty} as {}>::{method}", inner[..i].trim()),
+            None => format!("{ty}::{method}"),
+        };
+    }
+    if strip_generics(prefix) == strip_generics(ty) {
+        // An inherent method: the type, concrete.
+        format!("{ty}::{method}")
+    } else {
+        // A trait's default method: `prefix` is the trait.
+        format!("<{ty} as {prefix}>::{method}")
+    }
+}
+
+/// (`a::b`, `c`) for `a::b::c`, split at the last `::` outside `<>`.
+fn split_last_segment(path: &str) -> (&str, &str) {
+    let b = path.as_bytes();
+    let mut depth = 0i32;
+    let mut split = None;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'<' => depth += 1,
+            b'>' => depth -= 1,
+            b':' if depth == 0 && b.get(i + 1) == Some(&b':') => {
+                split = Some(i);
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    match split {
+        Some(i) => (&path[..i], &path[i + 2..]),
+        None => ("", path),
+    }
+}
+
+/// The byte index of the ` as ` at bracket depth 0 in `s`.
+fn top_level_as(s: &str) -> Option<usize> {
+    top_level(s, " as ")
+}
+
+/// The byte index of `needle` at bracket depth 0 in `s`.
+fn top_level(s: &str, needle: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ' ' if depth == 0 && s[i..].starts_with(needle) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `s` after a leading `<...>` (an impl's generic parameters), if any.
+fn skip_generic_list(s: &str) -> &str {
+    if !s.starts_with('<') {
+        return s;
+    }
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => {
+                depth -= 1;
+                if depth == 0 {
+                    return s[i + 1..].trim_start();
+                }
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+/// `alloc::vec::Vec<u8>` -> `alloc::vec::Vec` (references and `mut` too).
+fn strip_generics(ty: &str) -> String {
     let mut out = String::with_capacity(ty.len());
     let mut depth = 0usize;
     for c in ty.chars() {
@@ -160,7 +362,7 @@ pub(crate) fn strip_generics(ty: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::strip_generics;
+    use super::{method_name, strip_generics};
 
     #[test]
     fn strips_generic_arguments() {
@@ -170,5 +372,52 @@ mod tests {
             "my::Map"
         );
         assert_eq!(strip_generics("crate_a::m::Plain"), "crate_a::m::Plain");
+    }
+
+    #[test]
+    fn method_names_as_rust_writes_them() {
+        // Definition paths as type_name_of_val gives them.
+        assert_eq!(
+            method_name("<tn::S as core::fmt::Display>::fmt", "tn::S"),
+            "<tn::S as core::fmt::Display>::fmt"
+        );
+        assert_eq!(method_name("tn::G<_>::m", "tn::G<u8>"), "tn::G<u8>::m");
+        assert_eq!(
+            method_name("tn::Fmt::begin", "tn::Pretty"),
+            "<tn::Pretty as tn::Fmt>::begin"
+        );
+        assert_eq!(
+            method_name("<T as tn::Blanket>::blanket", "&str"),
+            "<&str as tn::Blanket>::blanket"
+        );
+        assert_eq!(
+            method_name("<tn::S as tn::WithGen<u32>>::w", "tn::S"),
+            "<tn::S as tn::WithGen<u32>>::w"
+        );
+        assert_eq!(
+            method_name("tn::outer::L::lm", "tn::outer::L"),
+            "tn::outer::L::lm"
+        );
+        assert_eq!(
+            method_name("<alloc::vec::Vec<_> as tn::T>::m", "alloc::vec::Vec<u8>"),
+            "<alloc::vec::Vec<u8> as tn::T>::m"
+        );
+        assert_eq!(method_name("tn::G<_>::m<_>", "tn::G<u8>"), "tn::G<u8>::m");
+        // An impl rustc names by its position in a module.
+        assert_eq!(
+            method_name(
+                "j::value::ser::<impl serde::ser::Serialize for j::value::Value>::serialize<_>",
+                "j::value::Value"
+            ),
+            "<j::value::Value as serde::ser::Serialize>::serialize"
+        );
+        assert_eq!(
+            method_name(
+                "j::m::<impl<T> j::Tr<'_> for alloc::vec::Vec<T>>::f",
+                "alloc::vec::Vec<u8>"
+            ),
+            "<alloc::vec::Vec<u8> as j::Tr<'_>>::f"
+        );
+        assert_eq!(method_name("j::m::<impl j::S>::f", "j::S"), "j::S::f");
     }
 }

@@ -53,8 +53,9 @@ pub(crate) struct ThreadStats {
     /// The id of the thread that spawned this one through
     /// `inprof::thread` (0: not spawned so).
     pub created_by_thread: AtomicU64,
-    /// The spawner's annotated frames at the spawn (callsite addresses,
-    /// innermost first), copied so that they outlive the spawner's tree.
+    /// The spawner's annotated frames at the spawn (addresses of their
+    /// names, innermost first), copied so that they outlive the spawner's
+    /// tree.
     pub created_by: [AtomicUsize; CREATION_DEPTH],
     /// How many of `created_by` are set.
     pub created_by_len: AtomicUsize,
@@ -83,7 +84,7 @@ impl ThreadStats {
     }
 
     /// The spawner's annotated frames at the spawn, innermost first.
-    pub(crate) fn creation_stack(&self) -> Vec<&'static Callsite> {
+    pub(crate) fn creation_stack(&self) -> Vec<&'static crate::engine::callsite::Named> {
         let n = self
             .created_by_len
             .load(Ordering::Acquire)
@@ -92,8 +93,9 @@ impl ThreadStats {
             .iter()
             .map(|c| c.load(Ordering::Relaxed))
             .filter(|&c| c != 0)
-            // SAFETY: only `&'static Callsite` addresses are stored here.
-            .map(|c| unsafe { &*(c as *const Callsite) })
+            // SAFETY: only addresses of names (leaked, never freed) are
+            // stored here: the spawner's frames all have one.
+            .map(|c| unsafe { &*(c as *const crate::engine::callsite::Named) })
             .collect()
     }
 }

@@ -151,7 +151,7 @@ fn fold_one(st: &mut FoldState, t: &'static Tree, now: u64) {
             .get(node.parent_idx() as usize)
             .copied()
             .unwrap_or(map[0]);
-        let to = agg.child_slow(parent, node.callsite(), None);
+        let to = agg.child_slow(parent, node.callsite(), node.self_ty());
         map.push(to);
         // SAFETY: `to` is a node of the aggregate, never freed.
         let to = unsafe { &*to };

@@ -20,7 +20,7 @@
 //! global allocator, so that an instrumented global allocator cannot recurse
 //! into the engine.
 
-use crate::engine::callsite::{Callsite, SelfTypeName};
+use crate::engine::callsite::{Callsite, Named, SelfTypeName};
 use crate::engine::mode;
 use crate::engine::start::{self, Trigger};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -99,6 +99,12 @@ pub struct Node {
     parent_idx: AtomicU32,
     /// Nodes between this one and the root (the root is 0).
     depth: AtomicU32,
+    /// The `Self` type the path's frame was entered with (the address of
+    /// its `SelfTypeName` function; 0: none): nodes are keyed by callsite
+    /// and type, so that each concrete type is a function of its own.
+    self_ty: AtomicUsize,
+    /// The frame's name for that type.
+    named: AtomicPtr<Named>,
     // Owner-only links (atomics for soundness; relaxed, so plain moves).
     parent: AtomicPtr<Node>,
     first_child: AtomicPtr<Node>,
@@ -127,6 +133,34 @@ impl Node {
             // `&'static Callsite` references.
             unsafe { &*p }
         }
+    }
+
+    /// The frame's name for its type (the callsite's name where none was
+    /// resolved: the root, labels).
+    pub(crate) fn name(&self) -> &'static str {
+        let n = self.named.load(Ordering::Acquire);
+        if n.is_null() {
+            self.callsite().name()
+        } else {
+            // SAFETY: names are leaked, never freed.
+            unsafe { (*n).name() }
+        }
+    }
+
+    /// What names the frame: its name for its type, unique per (callsite,
+    /// type) (the callsite's address where none was resolved).
+    pub(crate) fn name_key(&self) -> usize {
+        let n = self.named.load(Ordering::Acquire);
+        if n.is_null() {
+            self.callsite() as *const Callsite as usize
+        } else {
+            n as usize
+        }
+    }
+
+    /// The `Self` type key the frame was entered with.
+    pub(crate) fn self_ty(&self) -> usize {
+        self.self_ty.load(Ordering::Relaxed)
     }
 
     pub(crate) fn parent_idx(&self) -> u32 {
@@ -340,6 +374,19 @@ impl Tree {
 
     /// Appends a node (owner only). Returns None past the bound.
     fn push(&self, cs: &'static Callsite, parent: *const Node, max: usize) -> Option<*const Node> {
+        self.push_typed(cs, 0, std::ptr::null(), parent, max)
+    }
+
+    /// [`Tree::push`] for a callsite entered with `Self` type key `self_ty`
+    /// and its name `named` (null: none).
+    fn push_typed(
+        &self,
+        cs: &'static Callsite,
+        self_ty: usize,
+        named: *const Named,
+        parent: *const Node,
+        max: usize,
+    ) -> Option<*const Node> {
         let idx = self.len.load(Ordering::Relaxed);
         if idx >= max.min(HARD_MAX_NODES) {
             return None;
@@ -360,6 +407,8 @@ impl Tree {
         let n = unsafe { &*c.add(off) };
         n.callsite
             .store(cs as *const Callsite as *mut Callsite, Ordering::Relaxed);
+        n.self_ty.store(self_ty, Ordering::Relaxed);
+        n.named.store(named as *mut Named, Ordering::Release);
         n.parent.store(parent as *mut Node, Ordering::Relaxed);
         n.parent_idx.store(self.index_of(parent), Ordering::Relaxed);
         let depth = if parent.is_null() {
@@ -377,14 +426,16 @@ impl Tree {
         Some(n as *const Node)
     }
 
-    /// The existing child of `parent` for `cs`, if any.
-    fn find_child(p: &Node, cs: &'static Callsite) -> *const Node {
+    /// The existing child of `parent` for `cs` and `self_ty`, if any.
+    fn find_child(p: &Node, cs: &'static Callsite, self_ty: usize) -> *const Node {
         let csp = cs as *const Callsite as *mut Callsite;
         let mut c = p.first_child.load(Ordering::Relaxed);
         while !c.is_null() {
             // SAFETY: child links only point at published nodes of this tree.
             let cn = unsafe { &*c };
-            if cn.callsite.load(Ordering::Relaxed) == csp {
+            if cn.callsite.load(Ordering::Relaxed) == csp
+                && cn.self_ty.load(Ordering::Relaxed) == self_ty
+            {
                 return c;
             }
             c = cn.next_sibling.load(Ordering::Relaxed);
@@ -402,7 +453,7 @@ impl Tree {
         &self,
         parent: *const Node,
         cs: &'static Callsite,
-        self_ty: Option<SelfTypeName>,
+        self_ty: usize,
     ) -> *const Node {
         let overflow = self.overflow.load(Ordering::Relaxed);
         if std::ptr::eq(parent, overflow) {
@@ -413,21 +464,27 @@ impl Tree {
         if std::ptr::eq(p.callsite(), &DEEP) {
             return parent;
         }
-        let cs =
+        let (cs, self_ty) =
             if p.depth.load(Ordering::Relaxed) as usize + 1 >= MAX_DEPTH.load(Ordering::Relaxed) {
-                &DEEP
+                (&DEEP, 0)
             } else {
-                cs
+                (cs, self_ty)
             };
-        let found = Self::find_child(p, cs);
+        let found = Self::find_child(p, cs, self_ty);
         if !found.is_null() {
             p.last_child.store(found as *mut Node, Ordering::Relaxed);
             return found;
         }
         // A new path: resolve the name (may allocate: mark re-entrancy).
         let _g = crate::engine::counters::Reentrant::enter();
-        cs.resolve(self_ty);
-        match self.push(cs, parent, MAX_NODES.load(Ordering::Relaxed)) {
+        let named = cs.named(self_ty);
+        match self.push_typed(
+            cs,
+            self_ty,
+            named,
+            parent,
+            MAX_NODES.load(Ordering::Relaxed),
+        ) {
             Some(n) => {
                 // SAFETY: n was just published by this thread.
                 let nn = unsafe { &*n };
@@ -454,7 +511,7 @@ impl Tree {
         &self,
         parent: *const Node,
         cs: &'static Callsite,
-        self_ty: Option<SelfTypeName>,
+        self_ty: usize,
     ) -> *const Node {
         if !CALLED.load(Ordering::Relaxed) {
             CALLED.store(true, Ordering::Relaxed);
@@ -468,7 +525,7 @@ impl Tree {
     /// only, at registration: the labels a spawned thread inherits).
     pub(crate) fn enter_permanent(&self, cs: &'static Callsite) {
         let cur = self.current.load(Ordering::Relaxed);
-        let n = self.child_slow(cur, cs, None);
+        let n = self.child_slow(cur, cs, 0);
         self.current.store(n as *mut Node, Ordering::Relaxed);
     }
 
@@ -845,7 +902,11 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
     }
     // The stack pointer of the instrumented function itself (this is
     // inlined into it), where native stacks below it are cut.
-    enter_on(cs, self_ty, crate::engine::stack::current_sp())
+    enter_on(
+        cs,
+        self_ty.map_or(0, |f| f as usize),
+        crate::engine::stack::current_sp(),
+    )
 }
 
 /// [`enter`] for a callsite that is on: track the path, and time the call
@@ -853,7 +914,7 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
 /// so that the instrumented function itself stays small: a skipped call
 /// then costs its load and branch and nothing else (no saved registers).
 #[inline(never)]
-fn enter_on(cs: &'static Callsite, self_ty: Option<SelfTypeName>, sp: usize) -> Guard {
+fn enter_on(cs: &'static Callsite, self_ty: usize, sp: usize) -> Guard {
     let t = this_tree();
     if t.is_null() {
         return Guard::disabled();
@@ -866,6 +927,8 @@ fn enter_on(cs: &'static Callsite, self_ty: Option<SelfTypeName>, sp: usize) -> 
     let node = if !cached.is_null()
         // SAFETY: cached child pointers point at published nodes.
         && std::ptr::eq(unsafe { (*cached).callsite.load(Ordering::Relaxed) }, cs)
+        // SAFETY: as above.
+        && unsafe { (*cached).self_ty.load(Ordering::Relaxed) } == self_ty
     {
         cached as *const Node
     } else {

@@ -351,10 +351,14 @@ impl Builder {
             .entry((name, file, start_line))
             .or_insert(next_fid);
         if fid == next_fid {
+            // No system name: pprof takes a function whose system name
+            // equals its name for a C++ name still to simplify and cuts
+            // every `<...>` out of it (`<S as Display>::fmt` became
+            // `::fmt`); with none, it shows the name as given.
             self.p.function.push(Function {
                 id: fid,
                 name,
-                system_name: name,
+                system_name: 0,
                 filename: file,
                 start_line,
             });

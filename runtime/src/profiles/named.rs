@@ -180,7 +180,7 @@ fn heap_profile(allocs: bool) -> Profile {
             if let Some(recs) = native.get(&(site as *const Site as usize)) {
                 // Native stacks sampled below this path: the exact totals
                 // split across them, native frames below the path's frames.
-                let annotated = (i != 0).then(|| node.callsite().name());
+                let annotated = (i != 0).then(|| node.name());
                 for (rec, part) in recs
                     .iter()
                     .zip(crate::profiles::native::split(recs, totals))

@@ -2,7 +2,6 @@
 //! nodes left out (their labels go on the samples), the root frame (named
 //! after the thread) only where no annotated frame is on the path.
 
-use crate::engine::callsite::Callsite;
 use crate::engine::tree::{Tree, OVERFLOW};
 use crate::format::pprof::{Builder, Frame, Label};
 use crate::profiles::labels::{self, LabelSet};
@@ -49,9 +48,9 @@ impl<'t> Paths<'t> {
             } else {
                 lab[i] = if p < i { lab[p] } else { None };
                 loc[i] = b.location(
-                    c as *const Callsite as u64,
+                    node.name_key() as u64,
                     Frame {
-                        name: c.name(),
+                        name: node.name(),
                         file: c.file(),
                         line: c.line(),
                     },

@@ -28,7 +28,7 @@ fn origin() -> Origin {
         let node = t.node(i);
         let cs = node.callsite();
         if !cs.is_label() {
-            o.stack[o.len] = cs as *const Callsite as usize;
+            o.stack[o.len] = node.name_key();
             o.len += 1;
         }
         let p = node.parent_idx() as usize;

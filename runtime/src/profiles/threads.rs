@@ -16,7 +16,7 @@ fn frames(t: &Tree, idx: usize) -> Vec<(&'static str, &'static str, u32)> {
         let n = t.node(i);
         let c = n.callsite();
         if !c.is_label() {
-            out.push((c.name(), c.file(), c.line()));
+            out.push((n.name(), c.file(), c.line()));
         }
         let p = n.parent_idx() as usize;
         if p == i {
@@ -98,11 +98,17 @@ pub fn dump() -> String {
                         out,
                         "created by {} in thread {by}\n\t{}:{}",
                         c.name(),
-                        c.file(),
-                        c.line()
+                        c.callsite().file(),
+                        c.callsite().line()
                     );
                     for c in cf.iter().skip(1) {
-                        let _ = writeln!(out, "\t{}(...)\n\t\t{}:{}", c.name(), c.file(), c.line());
+                        let _ = writeln!(
+                            out,
+                            "\t{}(...)\n\t\t{}:{}",
+                            c.name(),
+                            c.callsite().file(),
+                            c.callsite().line()
+                        );
                     }
                 }
                 None => {

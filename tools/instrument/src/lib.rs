@@ -1,13 +1,12 @@
-//! Puts `#[inprof::profile]` on every `impl` block and every free function
-//! of a crate's sources, the way a user would do it by hand: the attribute
+//! Puts `#[inprof::profile]` on every `impl` block, every trait with
+//! default methods and every free function of a crate's sources, the way a user would do it by hand: the attribute
 //! is inserted as text right before the item's keywords (after its other
 //! attributes and doc comments), and nothing else in the file changes, so
 //! lines, formatting and comments stay as they were.
 //!
 //! Left alone: `const fn` (they may run at compile time), items already
-//! annotated, items inside macro invocations (not parsed), trait
-//! declarations (their default methods; see the README), and files that do
-//! not parse.
+//! annotated, traits without default methods, items inside macro
+//! invocations (not parsed), and files that do not parse.
 
 use std::path::{Path, PathBuf};
 use syn::spanned::Spanned;
@@ -20,6 +19,8 @@ pub struct Report {
     pub files: usize,
     /// `impl` blocks annotated.
     pub impls: usize,
+    /// Traits annotated (their default methods).
+    pub traits: usize,
     /// Free functions annotated.
     pub fns: usize,
     /// Files that did not parse (left as they were).
@@ -39,12 +40,13 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
             } else if p.extension().is_some_and(|e| e == "rs") {
                 let src = std::fs::read_to_string(&p)?;
                 match instrument_source(&src) {
-                    Some((out, impls, fns)) => {
-                        if impls + fns > 0 {
+                    Some((out, c)) => {
+                        if c.impls + c.traits + c.fns > 0 {
                             std::fs::write(&p, out)?;
                             report.files += 1;
-                            report.impls += impls;
-                            report.fns += fns;
+                            report.impls += c.impls;
+                            report.traits += c.traits;
+                            report.fns += c.fns;
                         }
                     }
                     None => report.skipped.push(p),
@@ -55,22 +57,41 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
     Ok(report)
 }
 
-/// The source with the attribute inserted, and the number of impl blocks
-/// and functions annotated; None if it does not parse.
-pub fn instrument_source(src: &str) -> Option<(String, usize, usize)> {
+/// How many items of each kind one file had annotated.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// `impl` blocks.
+    pub impls: usize,
+    /// Traits with default methods.
+    pub traits: usize,
+    /// Free functions (and functions declared inside functions).
+    pub fns: usize,
+}
+
+/// What kind of item an insertion point annotates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Impl,
+    Trait,
+    Fn,
+}
+
+/// The source with the attribute inserted, and how many items of each
+/// kind were annotated; None if it does not parse.
+pub fn instrument_source(src: &str) -> Option<(String, Counts)> {
     let file = syn::parse_file(src).ok()?;
     let mut v = Finder::default();
     v.visit_file(&file);
     // Insert from the end so earlier positions stay valid.
-    let mut points: Vec<(usize, usize, bool)> = v.points;
+    let mut points: Vec<(usize, usize, Kind)> = v.points;
     points.sort_by_key(|p| std::cmp::Reverse((p.0, p.1)));
     points.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(src.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
     let mut out = src.to_owned();
-    let (mut impls, mut fns) = (0, 0);
-    for (line, col, is_impl) in points {
+    let mut counts = Counts::default();
+    for (line, col, kind) in points {
         let Some(&start) = line_starts.get(line.wrapping_sub(1)) else {
             continue;
         };
@@ -80,19 +101,19 @@ pub fn instrument_source(src: &str) -> Option<(String, usize, usize)> {
             .nth(col)
             .map_or(src.len(), |(i, _)| start + i);
         out.insert_str(off, "#[inprof::profile] ");
-        if is_impl {
-            impls += 1;
-        } else {
-            fns += 1;
+        match kind {
+            Kind::Impl => counts.impls += 1,
+            Kind::Trait => counts.traits += 1,
+            Kind::Fn => counts.fns += 1,
         }
     }
-    Some((out, impls, fns))
+    Some((out, counts))
 }
 
 #[derive(Default)]
 struct Finder {
-    /// (line, column, is an impl) where to insert.
-    points: Vec<(usize, usize, bool)>,
+    /// (line, column, kind) where to insert.
+    points: Vec<(usize, usize, Kind)>,
 }
 
 fn annotated(attrs: &[syn::Attribute]) -> bool {
@@ -111,9 +132,9 @@ fn annotated(attrs: &[syn::Attribute]) -> bool {
 }
 
 impl Finder {
-    fn at(&mut self, span: proc_macro2::Span, is_impl: bool) {
+    fn at(&mut self, span: proc_macro2::Span, kind: Kind) {
         let s = span.start();
-        self.points.push((s.line, s.column, is_impl));
+        self.points.push((s.line, s.column, kind));
     }
 }
 
@@ -124,7 +145,7 @@ impl<'ast> Visit<'ast> for Finder {
                 syn::Visibility::Inherited => f.sig.span(),
                 vis => vis.span(),
             };
-            self.at(first, false);
+            self.at(first, Kind::Fn);
         }
         // Items declared inside the body.
         syn::visit::visit_block(self, &f.block);
@@ -137,7 +158,7 @@ impl<'ast> Visit<'ast> for Finder {
                 .map(|d| d.span())
                 .or(i.unsafety.map(|u| u.span()))
                 .unwrap_or(i.impl_token.span());
-            self.at(first, true);
+            self.at(first, Kind::Impl);
         }
         // Items declared inside method bodies.
         for item in &i.items {
@@ -148,8 +169,21 @@ impl<'ast> Visit<'ast> for Finder {
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        // Trait declarations are left alone, but items in default bodies
-        // are visited.
+        let defaults = t.items.iter().any(|i| {
+            matches!(i, syn::TraitItem::Fn(m) if m.default.is_some() && m.sig.constness.is_none())
+        });
+        if defaults && !annotated(&t.attrs) {
+            let first = match &t.vis {
+                syn::Visibility::Inherited => t
+                    .unsafety
+                    .map(|u| u.span())
+                    .or(t.auto_token.map(|a| a.span()))
+                    .unwrap_or(t.trait_token.span()),
+                vis => vis.span(),
+            };
+            self.at(first, Kind::Trait);
+        }
+        // Items declared inside default bodies.
         for item in &t.items {
             if let syn::TraitItem::Fn(m) = item {
                 if let Some(b) = &m.default {
@@ -183,9 +217,18 @@ impl S {
 fn already() {}
 
 unsafe impl Send for S {}
+
+pub trait WithDefault {
+    fn required(&self);
+    fn provided(&self) {}
+}
+
+trait OnlyRequired {
+    fn required(&self);
+}
 ";
-        let (out, impls, fns) = instrument_source(src).unwrap();
-        assert_eq!((impls, fns), (2, 2), "{out}");
+        let (out, c) = instrument_source(src).unwrap();
+        assert_eq!((c.impls, c.traits, c.fns), (2, 1, 2), "{out}");
         assert!(
             out.contains("#[inline]\n#[inprof::profile] pub fn a()"),
             "{out}"
@@ -198,7 +241,12 @@ unsafe impl Send for S {}
             out.contains("#[inprof::profile] unsafe impl Send for S {}"),
             "{out}"
         );
-        assert_eq!(out.matches("#[inprof::profile]").count(), 5, "{out}");
+        assert!(
+            out.contains("#[inprof::profile] pub trait WithDefault {"),
+            "{out}"
+        );
+        assert!(out.contains("\ntrait OnlyRequired {"), "{out}");
+        assert_eq!(out.matches("#[inprof::profile]").count(), 6, "{out}");
         assert_eq!(out.lines().count(), src.lines().count());
     }
 }

@@ -1,5 +1,6 @@
-//! `inprof-instrument DIR...`: puts `#[inprof::profile]` on every impl block
-//! and free function of the `.rs` files under each DIR, in place.
+//! `inprof-instrument DIR...`: puts `#[inprof::profile]` on every impl
+//! block, trait with default methods and free function of the `.rs` files
+//! under each DIR, in place.
 
 use std::process::ExitCode;
 
@@ -13,8 +14,8 @@ fn main() -> ExitCode {
         match inprof_instrument::instrument_dir(std::path::Path::new(&d)) {
             Ok(r) => {
                 println!(
-                    "{d}: {} files, {} impl blocks, {} functions annotated",
-                    r.files, r.impls, r.fns
+                    "{d}: {} files, {} impl blocks, {} traits, {} functions annotated",
+                    r.files, r.impls, r.traits, r.fns
                 );
                 for s in r.skipped {
                     println!("{d}: left as it was (does not parse): {}", s.display());

@@ -6,7 +6,12 @@
 //! ```text
 //! cargo run --release -p inprof-realcode            # every crate
 //! cargo run --release -p inprof-realcode -- json    # one
+//! cargo run -p inprof-realcode -- check             # the wholesale test
 //! ```
+//!
+//! `check` is the wholesale test of `#[profile]` on code we did not write
+//! (see `check.rs`): no new warning, the crate's own tests pass, and the
+//! names in its profile are the functions called.
 //!
 //! For each crate, the same workload runs alternately in these builds
 //! (ROUNDS processes each, 3 measured rounds per process):
@@ -25,6 +30,8 @@
 //! It prints the ratio of each build's run time to the uninstrumented one
 //! (medians), and each phase's share of the recorded profile next to its
 //! share of the uninstrumented run. Work files go to `target/realcode/`.
+
+mod check;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,6 +70,27 @@ fn repo() -> PathBuf {
         .join("../..")
         .canonicalize()
         .expect("the repository")
+}
+
+/// The target named `name`.
+fn fetch_target(name: &str) -> &'static Target {
+    TARGETS
+        .iter()
+        .find(|t| t.name == name)
+        .expect("a known target")
+}
+
+/// Runs `cmd`: whether it succeeded, and its stdout and stderr.
+fn run_status(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -106,48 +134,81 @@ fn fetch(work: &Path, t: &Target) -> PathBuf {
     panic!("{want} not found in {}", home.display());
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    let _ = std::fs::remove_dir_all(to);
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        let dest = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
+/// A source rewriting: the new text, or None to copy the file as it is.
+type Transform<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Makes `to` a copy of `from`, writing only the files whose content
+/// differs (so cargo does not rebuild what did not change), with each
+/// `.rs` file under `src/` passed through `transform` if given.
+fn sync_dir(from: &Path, to: &Path, transform: Option<Transform>) {
+    fn walk(from: &Path, to: &Path, in_src: bool, transform: Option<Transform>) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let p = e.path();
+            let dest = to.join(e.file_name());
+            if p.is_dir() {
+                walk(&p, &dest, in_src || e.file_name() == "src", transform);
+                continue;
+            }
+            let mut bytes = std::fs::read(&p).unwrap();
+            if let (true, Some(t), true) =
+                (in_src, transform, p.extension().is_some_and(|x| x == "rs"))
+            {
+                if let Some(out) = std::str::from_utf8(&bytes).ok().and_then(t) {
+                    bytes = out.into_bytes();
+                }
+            }
+            if std::fs::read(&dest).ok().as_deref() != Some(&bytes[..]) {
+                std::fs::write(&dest, &bytes).unwrap();
+            }
         }
     }
+    walk(from, to, false, transform);
 }
 
 /// The published sources, and a copy instrumented wholesale (with inprof
-/// as a dependency, `enable` left to the workload).
+/// as a dependency, `enable` left to the workload or to
+/// `--features inprof/enable`).
 fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf) {
     let src = fetch(work, t);
     let plain = work.join(t.name).join("plain");
     let instr = work.join(t.name).join("instr");
-    copy_dir(&src, &plain);
-    copy_dir(&src, &instr);
-    let r = inprof_instrument::instrument_dir(&instr.join("src")).unwrap();
-    eprintln!(
-        "{} {}: {} impl blocks and {} functions annotated in {} files{}",
-        t.krate,
-        t.version,
-        r.impls,
-        r.fns,
-        r.files,
-        if r.skipped.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} files left as they were)", r.skipped.len())
+    sync_dir(&src, &plain, None);
+    let counts = std::cell::RefCell::new((inprof_instrument::Counts::default(), 0usize));
+    let transform = |text: &str| -> Option<String> {
+        let (out, c) = inprof_instrument::instrument_source(text)?;
+        let mut all = counts.borrow_mut();
+        all.0.impls += c.impls;
+        all.0.traits += c.traits;
+        all.0.fns += c.fns;
+        if c.impls + c.traits + c.fns > 0 {
+            all.1 += 1;
         }
+        Some(out)
+    };
+    sync_dir(&src, &instr, Some(&transform));
+    let (c, files) = *counts.borrow();
+    eprintln!(
+        "{} {}: {} impl blocks, {} traits and {} functions annotated in {files} files",
+        t.krate, t.version, c.impls, c.traits, c.fns
     );
-    let mut manifest = std::fs::read_to_string(instr.join("Cargo.toml")).unwrap();
-    manifest.push_str(&format!(
-        "\n[dependencies.inprof]\npath = {:?}\ndefault-features = false\n",
+    // Each its own workspace (they sit under ours), the instrumented one
+    // with inprof.
+    let published = std::fs::read_to_string(src.join("Cargo.toml")).unwrap();
+    let plain_manifest = format!("{published}\n[workspace]\n");
+    let instr_manifest = format!(
+        "{published}\n[workspace]\n\n[dependencies.inprof]\npath = {:?}\ndefault-features = false\n",
         repo().display().to_string()
-    ));
-    std::fs::write(instr.join("Cargo.toml"), manifest).unwrap();
+    );
+    for (dir, manifest) in [(&plain, plain_manifest), (&instr, instr_manifest)] {
+        if std::fs::read_to_string(dir.join("Cargo.toml"))
+            .ok()
+            .as_ref()
+            != Some(&manifest)
+        {
+            std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        }
+    }
     (plain, instr)
 }
 
@@ -309,13 +370,28 @@ fn bench(work: &Path, t: &Target) {
     }
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let work = repo().join("target/realcode");
     std::fs::create_dir_all(&work).unwrap();
+    if only.first().is_some_and(|a| a == "check") {
+        return match check::check(&work) {
+            Ok(()) => {
+                println!("wholesale check: ok");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(failures) => {
+                for f in failures {
+                    println!("wholesale check: FAILED: {f}");
+                }
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     for t in TARGETS {
         if only.is_empty() || only.iter().any(|o| o == t.name || o == t.krate) {
             bench(&work, t);
         }
     }
+    std::process::ExitCode::SUCCESS
 }

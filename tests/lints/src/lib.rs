@@ -1,0 +1,27 @@
+//! Code with one deliberate warning per function, each instrumented: the
+//! warnings must be reported at these lines, and nothing else.
+
+#[inprof::profile]
+pub fn sync_needless_return() -> u32 {
+    return 1;
+}
+
+#[inprof::profile]
+pub async fn async_needless_return() -> u32 {
+    return 2;
+}
+
+#[inprof::profile]
+pub async fn async_unused_variable() -> u32 {
+    let unused = 3;
+    4
+}
+
+pub struct S;
+
+#[inprof::profile]
+impl S {
+    pub async fn method_needless_return(&self) -> u32 {
+        return 5;
+    }
+}

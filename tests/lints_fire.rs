@@ -1,0 +1,58 @@
+//! Lints on user code keep firing inside instrumented functions, sync and
+//! async, at the user's lines, and the attribute brings no warning of its
+//! own: `cargo clippy` on tests/lints.
+
+use std::process::Command;
+
+#[test]
+fn clippy_and_rustc_lints_fire_on_instrumented_code() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let target = std::path::Path::new(root)
+        .join("target")
+        .join("disabled-check");
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "clippy",
+            "--quiet",
+            "--message-format=short",
+            "--manifest-path",
+        ])
+        .arg(format!("{root}/tests/lints/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if text.contains("no such command: `clippy`") {
+        panic!("clippy is not installed: rustup component add clippy\n{text}");
+    }
+    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("warning:")).collect();
+    for (line, what) in [
+        (6, "unneeded `return` statement"),
+        (11, "unneeded `return` statement"),
+        (16, "unused variable: `unused`"),
+        (25, "unneeded `return` statement"),
+    ] {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(&format!("src/lib.rs:{line}:")) && w.contains(what)),
+            "no `{what}` at line {line}:\n{text}"
+        );
+    }
+    assert!(
+        !warnings.iter().any(|w| ![
+            "src/lib.rs:6:",
+            "src/lib.rs:11:",
+            "src/lib.rs:16:",
+            "src/lib.rs:25:"
+        ]
+        .iter()
+        .any(|l| w.contains(l))
+            && !w.contains("generated")),
+        "a warning the user did not write:\n{text}"
+    );
+}

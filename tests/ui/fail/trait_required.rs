@@ -1,0 +1,8 @@
+// A required trait method has no body to instrument.
+#[inprof::profile]
+trait Sink {
+    #[inprof::profile]
+    fn put(&self);
+}
+
+fn main() {}

@@ -1,0 +1,318 @@
+//! Every shape of item `#[inprof::profile]` goes on, compiled with every
+//! warning denied: the attribute adds no warning of its own, and the item
+//! means what it meant.
+#![deny(warnings)]
+#![allow(dead_code)]
+
+use std::fmt::{self, Debug, Display};
+use std::future::Future;
+
+/// Doc comments stay.
+#[inprof::profile]
+#[must_use]
+pub fn doc_and_must_use() -> u32 {
+    1
+}
+
+#[inprof::profile]
+fn inner_attribute() -> u32 {
+    #![allow(unused_variables)]
+    let x = 1;
+    2
+}
+
+#[inprof::profile]
+#[inline]
+fn inlined(x: u32) -> u32 {
+    x + 1
+}
+
+#[inprof::profile]
+#[inline(always)]
+fn inlined_always(x: u32) -> u32 {
+    x + 1
+}
+
+#[inprof::profile]
+#[track_caller]
+fn tracked() -> u32 {
+    std::panic::Location::caller().line()
+}
+
+#[inprof::profile]
+fn lifetimes<'a, 'b: 'a>(a: &'a str, _b: &'b str) -> &'a str {
+    a
+}
+
+#[inprof::profile]
+fn impl_arg(x: impl Display) -> String {
+    x.to_string()
+}
+
+#[inprof::profile]
+fn impl_ret(n: u32) -> impl Iterator<Item = u32> + Clone {
+    0..n
+}
+
+#[inprof::profile]
+fn const_generic<const N: usize>(a: [u8; N]) -> usize {
+    a.len()
+}
+
+#[inprof::profile]
+fn where_clause<T>(t: T) -> String
+where
+    T: Debug + Clone,
+{
+    format!("{t:?}")
+}
+
+#[inprof::profile]
+unsafe fn unsafe_fn(p: *const u8) -> u8 {
+    // SAFETY: the caller passes a valid pointer.
+    unsafe { *p }
+}
+
+#[inprof::profile]
+extern "C" fn c_abi(x: u32) -> u32 {
+    x
+}
+
+#[inprof::profile]
+fn dyn_arg(d: &dyn Display) -> String {
+    d.to_string()
+}
+
+#[inprof::profile]
+fn early(x: Option<u32>) -> Result<u32, String> {
+    let v = x.ok_or("none")?;
+    if v > 10 {
+        return Ok(10);
+    }
+    Ok(v)
+}
+
+#[inprof::profile]
+fn diverges() -> u32 {
+    todo!()
+}
+
+#[inprof::profile]
+fn loops_then_returns(mut n: u32) -> u32 {
+    loop {
+        if n == 0 {
+            return 7;
+        }
+        n -= 1;
+    }
+}
+
+#[inprof::profile]
+async fn async_todo() -> u32 {
+    todo!()
+}
+
+#[inprof::profile]
+async fn async_loop_return() -> u32 {
+    loop {
+        return 1;
+    }
+}
+
+#[inprof::profile]
+async fn async_question(x: Option<u32>) -> Result<u32, String> {
+    let v = x.ok_or("none")?;
+    Ok(v)
+}
+
+#[inprof::profile]
+async fn async_impl_ret() -> impl Display {
+    5
+}
+
+#[inprof::profile]
+async fn async_lifetimes<'a>(a: &'a str) -> &'a str {
+    a
+}
+
+pub struct S<T>(T);
+
+#[inprof::profile]
+impl<T: Clone + Send> S<T> {
+    fn get(&self) -> T {
+        self.0.clone()
+    }
+    fn nested_self(&self) -> Option<Vec<Self>> {
+        Some(vec![S(self.0.clone())])
+    }
+    fn make(t: T) -> Self {
+        S(t)
+    }
+    #[cfg(any())]
+    fn cfg_out(&self) -> u32 {
+        1
+    }
+    #[cfg(all())]
+    fn cfg_in(&self) -> u32 {
+        1
+    }
+    /// A documented method.
+    #[must_use]
+    fn documented(&self) -> u32 {
+        2
+    }
+    const fn constant() -> u32 {
+        3
+    }
+    async fn get_async(&self) -> T {
+        self.0.clone()
+    }
+    fn inner_attr(&self) -> u32 {
+        #![allow(unused_variables)]
+        let y = 3;
+        4
+    }
+}
+
+#[inprof::profile]
+impl Display for S<u8> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[inprof::profile]
+impl Debug for S<u8> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "S({})", self.0)
+    }
+}
+
+pub trait Fmt {
+    #[inprof::profile]
+    fn begin(&self) -> u32 {
+        0
+    }
+    fn required(&self) -> u32;
+}
+
+#[inprof::profile]
+impl<T: Debug> Fmt for T {
+    fn required(&self) -> u32 {
+        1
+    }
+}
+
+trait AsyncInTrait {
+    fn work(&self) -> impl Future<Output = u32> + Send;
+    async fn native(&self) -> u32;
+}
+
+pub struct A;
+
+#[inprof::profile]
+impl AsyncInTrait for A {
+    async fn work(&self) -> u32 {
+        1
+    }
+    async fn native(&self) -> u32 {
+        2
+    }
+}
+
+pub trait Object {
+    fn call(&self) -> u32;
+}
+
+#[inprof::profile]
+impl dyn Object {
+    fn on_trait_object(&self) -> u32 {
+        self.call()
+    }
+}
+
+#[inprof::profile]
+fn holds_items() -> u32 {
+    struct Local;
+    #[inprof::profile]
+    impl Local {
+        fn m(&self) -> u32 {
+            5
+        }
+    }
+    #[inprof::profile]
+    fn nested() -> u32 {
+        6
+    }
+    Local.m() + nested()
+}
+
+mod outer {
+    pub mod inner {
+        #[inprof::profile]
+        pub fn deep() -> u32 {
+            7
+        }
+    }
+}
+
+macro_rules! make_fn {
+    ($name:ident, $v:expr) => {
+        #[inprof::profile]
+        fn $name() -> u32 {
+            $v
+        }
+    };
+}
+
+make_fn!(from_macro, 8);
+
+/// A whole trait: default methods (sync and async) instrumented, required
+/// ones left to the impls.
+#[inprof::profile]
+pub trait WholeTrait {
+    /// Required.
+    fn need(&self) -> u32;
+    /// Default, sync.
+    #[must_use]
+    fn provided(&self) -> u32 {
+        #![allow(clippy::let_and_return)]
+        let v = self.need() + 1;
+        v
+    }
+    /// Default, async (native async fn in a trait).
+    #[allow(async_fn_in_trait)]
+    async fn provided_async(&self) -> u32 {
+        self.need()
+    }
+    /// Skipped.
+    #[profile(skip)]
+    fn skipped(&self) {}
+}
+
+impl WholeTrait for A {
+    fn need(&self) -> u32 {
+        1
+    }
+}
+
+fn main() {
+    let _ = doc_and_must_use();
+    let _ = inner_attribute() + inlined(1) + inlined_always(1) + tracked();
+    let _ = lifetimes("a", "b");
+    let _ = impl_arg(1) + &where_clause(2);
+    let _ = impl_ret(3).count() + const_generic([1, 2]);
+    // SAFETY: a valid pointer.
+    let _ = unsafe { unsafe_fn(&1) };
+    let _ = c_abi(1) + early(Some(2)).unwrap_or(0) + loops_then_returns(3);
+    let _ = dyn_arg(&1);
+    let s = S(1u8);
+    let _ = (s.get(), s.nested_self(), s.cfg_in(), s.documented(), s.inner_attr());
+    let _ = S::<u8>::constant();
+    let _ = format!("{s} {s:?} {}", s.begin() + s.required());
+    let _ = holds_items() + outer::inner::deep() + from_macro();
+    let _ = (async_todo, async_loop_return, async_question, async_impl_ret, async_lifetimes);
+    let _ = (diverges, S::<u8>::make, S::<u8>::get_async, A.work(), A.native());
+    let _ = (A.provided(), A.provided_async());
+    A.skipped();
+}

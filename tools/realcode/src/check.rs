@@ -1,0 +1,348 @@
+//! The wholesale test (`inprof-realcode check`): serde_json, fetched at a
+//! pinned version and instrumented wholesale, against its published self.
+//!
+//! 1. No new warning: `cargo clippy --all-targets` (rustc's lints and
+//!    clippy's) on the instrumented crate with inprof's `enable` on gives
+//!    no warning the published crate does not give.
+//! 2. Its own test suite passes unchanged: the same number of tests pass
+//!    (and are ignored) as in the published crate, none fails.
+//! 3. The names in its profile are the functions called: a program makes
+//!    known calls (7 pretty and 5 compact serializations of a value with
+//!    three objects, 3 parses) and `go tool pprof` reads the call counts:
+//!    each formatter's methods under its own name with its own count, the
+//!    pretty printer's frames say pretty and never compact (and the
+//!    reverse), types declared inside functions named under them, no empty
+//!    path segment.
+
+use crate::{fetch_target, prepare, repo, run_status, Target};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+/// One row of `go tool pprof -top`.
+struct Row {
+    flat: f64,
+    name: String,
+}
+
+fn pprof_top(profile: &Path, extra: &[&str]) -> Result<Vec<Row>, String> {
+    let out = Command::new("go")
+        .args([
+            "tool",
+            "pprof",
+            "-top",
+            "-nodecount=100000",
+            "-sample_index=calls",
+        ])
+        .args(extra)
+        .arg(profile)
+        .output()
+        .map_err(|e| format!("go tool pprof: {e} (install golang-go)"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "go tool pprof failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut rows = Vec::new();
+    let mut body = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("flat") {
+            body = true;
+            continue;
+        }
+        if !body {
+            continue;
+        }
+        // flat flat% sum% cum cum% name (the name may contain spaces).
+        let mut rest = line.trim_start();
+        let mut fields = Vec::new();
+        for _ in 0..5 {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            fields.push(&rest[..end]);
+            rest = rest[end..].trim_start();
+        }
+        if let Ok(flat) = fields[0].parse::<f64>() {
+            rows.push(Row {
+                flat,
+                name: rest.to_owned(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// Warnings in `cargo clippy --message-format=short` output, without
+/// columns (an inserted attribute moves them on its line).
+fn warnings(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| l.contains("warning:") && !l.contains("generated"))
+        .map(|l| {
+            let mut parts: Vec<&str> = l.splitn(4, ':').collect();
+            if parts.len() == 4 {
+                parts.remove(2);
+            }
+            parts.join(":")
+        })
+        .collect()
+}
+
+/// (passed, failed, ignored) summed over `cargo test`'s result lines.
+fn test_counts(text: &str) -> (u64, u64, u64) {
+    let mut c = (0, 0, 0);
+    for l in text.lines().filter(|l| l.starts_with("test result:")) {
+        let num = |what: &str| -> u64 {
+            l.split(';')
+                .find(|p| p.trim_end().ends_with(what))
+                .and_then(|p| p.split_whitespace().rev().nth(1))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        c.0 += num("passed");
+        c.1 += num("failed");
+        c.2 += num("ignored");
+    }
+    c
+}
+
+fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) {
+    run_status(
+        Command::new(env!("CARGO"))
+            .args(args)
+            .arg("--manifest-path")
+            .arg(dir.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("INPROF_DEMOTED"),
+    )
+}
+
+/// Runs the wholesale test; the failures it found, if any.
+pub fn check(work: &Path) -> Result<(), Vec<String>> {
+    let t: &Target = fetch_target("json");
+    let (plain, instr) = prepare(work, t);
+    let dir = work.join(t.name);
+    let tgt_plain = dir.join("target-check-plain");
+    let tgt_instr = dir.join("target-check-instr");
+    let mut failures = Vec::new();
+
+    // 1. Warnings.
+    eprintln!("check: clippy on the published and the instrumented crate");
+    let (ok_p, out_p) = cargo(
+        &plain,
+        &tgt_plain,
+        &["clippy", "--all-targets", "--message-format=short"],
+    );
+    let (ok_i, out_i) = cargo(
+        &instr,
+        &tgt_instr,
+        &[
+            "clippy",
+            "--all-targets",
+            "--message-format=short",
+            "--features",
+            "inprof/enable",
+        ],
+    );
+    if !ok_p {
+        return Err(vec![format!(
+            "the published crate does not build:\n{out_p}"
+        )]);
+    }
+    if !ok_i {
+        failures.push(format!("the instrumented crate does not build:\n{out_i}"));
+    }
+    let (wp, wi) = (warnings(&out_p), warnings(&out_i));
+    let new: Vec<&String> = wi.difference(&wp).collect();
+    eprintln!(
+        "check: {} warnings published, {} instrumented, {} new",
+        wp.len(),
+        wi.len(),
+        new.len()
+    );
+    if !new.is_empty() {
+        failures.push(format!(
+            "warnings the published crate does not have: {new:#?}"
+        ));
+    }
+
+    // 2. The test suite.
+    eprintln!("check: the test suites");
+    let (_, tp) = cargo(&plain, &tgt_plain, &["test", "--no-fail-fast"]);
+    let (ok_ti, ti) = cargo(
+        &instr,
+        &tgt_instr,
+        &["test", "--no-fail-fast", "--features", "inprof/enable"],
+    );
+    let (cp, ci) = (test_counts(&tp), test_counts(&ti));
+    eprintln!("check: tests passed/failed/ignored: published {cp:?}, instrumented {ci:?}");
+    if !ok_ti || ci != cp || ci.0 == 0 {
+        failures.push(format!(
+            "the test suite differs: published {cp:?}, instrumented {ci:?}\n{ti}"
+        ));
+    }
+
+    // 3. Names.
+    eprintln!("check: names in a profile of known calls");
+    let wl = dir.join("names");
+    std::fs::create_dir_all(wl.join("src")).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/json/names.rs");
+    std::fs::copy(src, wl.join("src/main.rs")).unwrap();
+    std::fs::write(
+        wl.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"names-check\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nserde_json = {{ path = {:?} }}\ninprof = {{ path = {:?} }}\n\n[workspace]\n",
+            instr.display().to_string(),
+            repo().display().to_string()
+        ),
+    )
+    .unwrap();
+    let (ok_b, out_b) = cargo(&wl, &tgt_instr, &["build", "--quiet"]);
+    if !ok_b {
+        failures.push(format!("the names program does not build:\n{out_b}"));
+        return Err(failures);
+    }
+    let profile = dir.join("names.pb.gz");
+    let (ok_r, out_r) = run_status(
+        Command::new(tgt_instr.join("debug/names-check"))
+            .arg(&profile)
+            .env("INPROF_ADAPTIVE", "0"),
+    );
+    if !ok_r {
+        failures.push(format!("the names program failed:\n{out_r}"));
+        return Err(failures);
+    }
+    match names(&profile) {
+        Ok(n) => eprintln!("check: {n} names as expected"),
+        Err(mut e) => failures.append(&mut e),
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
+
+/// The name checks on the profile of `workloads/json/names.rs`; how many
+/// held.
+fn names(profile: &Path) -> Result<usize, Vec<String>> {
+    let all = pprof_top(profile, &[]).map_err(|e| vec![e])?;
+    let mut failures = Vec::new();
+    let mut held = 0;
+    let mut expect = |what: &str, got: f64, want: f64| {
+        if got == want {
+            held += 1;
+        } else {
+            failures.push(format!("{what}: {got} calls, expected {want}"));
+        }
+    };
+    let calls = |pred: &dyn Fn(&str) -> bool| -> f64 {
+        all.iter().filter(|r| pred(&r.name)).map(|r| r.flat).sum()
+    };
+    // Free functions (generic ones merged over their instances).
+    for (name, n) in [
+        ("serde_json::ser::to_string_pretty", 7.0),
+        ("serde_json::ser::to_string", 5.0),
+        ("serde_json::de::from_str", 3.0),
+    ] {
+        expect(name, calls(&|r| r == name), n);
+    }
+    // Each formatter's own methods: the pretty one overrides them, the
+    // compact one has the trait's default methods; three objects a value.
+    expect(
+        "PrettyFormatter begin_object",
+        calls(&|r| {
+            r == "<serde_json::ser::PrettyFormatter<'_> as serde_json::ser::Formatter>::begin_object"
+        }),
+        21.0,
+    );
+    expect(
+        "CompactFormatter begin_object",
+        calls(&|r| {
+            r == "<serde_json::ser::CompactFormatter as serde_json::ser::Formatter>::begin_object"
+        }),
+        15.0,
+    );
+    // A generic impl, per concrete formatter.
+    let compound_end = |f: &str| {
+        calls(&|r: &str| {
+            r.starts_with("<serde_json::ser::Compound<")
+                && r.contains(f)
+                && r.ends_with("::SerializeMap>::end")
+        })
+    };
+    expect(
+        "Compound<.., PrettyFormatter>::end",
+        compound_end("PrettyFormatter"),
+        21.0,
+    );
+    expect(
+        "Compound<.., CompactFormatter>::end",
+        compound_end("CompactFormatter"),
+        15.0,
+    );
+    // A trait impl rustc names by its module: nine values a serialization.
+    expect(
+        "<Value as Serialize>::serialize",
+        calls(&|r| {
+            r.starts_with("<serde_json::value::Value as serde")
+                && r.ends_with("::ser::Serialize>::serialize")
+        }),
+        108.0,
+    );
+    // A type declared inside a function, named under it.
+    expect(
+        "ValueVisitor::visit_map",
+        calls(&|r| {
+            r.starts_with("<serde_json::value::de::<impl serde")
+                && r.contains("for serde_json::value::Value>::deserialize::ValueVisitor as serde")
+                && r.ends_with("::de::Visitor<'_>>::visit_map")
+        }),
+        9.0,
+    );
+    for r in &all {
+        if r.name.contains("::::") || r.name.contains("{{closure}}") || r.name.contains("__inprof")
+        {
+            failures.push(format!("a malformed name: {}", r.name));
+        }
+    }
+    // Under the pretty printer, only pretty frames; under the compact one,
+    // only compact frames.
+    for (focus, own, other) in [
+        (
+            "^serde_json::ser::to_string_pretty$",
+            "PrettyFormatter",
+            "CompactFormatter",
+        ),
+        (
+            "^serde_json::ser::to_string$",
+            "CompactFormatter",
+            "PrettyFormatter",
+        ),
+    ] {
+        match pprof_top(profile, &[&format!("-focus={focus}")]) {
+            Ok(rows) => {
+                let own_n = rows.iter().filter(|r| r.name.contains(own)).count();
+                let wrong: Vec<&str> = rows
+                    .iter()
+                    .filter(|r| r.name.contains(other))
+                    .map(|r| r.name.as_str())
+                    .collect();
+                if own_n >= 10 && wrong.is_empty() {
+                    held += 1;
+                } else {
+                    failures.push(format!(
+                        "under {focus}: {own_n} frames name {own}, these name {other}: {wrong:#?}"
+                    ));
+                }
+            }
+            Err(e) => failures.push(e),
+        }
+    }
+    if failures.is_empty() {
+        Ok(held)
+    } else {
+        Err(failures)
+    }
+}
