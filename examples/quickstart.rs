@@ -68,9 +68,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(a + b, 2 * 3000 * rounds);
 
     let profile = inprof::pprof::Profile::decode(&std::fs::read(&path)?)?;
-    let wall = inprof::report::sample_index(&profile, Some("wall")).ok_or("no wall samples")?;
     println!("wrote {path}");
+    // The default: sampled CPU (what `go tool pprof -top` shows), if this
+    // platform samples it.
+    if let Some(cpu) = inprof::report::sample_index(&profile, Some("cpu")) {
+        print!("{}", inprof::report::format_top(&profile, cpu, 10));
+        println!();
+    }
+    // Exact wall time per call path (`-sample_index=wall`).
+    let wall = inprof::report::sample_index(&profile, Some("wall")).ok_or("no wall samples")?;
     print!("{}", inprof::report::format_top(&profile, wall, 10));
-    println!("\nread it with: go tool pprof -top {path}");
+    println!("\nread it with: go tool pprof -top {path}  (exact: -sample_index=wall)");
     Ok(())
 }

@@ -69,6 +69,9 @@ pub use inprof_runtime::{
     set_time_recording, Demoted,
 };
 pub use inprof_runtime::{
+    cpu_profile_rate, set_cpu_profile_rate, DEFAULT_CPU_PROFILE_RATE, MAX_CPU_PROFILE_RATE,
+};
+pub use inprof_runtime::{
     cpu_profile_running, set_enabled, set_max_depth, set_max_exited_threads, set_max_nodes,
     start_cpu_profile, stop_cpu_profile, time_profile, write_time_profile, CpuProfile, Error,
     Guard,
@@ -153,6 +156,8 @@ macro_rules! scope {
 
 #[doc(hidden)]
 pub use inprof_runtime::__private;
+
+pub mod task;
 
 #[cfg(feature = "axum")]
 pub mod axum;

@@ -111,6 +111,7 @@ fn threadcreate_threads_and_dump() {
             "goroutine",
             "heap",
             "mutex",
+            "taskcreate",
             "threadcreate"
         ]
     );

@@ -37,5 +37,17 @@ fn profile_time_writes_pprof_profiles() {
         f.flat
     );
     let r = raw(&file);
-    assert!(r.contains("calls/count wall/nanoseconds[dflt]"), "{r}");
+    assert!(
+        r.contains("samples/count cpu/nanoseconds[dflt] calls/count wall/nanoseconds"),
+        "{r}"
+    );
+    // The benchmark is all CPU: the sampled CPU of fib agrees with its
+    // exact wall time.
+    let cpu = row(&top(&file, &[]), "criterion_profiler::fib").cum;
+    let wall = row(
+        &top(&file, &["-sample_index=wall"]),
+        "criterion_profiler::fib",
+    )
+    .cum;
+    assert_near("fib cpu vs wall", cpu, wall, 0.15);
 }

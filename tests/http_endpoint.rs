@@ -111,14 +111,28 @@ fn endpoint_parity_with_net_http_pprof() {
     drop(g);
     t.join().unwrap();
 
-    // go tool pprof over HTTP: a 2 s time profile shows the workload.
+    // go tool pprof over HTTP: a 2 s CPU profile shows the workload, with
+    // Go's sample types first and cpu the default (what Parca and
+    // Pyroscope scrape as process CPU), our exact ones after.
     let url = format!("{base}/profile?seconds=2");
+    let cpu_raw = pprof_url(&["-raw"], &url);
+    assert!(
+        cpu_raw.contains("samples/count cpu/nanoseconds[dflt] calls/count wall/nanoseconds"),
+        "{cpu_raw}"
+    );
+    assert!(cpu_raw.contains("PeriodType: cpu nanoseconds"), "{cpu_raw}");
     let rows = top_url(&url, &[]);
     let b = row(&rows, "http_endpoint::busy");
     assert!(
         b.flat > 0.5e9 && b.flat < 2.3e9,
-        "busy flat {} over a 2 s profile",
+        "busy cpu {} over a 2 s profile",
         b.flat
+    );
+    // The wall route: the same profile, wall the default.
+    let wall_raw = pprof_url(&["-raw"], &format!("{base}/wall?seconds=1"));
+    assert!(
+        wall_raw.contains("samples/count cpu/nanoseconds calls/count wall/nanoseconds[dflt]"),
+        "{wall_raw}"
     );
 
     for (name, types) in [

@@ -45,9 +45,15 @@ fn labels_on_time_and_thread_samples() {
         "{tags}"
     );
     assert!(tags.contains("alice"), "{tags}");
-    let get = top(&file, &["-tagfocus=request=GET /users"]);
+    let get = top(
+        &file,
+        &["-sample_index=wall", "-tagfocus=request=GET /users"],
+    );
     assert_near("GET handle", row(&get, "labels::handle").flat, 30e6, 0.10);
-    let post = top(&file, &["-tagfocus=request=POST /orders"]);
+    let post = top(
+        &file,
+        &["-sample_index=wall", "-tagfocus=request=POST /orders"],
+    );
     assert_near("POST handle", row(&post, "labels::handle").flat, 20e6, 0.10);
     assert_near(
         "POST child thread",
@@ -55,14 +61,14 @@ fn labels_on_time_and_thread_samples() {
         10e6,
         0.15,
     );
-    let user = top(&file, &["-tagfocus=user=alice"]);
+    let user = top(&file, &["-sample_index=wall", "-tagfocus=user=alice"]);
     assert_near(
         "user=alice handle",
         row(&user, "labels::handle").flat,
         10e6,
         0.15,
     );
-    let all = top(&file, &[]);
+    let all = top(&file, &["-sample_index=wall"]);
     assert_near("all handle", row(&all, "labels::handle").flat, 55e6, 0.10);
 
     // Thread samples carry the labels too.

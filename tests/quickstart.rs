@@ -38,7 +38,8 @@ fn quickstart_profile_reads_right_in_pprof() {
     assert!(printed.contains("quickstart::increase2000"), "{printed}");
 
     raw(&file);
-    let rows = top(&file, &[]);
+    // Exact wall time per call path.
+    let rows = top(&file, &["-sample_index=wall"]);
     let i1 = row(&rows, "quickstart::increase1000");
     let i2 = row(&rows, "quickstart::increase2000");
     let ii = row(&rows, "quickstart::increase_int");
@@ -60,6 +61,19 @@ fn quickstart_profile_reads_right_in_pprof() {
         2.0 * rounds as f64
     );
     assert_eq!(row(&calls, "quickstart::increase_int").flat, 2.0);
+    // Sampled CPU (the default): both threads busy in increase_int, so
+    // its CPU is near its wall (two threads on two cores; loose: other
+    // processes share the machine).
+    let cpu = top(&file, &[]);
+    let ci = row(&cpu, "quickstart::increase_int");
+    if !cfg!(debug_assertions) {
+        assert!(
+            ci.cum > 0.6 * ii.cum && ci.cum < 1.1 * ii.cum,
+            "increase_int cpu {} vs wall {}",
+            ci.cum,
+            ii.cum
+        );
+    }
     let tags = pprof(&["-tags"], &file);
     assert!(tags.contains("worker") && tags.contains("main"), "{tags}");
 }

@@ -54,7 +54,7 @@ fn interval_semantics() {
     during();
     drop(g); // drop stops and writes
     assert!(!inprof::cpu_profile_running());
-    let rows = top(&f1, &[]);
+    let rows = top(&f1, &["-sample_index=wall"]);
     assert_near(
         "during flat",
         row(&rows, "start_stop::during").flat,
@@ -67,7 +67,7 @@ fn interval_semantics() {
     let f2 = dir.join("b.pb.gz");
     let mut slot = None;
     spanning(&mut slot, &f2);
-    let rows = top(&f2, &[]);
+    let rows = top(&f2, &["-sample_index=wall"]);
     assert!(
         !rows.iter().any(|r| r.name == "start_stop::before"),
         "{rows:#?}"

@@ -1,5 +1,6 @@
-//! An annotated `async fn` on a multi-threaded tokio runtime: each poll is a
-//! call, time while suspended is not in its flat, and no frame leaks onto
+//! An annotated `async fn` on a multi-threaded tokio runtime: one call per
+//! future, its polls counted apart, time while suspended is not in its
+//! flat but in its latency, and no frame leaks onto
 //! the stacks of the threads that polled it.
 
 mod common;
@@ -67,8 +68,15 @@ fn async_fn_flat_excludes_suspension_and_frames_do_not_leak() {
         f.flat
     );
     let calls = top(&file, &["-sample_index=calls"]);
-    // One call per poll: at least 4 (start + 3 wake-ups).
-    assert!(row(&calls, "time_async::fetch").flat >= 4.0);
+    // One call per future run to completion; its polls apart: at least 4
+    // (start + 3 wake-ups).
+    assert_eq!(row(&calls, "time_async::fetch").flat, 1.0);
+    let polls = top(&file, &["-sample_index=polls"]);
+    assert!(row(&polls, "time_async::fetch").flat >= 4.0);
+    // Latency: first poll to completion, the 150 ms asleep included.
+    let latency = top(&file, &["-sample_index=latency"]);
+    let l = row(&latency, "time_async::fetch").flat;
+    assert!((150e6..250e6).contains(&l), "fetch latency {l}");
     assert_eq!(row(&calls, "time_async::probe").flat, 50.0);
     // probe never runs under fetch: no frame leaked onto a worker's stack.
     for (_, stack) in traces(&file, &["-sample_index=calls"]) {

@@ -55,8 +55,12 @@ fn sleeping_function_has_exact_flat_and_calls() {
 
     // Sample types, names and default as pprof reads them.
     let r = raw(&file);
-    assert!(r.contains("calls/count wall/nanoseconds[dflt]"), "{r}");
-    assert!(r.contains("PeriodType: wall nanoseconds"), "{r}");
+    // A CPU profile as Go writes it, with the exact types after.
+    assert!(
+        r.contains("samples/count cpu/nanoseconds[dflt] calls/count wall/nanoseconds"),
+        "{r}"
+    );
+    assert!(r.contains("PeriodType: cpu nanoseconds"), "{r}");
     assert!(
         r.contains("thread:[sleeping_function_has_exact_flat_and_calls]"),
         "{r}"

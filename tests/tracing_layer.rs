@@ -33,7 +33,7 @@ fn instrumented_spans_are_frames() {
     traced_outer();
     g.stop().unwrap();
 
-    let wall = top(&file, &[]);
+    let wall = top(&file, &["-sample_index=wall"]);
     assert_near(
         "traced_work flat",
         row(&wall, "tracing_layer::traced_work").flat,

@@ -4,6 +4,7 @@
 //! `cargo bench -p inprof-benches --bench overhead`
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use std::future::Future as _;
 use std::time::{Duration, Instant};
 
 // ---- the same tiny leaf, instrumented by each tool, called from a
@@ -63,6 +64,43 @@ impl fastrace::collector::Reporter for NullReporter {
     fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
         black_box(spans);
     }
+}
+
+/// The same tiny leaf as an async fn, instrumented (never demoted: async).
+#[inprof::profile]
+#[inline(never)]
+async fn inprof_async_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[inline(never)]
+async fn plain_async_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+/// Pending on every poll.
+struct Never;
+
+impl std::future::Future for Never {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Pending
+    }
+}
+
+/// A task that waits forever: each poll of it is one instrumented poll
+/// that returns Pending (a root: its task slot is updated each time).
+#[inprof::profile]
+async fn inprof_waiting_task() {
+    Never.await
+}
+
+/// Polls `f` once with a no-op waker.
+#[inline(always)]
+fn poll_once<F: std::future::Future>(f: F) -> std::task::Poll<F::Output> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    f.as_mut().poll(&mut cx)
 }
 
 fn clock_floor() -> u64 {
@@ -195,6 +233,34 @@ fn on_threads(
     })
 }
 
+/// An async fn's call (made, polled once to completion) and a waiting
+/// task's poll, against a sync call of the same leaf, time recorded.
+fn async_calls(c: &mut Criterion) {
+    let mut g = c.benchmark_group("async");
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_secs(1));
+    inprof::set_time_recording(true);
+    g.bench_function("sync_call_timed", |b| {
+        inprof::scope!("bench::root");
+        b.iter(|| inprof_leaf(black_box(1)))
+    });
+    g.bench_function("async_call_uninstrumented", |b| {
+        b.iter(|| poll_once(plain_async_leaf(black_box(1))))
+    });
+    g.bench_function("async_call_timed", |b| {
+        inprof::scope!("bench::root");
+        b.iter(|| poll_once(inprof_async_leaf(black_box(1))))
+    });
+    g.bench_function("waiting_task_poll_timed", |b| {
+        inprof::scope!("bench::root");
+        let mut f = Box::pin(inprof_waiting_task());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        b.iter(|| f.as_mut().poll(&mut cx))
+    });
+    inprof::set_time_recording(false);
+    g.finish();
+}
+
 fn two_threads(c: &mut Criterion) {
     let mut g = c.benchmark_group("threads");
     g.measurement_time(Duration::from_secs(3));
@@ -282,5 +348,5 @@ fn write_profile(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, per_call, two_threads, write_profile);
+criterion_group!(benches, per_call, async_calls, two_threads, write_profile);
 criterion_main!(benches);

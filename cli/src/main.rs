@@ -211,7 +211,7 @@ enum Cmd {
         output: Option<String>,
     },
     /// Fetch any profile by name: heap, allocs, block, mutex, goroutine,
-    /// threadcreate.
+    /// threadcreate, taskcreate.
     Profile {
         /// The profile's name.
         name: String,
@@ -267,7 +267,13 @@ fn run(cmd: Cmd) -> Result<(), String> {
             sel,
         } => {
             let p = view::load(&source, sel.seconds)?;
-            print!("{}", view::top(&p, &sel.select()?, cum, n, &style)?);
+            let select = sel.select()?;
+            print!("{}", view::top(&p, &select, cum, n, &style)?);
+            // A time profile with async functions: their calls, polls,
+            // busy time and latency side by side.
+            if let Some(t) = view::async_table(&p, &select, n, &style) {
+                print!("\n{t}");
+            }
             Ok(())
         }
         Cmd::Peek { regex, source, sel } => {

@@ -304,6 +304,78 @@ pub fn top(
     Ok(out)
 }
 
+/// The async functions of a time profile (those with polls), each with its
+/// futures finished (`calls`), polls, busy time (`wall`: inside polls),
+/// latency (first poll to completion) in total and per call, and
+/// cancellations, by total latency; None if the profile has none.
+/// Focus and ignore apply as in [`top`].
+pub fn async_table(p: &Profile, sel: &Select, n: usize, style: &Style) -> Option<String> {
+    let at = |name: &str| p.sample_type.iter().position(|t| p.str(t.r#type) == name);
+    let (calls, wall, polls, latency, cancelled) = (
+        at("calls")?,
+        at("wall")?,
+        at("polls")?,
+        at("latency")?,
+        at("cancelled")?,
+    );
+    // name -> [calls, polls, wall, latency, cancelled]
+    let mut by: HashMap<String, [i64; 5]> = HashMap::new();
+    for s in stacks(p) {
+        let keep = sel
+            .focus
+            .as_ref()
+            .is_none_or(|re| s.frames.iter().any(|f| re.is_match(f)))
+            && !sel
+                .ignore
+                .as_ref()
+                .is_some_and(|re| s.frames.iter().any(|f| re.is_match(f)));
+        let v = |i: usize| s.values.get(i).copied().unwrap_or(0);
+        if !keep || v(polls) == 0 {
+            continue;
+        }
+        let Some(leaf) = s.frames.first() else {
+            continue;
+        };
+        let e = by.entry(leaf.clone()).or_default();
+        for (k, i) in [calls, polls, wall, latency, cancelled]
+            .into_iter()
+            .enumerate()
+        {
+            e[k] += v(i);
+        }
+    }
+    if by.is_empty() {
+        return None;
+    }
+    let mut rows: Vec<(String, [i64; 5])> = by.into_iter().collect();
+    rows.sort_by(|a, b| b.1[3].cmp(&a.1[3]).then(a.0.cmp(&b.0)));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Async functions (calls: futures finished; busy: inside polls; latency: first poll to completion)"
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "{:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9}",
+            "calls", "polls", "busy", "latency", "busy/call", "lat/call", "cancelled"
+        ))
+    );
+    for (name, [c, po, w, l, x]) in rows.into_iter().take(n) {
+        let per = |v: i64| if c > 0 { v / c } else { 0 };
+        let _ = writeln!(
+            out,
+            "{c:>8} {po:>8} {:>10} {:>10} {:>10} {:>10} {x:>9}  {name}",
+            format_value(w, "nanoseconds"),
+            format_value(l, "nanoseconds"),
+            format_value(per(w), "nanoseconds"),
+            format_value(per(l), "nanoseconds"),
+        );
+    }
+    Some(out)
+}
+
 /// Per function: callers and callees with the value on each edge (each
 /// edge counted once per sample).
 type Edges = BTreeMap<String, (BTreeMap<String, i64>, BTreeMap<String, i64>)>;

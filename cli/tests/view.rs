@@ -174,8 +174,12 @@ fn top_agrees_with_go_tool_pprof() {
     let dir = tmpdir("viewtop");
     let cpu = dir.join("cpu.pb.gz");
     let g = inprof::start_cpu_profile(std::fs::File::create(&cpu).unwrap()).unwrap();
-    for _ in 0..200 {
+    // Long enough for CPU samples (the default sample type) in any build.
+    let t = std::time::Instant::now();
+    let mut rounds = 0;
+    while rounds < 200 || t.elapsed() < std::time::Duration::from_millis(300) {
         middle(2000);
+        rounds += 1;
     }
     let kept = allocate();
     contend(&M);
@@ -191,6 +195,7 @@ fn top_agrees_with_go_tool_pprof() {
     let (heap, block, mutex) = (write("heap"), write("block"), write("mutex"));
 
     agree(&cpu, None, "ns");
+    agree(&cpu, Some("wall"), "ns");
     agree(&cpu, Some("calls"), "ns");
     agree(&heap, Some("inuse_space"), "B");
     agree(&heap, Some("alloc_objects"), "B");
@@ -219,7 +224,7 @@ fn reports_graphs_and_errors() {
     let b = base.to_str().unwrap();
     let n = new.to_str().unwrap();
 
-    let (ok, peek, err) = inprof_cmd(&["peek", "view::leaf", b]);
+    let (ok, peek, err) = inprof_cmd(&["peek", "--sample-index=wall", "view::leaf", b]);
     assert!(ok, "{err}");
     let leaf_line = peek
         .lines()
@@ -240,10 +245,10 @@ fn reports_graphs_and_errors() {
             || tr.contains("view::leaf\n             view::middle"),
         "{tr}"
     );
-    let (ok, tree, _) = inprof_cmd(&["tree", b]);
+    let (ok, tree, _) = inprof_cmd(&["tree", "--sample-index=wall", b]);
     assert!(ok && tree.contains("| view::middle"), "{tree}");
 
-    let (ok, folded, err) = inprof_cmd(&["flame", "--folded", b]);
+    let (ok, folded, err) = inprof_cmd(&["flame", "--sample-index=wall", "--folded", b]);
     assert!(ok, "{err}");
     assert!(
         folded
@@ -252,7 +257,13 @@ fn reports_graphs_and_errors() {
         "{folded}"
     );
     let svg = dir.join("flame.svg");
-    let (ok, _, err) = inprof_cmd(&["flame", b, "-o", svg.to_str().unwrap()]);
+    let (ok, _, err) = inprof_cmd(&[
+        "flame",
+        "--sample-index=wall",
+        b,
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     let s = std::fs::read_to_string(&svg).unwrap();
     assert!(
@@ -260,19 +271,32 @@ fn reports_graphs_and_errors() {
         "tooltips"
     );
 
-    let (ok, dot, err) = inprof_cmd(&["graph", b]);
+    let (ok, dot, err) = inprof_cmd(&["graph", "--sample-index=wall", b]);
     assert!(ok, "{err}");
     assert!(
         dot.starts_with("digraph") && dot.contains("view::middle") && dot.contains("->"),
         "{dot}"
     );
     let gsvg = dir.join("graph.svg");
-    let (ok, _, err) = inprof_cmd(&["graph", b, "-o", gsvg.to_str().unwrap()]);
+    let (ok, _, err) = inprof_cmd(&[
+        "graph",
+        "--sample-index=wall",
+        b,
+        "-o",
+        gsvg.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     assert!(std::fs::read_to_string(&gsvg).unwrap().contains("<svg"));
 
     let dsvg = dir.join("diff.svg");
-    let (ok, diff, err) = inprof_cmd(&["diff", b, n, "-o", dsvg.to_str().unwrap()]);
+    let (ok, diff, err) = inprof_cmd(&[
+        "diff",
+        "--sample-index=wall",
+        b,
+        n,
+        "-o",
+        dsvg.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     let first = diff.lines().nth(2).unwrap_or("");
     assert!(

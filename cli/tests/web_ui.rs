@@ -28,7 +28,13 @@ fn web_ui_in_headless_chromium() {
     g.stop().unwrap();
 
     let mut server = Command::new(env!("CARGO_BIN_EXE_inprof"))
-        .args(["web", file.to_str().unwrap(), "--port", "0"])
+        .args([
+            "web",
+            file.to_str().unwrap(),
+            "--port",
+            "0",
+            "--sample-index=wall",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

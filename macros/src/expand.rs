@@ -292,9 +292,16 @@ fn instrument(sig: &Signature, block: Block, args: &Args, method: bool) -> syn::
         // The user's block as an async block, with the block's own span, so
         // that lints and errors in it are the user's.
         let fut = quote_spanned! {block.span()=> async move #block };
-        let wrapped = wrap(fut);
+        let fut_ident = syn::Ident::new("__inprof_fut", Span::mixed_site());
+        let wrapped = wrap(fut_ident.to_token_stream());
+        // The async block is ours, not the user's: an `async fn` whose body
+        // only awaits one future must not get clippy's
+        // redundant_async_block, which the same fn without `#[profile]`
+        // does not get.
         quote! {{
             #statics
+            #[allow(clippy::redundant_async_block)]
+            let #fut_ident = #fut;
             #wrapped.await
         }}
     } else if let Some(b) = drives_body_future(&block) {

@@ -33,19 +33,23 @@ pub use serve::{agent, env, http};
 
 pub use engine::mode::{
     call_cost_ns, demote_threshold_ns, demoted, enabled, set_adaptive, set_demote_threshold,
-    set_enabled, set_time_recording, Demoted,
+    set_enabled, Demoted,
 };
 pub use engine::tree::{set_max_depth, set_max_exited_threads, set_max_nodes, Guard};
 pub use profiles::alloc::{heap_stats, Alloc, HeapStats};
 pub use profiles::contention::{
     block_profile_rate, mutex_profile_fraction, set_block_profile_rate, set_mutex_profile_fraction,
 };
+pub use profiles::cpu::{
+    cpu_profile_rate, set_cpu_profile_rate, DEFAULT_CPU_PROFILE_RATE, MAX_CPU_PROFILE_RATE,
+};
 pub use profiles::labels::with_labels;
 pub use profiles::named::{lookup, profiles, write_heap_profile, NamedProfile};
 pub use profiles::native::{mem_profile_rate, set_mem_profile_rate, DEFAULT_MEM_PROFILE_RATE};
+pub use profiles::tasks;
 pub use profiles::time::{
-    cpu_profile_running, start_cpu_profile, stop_cpu_profile, time_profile, write_time_profile,
-    CpuProfile,
+    cpu_profile_running, set_time_recording, start_cpu_profile, stop_cpu_profile, time_profile,
+    write_time_profile, CpuProfile,
 };
 
 use std::fmt;
@@ -121,37 +125,5 @@ pub mod __private {
     /// Bytes one call-path node takes (for the memory figures).
     pub const NODE_SIZE: usize = core::mem::size_of::<crate::engine::tree::Node>();
 
-    use core::future::Future;
-    use core::pin::Pin;
-    use core::task::{Context, Poll};
-
-    /// A future whose every poll is one call of its callsite.
-    pub struct Instrumented<F> {
-        cs: &'static Callsite,
-        self_ty: Option<SelfTypeName>,
-        inner: F,
-    }
-
-    impl<F> Instrumented<F> {
-        /// Wraps `inner`.
-        #[inline]
-        pub fn new(cs: &'static Callsite, self_ty: Option<SelfTypeName>, inner: F) -> Self {
-            Instrumented { cs, self_ty, inner }
-        }
-    }
-
-    impl<F: Future> Future for Instrumented<F> {
-        type Output = F::Output;
-
-        #[inline]
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-            // SAFETY: `inner` is structurally pinned: it is never moved out
-            // of `self`, and `Instrumented` has no Drop or Unpin impl that
-            // would move it.
-            let this = unsafe { self.get_unchecked_mut() };
-            let _g = enter(this.cs, this.self_ty);
-            // SAFETY: as above, `inner` stays pinned with `self`.
-            unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
-        }
-    }
+    pub use crate::profiles::tasks::Instrumented;
 }

@@ -34,6 +34,9 @@ pub struct Callsite {
     line: u32,
     /// Never demoted (`#[profile(always)]`, label sets).
     always: bool,
+    /// Its frames are futures (an `async fn`): polls are counted apart
+    /// from calls, and it is never demoted (its latency is the point).
+    is_async: std::sync::atomic::AtomicBool,
     /// [`mode::OFF`], [`mode::DEMOTED`], [`mode::UNSEEN`] or [`mode::ON`].
     pub(crate) state: AtomicU8,
     /// Whether it was demoted (kept while recording is off).
@@ -118,6 +121,7 @@ impl Callsite {
             file,
             line,
             always: false,
+            is_async: std::sync::atomic::AtomicBool::new(false),
             state: AtomicU8::new(mode::UNSEEN),
             demoted: std::sync::atomic::AtomicBool::new(false),
             demoted_calls: AtomicU64::new(0),
@@ -136,7 +140,20 @@ impl Callsite {
 
     /// Whether it is never demoted.
     pub fn is_always(&self) -> bool {
-        self.always
+        self.always || self.is_async()
+    }
+
+    /// Whether its frames are futures (seen polled).
+    pub fn is_async(&self) -> bool {
+        self.is_async.load(Ordering::Relaxed)
+    }
+
+    /// Marks its frames as futures (at their first poll).
+    #[inline]
+    pub(crate) fn mark_async(&self) {
+        if !self.is_async.load(Ordering::Relaxed) {
+            self.is_async.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Whether it has been demoted: too short to time honestly, its later
@@ -182,8 +199,9 @@ impl Callsite {
         if let Some(n) = self.find(self_ty) {
             return n;
         }
-        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        // Fork-safe: a child that inherits it held finds it free (see
+        // `spin::NAMES`).
+        let _g = crate::engine::spin::NAMES.lock();
         // Again, under the lock: another thread may have added it.
         if let Some(n) = self.find(self_ty) {
             return n;

@@ -25,6 +25,18 @@ pub(crate) struct NodeStats {
     pub mutex_delay: AtomicU64,
     /// threadcreate profile: threads spawned at this node.
     pub threads_created: AtomicU64,
+    /// taskcreate profile: tasks spawned at this node (`inprof::task`).
+    pub tasks_created: AtomicU64,
+    /// Async: futures of this frame that completed (owner only: a future
+    /// completes in a poll, on the thread of its node).
+    pub futures_done: AtomicU64,
+    /// Async: their first poll to completion, in ticks (owner only).
+    pub latency_ticks: AtomicU64,
+    /// Async: futures dropped after their first poll, before completion
+    /// (any thread: `fetch_add`).
+    pub futures_cancelled: AtomicU64,
+    /// Async: their first poll to drop, in ticks (any thread: `fetch_add`).
+    pub cancelled_latency_ticks: AtomicU64,
 }
 
 /// Adds `v` to a counter only the owning thread writes.

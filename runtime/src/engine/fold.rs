@@ -39,9 +39,25 @@ pub(crate) struct ReadLock {
 }
 
 /// Takes the read lock (never waits on the folder for long: it runs only
-/// when nobody reads).
+/// when nobody reads). Recursive: a builder that reads again while `fork`
+/// waits for the write lock does not deadlock against it.
 pub(crate) fn read() -> ReadLock {
-    ReadLock { _g: LOCK.read() }
+    ReadLock {
+        _g: LOCK.read_recursive(),
+    }
+}
+
+/// `fork`'s prepare step: holds the write lock across the fork, so that a
+/// child never inherits a fold half done by a thread it does not have.
+pub(crate) fn before_fork() {
+    std::mem::forget(LOCK.write());
+}
+
+/// `fork`'s parent and child step: gives back what [`before_fork`] took.
+pub(crate) fn after_fork() {
+    // SAFETY: `before_fork` took the write lock in this same thread and
+    // forgot its guard; nothing else can hold it meanwhile.
+    unsafe { LOCK.force_unlock_write() };
 }
 
 static OPEN_INTERVALS: AtomicUsize = AtomicUsize::new(0);

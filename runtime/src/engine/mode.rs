@@ -83,7 +83,7 @@ pub fn enabled() -> bool {
 /// profile runs (off, the default). A whole-run time profile
 /// (`write_time_profile`) holds the time recorded while this or a running
 /// profile was on; `INPROF_CPUPROFILE` turns it on at start.
-pub fn set_time_recording(on: bool) {
+pub(crate) fn set_time_recording(on: bool) {
     if EXPLICIT_TIMING.swap(on, Ordering::SeqCst) != on {
         if on {
             timing_on();

@@ -1,8 +1,14 @@
-//! The engine's two spin locks (the free lists of heap sites and of call
-//! trees), made fork-safe: each is held for a few instructions with nothing
-//! inside that allocates or blocks, and `fork` takes both first and gives
-//! them back in parent and child, so a child never inherits one held by a
-//! thread that does not exist there.
+//! The engine's spin locks, made fork-safe so that a child never inherits
+//! one held by a thread that does not exist there.
+//!
+//! The free lists of heap sites and of call trees ([`SITES`], [`TREES`])
+//! are held for a few instructions with nothing inside that allocates or
+//! blocks: `fork` takes both first (after the fold lock, which a folder
+//! holds while it takes them) and gives them back in parent and child.
+//! The naming lock ([`NAMES`]) is held while a callsite's name is made (it
+//! allocates) and guards nothing but the choice of one writer: a name is
+//! published by one atomic store, so the child simply finds it free (a name
+//! another thread was making is made again, the half-made one leaked).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
@@ -20,18 +26,26 @@ impl SpinLock {
 
     /// Takes the lock (spinning: it is only ever held for a moment).
     pub(crate) fn lock(&'static self) -> SpinGuard {
-        ATFORK.call_once(register_atfork);
+        ensure_atfork();
         self.acquire();
         SpinGuard(self)
     }
 
     fn acquire(&self) {
+        let mut spins = 0u32;
         while self
             .0
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            std::hint::spin_loop();
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                // Held longer than a few instructions (the naming lock is
+                // held while a name is formatted): let the holder run.
+                std::thread::yield_now();
+            }
         }
     }
 
@@ -50,24 +64,48 @@ impl Drop for SpinGuard {
 pub(crate) static SITES: SpinLock = SpinLock::new();
 /// The free list of call trees.
 pub(crate) static TREES: SpinLock = SpinLock::new();
+/// The making of callsite names (cold: once per callsite and `Self` type).
+pub(crate) static NAMES: SpinLock = SpinLock::new();
 
 static ATFORK: Once = Once::new();
 
 extern "C" fn before_fork() {
+    crate::engine::fold::before_fork();
     TREES.acquire();
     SITES.acquire();
 }
 
-extern "C" fn after_fork() {
+extern "C" fn after_fork_parent() {
     SITES.release();
     TREES.release();
+    crate::engine::fold::after_fork();
+}
+
+extern "C" fn after_fork_child() {
+    SITES.release();
+    TREES.release();
+    crate::engine::fold::after_fork();
+    // Only this thread exists now: a name another thread was making will
+    // never be published, and its lock must not stay held.
+    NAMES.release();
+}
+
+/// Registers the fork handlers (once; every lock above and the fold lock
+/// take this path before first use).
+pub(crate) fn ensure_atfork() {
+    ATFORK.call_once(register_atfork);
 }
 
 fn register_atfork() {
     #[cfg(unix)]
-    // SAFETY: the handlers take and give back the two locks in a fixed
-    // order; pthread_atfork copies the function pointers.
+    // SAFETY: the handlers take the locks in a fixed order (fold, trees,
+    // sites) and give them back; pthread_atfork copies the function
+    // pointers, which are plain `extern "C"` functions living forever.
     unsafe {
-        libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork));
+        libc::pthread_atfork(
+            Some(before_fork),
+            Some(after_fork_parent),
+            Some(after_fork_child),
+        );
     }
 }

@@ -668,6 +668,15 @@ impl Tree {
             &t.threads_created,
             f.threads_created.load(Ordering::Relaxed),
         );
+        for (to, from) in [
+            (&t.tasks_created, &f.tasks_created),
+            (&t.futures_done, &f.futures_done),
+            (&t.futures_cancelled, &f.futures_cancelled),
+            (&t.latency_ticks, &f.latency_ticks),
+            (&t.cancelled_latency_ticks, &f.cancelled_latency_ticks),
+        ] {
+            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
     }
 
     /// Adds the distinct-path count of a folded tree to this aggregate.
@@ -776,6 +785,18 @@ pub(crate) fn this_tree_from_alloc() -> *const Tree {
     }
 }
 
+/// Where the calling thread is now: its tree and current node (nulls if it
+/// is not registered). Cheap: one thread-local read and one load.
+#[inline]
+pub(crate) fn here() -> (*const Tree, *const Node) {
+    let t = this_tree_if_registered();
+    if t.is_null() {
+        return (ptr::null(), ptr::null());
+    }
+    // SAFETY: trees are never freed.
+    (t, unsafe { (*t).current.load(Ordering::Relaxed) })
+}
+
 /// This thread's tree if it is registered, without registering it.
 #[inline(always)]
 pub(crate) fn this_tree_if_registered() -> *const Tree {
@@ -868,6 +889,12 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// The node the guard's frame is (null: nothing recorded).
+    #[inline(always)]
+    pub(crate) fn node_ptr(&self) -> *const Node {
+        self.node
+    }
+
     /// A guard that records nothing.
     #[inline(always)]
     pub const fn disabled() -> Guard {
@@ -965,7 +992,7 @@ impl Drop for Guard {
     #[inline(always)]
     fn drop(&mut self) {
         if !self.node.is_null() {
-            self.leave();
+            let _ = self.leave();
         }
     }
 }
@@ -973,14 +1000,16 @@ impl Drop for Guard {
 impl Guard {
     /// Leaves the frame (out of line, like [`enter_on`]).
     #[inline(never)]
-    fn leave(&mut self) {
+    fn leave(&mut self) -> u64 {
         // SAFETY: node and tree outlive the process; this is the owning thread
         // (the guard is !Send).
         let n = unsafe { &*self.node };
         let calls = n.calls.load(Ordering::Relaxed) + 1;
         let timing = self.node != self.parent && mode::timing();
+        let mut left_at = 0;
         if self.start != 0 || timing {
             let now = crate::engine::clock::ticks();
+            left_at = now;
             let add =
                 |a: &AtomicU64, d: u64| a.store(a.load(Ordering::Relaxed) + d, Ordering::Relaxed);
             if self.timed {
@@ -1013,6 +1042,31 @@ impl Guard {
         tree.current
             .store(self.parent as *mut Node, Ordering::Relaxed);
         tree.frame_sp.store(self.prev_sp, Ordering::Relaxed);
+        left_at
+    }
+
+    /// The tree of the guard's thread (null: nothing recorded).
+    #[inline(always)]
+    pub(crate) fn tree_ptr(&self) -> *const Tree {
+        self.tree
+    }
+
+    /// The tick the frame was entered at (0: not read).
+    #[inline(always)]
+    pub(crate) fn started_at(&self) -> u64 {
+        self.start
+    }
+
+    /// Leaves the frame now and returns the tick read on leaving (0: none
+    /// was read, time not being recorded).
+    #[inline]
+    pub(crate) fn leave_now(mut self) -> u64 {
+        if self.node.is_null() {
+            return 0;
+        }
+        let at = self.leave();
+        self.node = ptr::null();
+        at
     }
 }
 

@@ -108,3 +108,51 @@ pub fn with_labels<R>(labels: &[(&str, &str)], f: impl FnOnce() -> R) -> R {
     let _g = tree::enter(set.callsite(), None);
     f()
 }
+
+/// The labels of `with_labels`, for a future: `labels` added to the labels
+/// current where `scope` is called, applied in every poll of `fut` on
+/// whatever thread polls it (Go's `pprof.Do` with a context that follows
+/// the request). Time, CPU and thread samples inside carry them.
+///
+/// ```
+/// # async fn handle() {}
+/// # async fn run() {
+/// inprof::labels::scope(&[("request", "GET /users")], handle()).await;
+/// # }
+/// ```
+pub fn scope<F: std::future::Future>(labels: &[(&str, &str)], fut: F) -> Scoped<F> {
+    let mut pairs: Vec<(String, String)> = current().map(|s| s.pairs.clone()).unwrap_or_default();
+    for (k, v) in labels {
+        match pairs.iter_mut().find(|(pk, _)| pk == k) {
+            Some(p) => p.1 = (*v).to_owned(),
+            None => pairs.push(((*k).to_owned(), (*v).to_owned())),
+        }
+    }
+    pairs.sort();
+    Scoped {
+        set: intern(pairs),
+        inner: fut,
+    }
+}
+
+/// A future polled under a label set (see [`scope`]).
+pub struct Scoped<F> {
+    set: &'static LabelSet,
+    inner: F,
+}
+
+impl<F: std::future::Future> std::future::Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        // SAFETY: `inner` is structurally pinned: never moved out of
+        // `self`; `Scoped` has no Drop impl.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _g = tree::enter(this.set.callsite(), None);
+        // SAFETY: as above.
+        unsafe { std::pin::Pin::new_unchecked(&mut this.inner) }.poll(cx)
+    }
+}

@@ -1,7 +1,8 @@
 //! The profiles: what is recorded beside the engine's call paths, and how
 //! each recording becomes a pprof profile.
 //!
-//! - time: exact wall time and calls per call path ([`time`]);
+//! - time: sampled CPU ([`cpu`]) on the call paths, exact wall time and
+//!   calls per call path ([`time`]);
 //! - heap: the tracking allocator ([`alloc`]) and sampled native stacks
 //!   below annotated frames ([`native`]);
 //! - contention: block and mutex events ([`contention`]) from inprof's
@@ -16,11 +17,13 @@
 pub mod alloc;
 pub mod channel;
 pub mod contention;
+pub mod cpu;
 pub mod labels;
 pub mod named;
 pub mod native;
 pub(crate) mod paths;
 pub mod sync;
+pub mod tasks;
 pub mod thread;
 pub mod threads;
 pub mod time;

@@ -18,6 +18,7 @@ const NAMES: &[&str] = &[
     "goroutine",
     "heap",
     "mutex",
+    "taskcreate",
     "threadcreate",
 ];
 
@@ -55,7 +56,7 @@ impl NamedProfile {
     pub fn count(&self) -> usize {
         let p = self.build();
         match self.name {
-            "goroutine" | "threadcreate" => {
+            "goroutine" | "threadcreate" | "taskcreate" => {
                 p.sample.iter().map(|s| s.value[0].max(0) as usize).sum()
             }
             _ => p.sample.len(),
@@ -71,7 +72,8 @@ impl NamedProfile {
             "allocs" => heap_profile(true),
             "block" => contention_profile(false),
             "mutex" => contention_profile(true),
-            "threadcreate" => threadcreate_profile(),
+            "threadcreate" => created_profile("threadcreate"),
+            "taskcreate" => created_profile("taskcreate"),
             _ => threads_profile(),
         }
     }
@@ -159,7 +161,7 @@ fn heap_profile(allocs: bool) -> Profile {
             .or_default()
             .push((n.ext.idx.load(Ordering::Relaxed) as usize, site));
     }
-    let mut symbols = std::collections::HashMap::new();
+    let mut symbols = crate::profiles::native::take_symbol_cache();
     for t in tree::trees(&lock).filter(|t| !t.is_internal()) {
         let Some(sites) = by_tree.get(&(t as *const _ as usize)) else {
             continue;
@@ -205,6 +207,7 @@ fn heap_profile(allocs: bool) -> Profile {
             }
         }
     }
+    crate::profiles::native::put_symbol_cache(symbols);
     dropped_comment(&mut b, &lock);
     b.finish(crate::engine::clock::unix_nanos(), 0)
 }
@@ -273,18 +276,20 @@ fn contention_profile(mutex: bool) -> Profile {
     b.finish(crate::engine::clock::unix_nanos(), 0)
 }
 
-fn threadcreate_profile() -> Profile {
-    let mut b = Builder::new(
-        &[("threadcreate", "count")],
-        ("threadcreate", "count"),
-        1,
-        None,
-    );
+/// threadcreate (threads spawned through `inprof::thread`) or taskcreate
+/// (tasks spawned through `inprof::task`), at the spawner's call path.
+fn created_profile(kind: &'static str) -> Profile {
+    let mut b = Builder::new(&[(kind, "count")], (kind, "count"), 1, None);
     let lock = crate::engine::fold::read();
     for t in tree::trees(&lock).filter(|t| !t.is_internal()) {
         let paths = Paths::new(&mut b, t, t.len());
         for i in 0..t.len() {
-            let n = t.node(i).ext.threads_created.load(Ordering::Relaxed);
+            let e = &t.node(i).ext;
+            let n = if kind == "taskcreate" {
+                e.tasks_created.load(Ordering::Relaxed)
+            } else {
+                e.threads_created.load(Ordering::Relaxed)
+            };
             if n > 0 {
                 let stack = paths.stack(i);
                 b.sample(stack, vec![n as i64], &[]);

@@ -306,6 +306,118 @@ pub(crate) fn split(aggs: &[&Record], totals: [u64; 4]) -> Vec<[u64; 4]> {
 /// A resolved symbol: (function, file, line).
 pub(crate) type SymLine = (String, String, u32);
 
+/// Resolved symbols by address, kept between profiles (symbolizing is
+/// slow). Taken out while a profile is built, so no lock is held while
+/// resolving allocates; two profiles built at once simply resolve twice.
+static SYMBOLS: std::sync::Mutex<Option<HashMap<usize, Vec<SymLine>>>> =
+    std::sync::Mutex::new(None);
+
+/// The symbol cache, taken out for one profile build.
+pub(crate) fn take_symbol_cache() -> HashMap<usize, Vec<SymLine>> {
+    SYMBOLS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_default()
+}
+
+/// Puts the cache back after a build (the larger one wins if two builds
+/// raced).
+pub(crate) fn put_symbol_cache(c: HashMap<usize, Vec<SymLine>>) {
+    let mut g = SYMBOLS.lock().unwrap_or_else(|e| e.into_inner());
+    if g.as_ref().is_none_or(|old| old.len() < c.len()) {
+        *g = Some(c);
+    }
+}
+
+/// The (name, file, line) lines at `addr`, innermost first (inlined frames
+/// included), from the cache or resolved.
+fn resolve(addr: usize, cache: &mut HashMap<usize, Vec<SymLine>>) -> Vec<SymLine> {
+    cache
+        .entry(addr)
+        .or_insert_with(|| {
+            let mut v = Vec::new();
+            // `backtrace::resolve` takes a return address and looks up the
+            // byte before it: pass the one after `addr`.
+            backtrace::resolve(addr.wrapping_add(1) as *mut std::ffi::c_void, |s| {
+                let name = s
+                    .name()
+                    .map(|n| format!("{n:#}"))
+                    .unwrap_or_else(|| format!("{addr:#x}"));
+                let file = s
+                    .filename()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_default();
+                v.push((name, file, s.lineno().unwrap_or(0)));
+            });
+            if v.is_empty() {
+                v.push((dynamic_symbol(addr), String::new(), 0));
+            }
+            v
+        })
+        .clone()
+}
+
+/// The dynamic symbol at `addr` (`dladdr`: what the vDSO and stripped
+/// libraries still export), or the object's name and offset, or the
+/// address.
+fn dynamic_symbol(addr: usize) -> String {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: dladdr only reads the loader's tables and writes `info`;
+        // the strings it returns live as long as the object stays loaded
+        // and are copied at once.
+        unsafe {
+            let mut info: libc::Dl_info = std::mem::zeroed();
+            if libc::dladdr(addr as *const libc::c_void, &mut info) != 0 {
+                if !info.dli_sname.is_null() {
+                    return std::ffi::CStr::from_ptr(info.dli_sname)
+                        .to_string_lossy()
+                        .into_owned();
+                }
+                if !info.dli_fname.is_null() {
+                    let f = std::ffi::CStr::from_ptr(info.dli_fname).to_string_lossy();
+                    let base = f.rsplit('/').next().unwrap_or(&f).to_owned();
+                    let off = addr.wrapping_sub(info.dli_fbase as usize);
+                    return format!("[{base}]+{off:#x}");
+                }
+            }
+        }
+    }
+    format!("{addr:#x}")
+}
+
+/// Whether a resolved frame is (a closure or inlined part of) the annotated
+/// function `a`.
+fn is_annotated(lines: &[SymLine], a: &str) -> bool {
+    lines
+        .iter()
+        .any(|(n, _, _)| n == a || n.starts_with(&format!("{a}::")))
+}
+
+/// Resolved native frames of a CPU sample: the interrupted PC (resolved at
+/// itself) then return addresses (resolved at the call, one byte before),
+/// each a list of (name, file, line) innermost first; cut at the frame of
+/// the annotated function `annotated` if the walk went that far.
+pub(crate) fn cpu_frames(
+    pcs: &[usize],
+    annotated: Option<&str>,
+    cache: &mut HashMap<usize, Vec<SymLine>>,
+) -> Vec<(usize, Vec<SymLine>)> {
+    let mut out = Vec::with_capacity(pcs.len());
+    for (k, &pc) in pcs.iter().enumerate() {
+        let at = if k == 0 { pc } else { pc.saturating_sub(1) };
+        let lines = resolve(at, cache);
+        if annotated.is_some_and(|a| is_annotated(&lines, a)) {
+            break;
+        }
+        // Location addresses: the lookup address, so the leaf PC and a
+        // return address with the same value stay two locations.
+        out.push((at, lines));
+    }
+    out
+}
+
 /// Resolved native frames of a record: leaf first, each a list of (name,
 /// file, line) innermost first; allocator frames left out, and cut at the
 /// frame of the annotated function `annotated` (which the call path shows).
@@ -316,28 +428,8 @@ pub(crate) fn frames(
 ) -> Vec<(usize, Vec<SymLine>)> {
     let mut all = Vec::with_capacity(ips.len());
     for &ip in ips {
-        let lines = cache
-            .entry(ip)
-            .or_insert_with(|| {
-                let mut v = Vec::new();
-                // Return addresses point after the call: look up ip - 1.
-                backtrace::resolve((ip.saturating_sub(1)) as *mut std::ffi::c_void, |s| {
-                    let name = s
-                        .name()
-                        .map(|n| format!("{n:#}"))
-                        .unwrap_or_else(|| format!("{ip:#x}"));
-                    let file = s
-                        .filename()
-                        .map(|f| f.display().to_string())
-                        .unwrap_or_default();
-                    v.push((name, file, s.lineno().unwrap_or(0)));
-                });
-                if v.is_empty() {
-                    v.push((format!("{ip:#x}"), String::new(), 0));
-                }
-                v
-            })
-            .clone();
+        // Return addresses point after the call: look up ip - 1.
+        let lines = resolve(ip.saturating_sub(1), cache);
         all.push((ip, lines));
     }
     // Allocator shims are `__rust_alloc` or, with v0 symbol names,
@@ -358,13 +450,8 @@ pub(crate) fn frames(
         .map_or(0, |i| i + 1);
     let mut out = Vec::new();
     for (ip, lines) in all.into_iter().skip(start) {
-        if let Some(a) = annotated {
-            if lines
-                .iter()
-                .any(|(n, _, _)| n == a || n.starts_with(&format!("{a}::")))
-            {
-                break;
-            }
+        if annotated.is_some_and(|a| is_annotated(&lines, a)) {
+            break;
         }
         out.push((ip, lines));
         if out.len() >= 32 {

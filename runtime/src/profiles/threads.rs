@@ -1,6 +1,7 @@
 //! The full threads dump (Go's `goroutine?debug=2`): every live thread's
-//! id, name, state (running, or blocked on what and for how long), its
-//! stack with file:line, and the stack that created it.
+//! id, name, state (running, blocked on which inprof lock or channel and
+//! for how long, or what the OS says it waits in: sleep, IO wait, futex
+//! wait), its stack with file:line, and the stack that created it.
 
 use crate::engine::tree::{self, Tree};
 use crate::profiles::contention::BlockKind;
@@ -27,7 +28,7 @@ fn frames(t: &Tree, idx: usize) -> Vec<(&'static str, &'static str, u32)> {
     out
 }
 
-fn fmt_ns(ns: u64) -> String {
+pub(crate) fn fmt_ns(ns: u64) -> String {
     if ns >= 60_000_000_000 {
         format!("{} minutes", ns / 60_000_000_000)
     } else if ns >= 1_000_000_000 {
@@ -37,7 +38,58 @@ fn fmt_ns(ns: u64) -> String {
     }
 }
 
-/// Every live thread's stack, state and creation stack, as text.
+/// What the OS says thread `tid` of this process is doing, Go's words
+/// where they fit: `running` (on a CPU or ready to run), `sleep`, `IO
+/// wait`, `futex wait` (a lock, condvar or park outside inprof's own
+/// primitives, e.g. a parked tokio worker), or `waiting (<kernel
+/// function>)`.
+fn os_state(tid: u64) -> String {
+    #[cfg(target_os = "linux")]
+    if tid != 0 {
+        let dir = format!("/proc/self/task/{tid}");
+        let Ok(stat) = std::fs::read_to_string(format!("{dir}/stat")) else {
+            return "running".into();
+        };
+        // The state letter follows the command name, which is in
+        // parentheses and may hold anything.
+        let letter = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next())
+            .and_then(|s| s.chars().next())
+            .unwrap_or('R');
+        if letter == 'R' {
+            return "running".into();
+        }
+        let wchan = std::fs::read_to_string(format!("{dir}/wchan")).unwrap_or_default();
+        let w = wchan.trim();
+        return match w {
+            _ if w.contains("nanosleep") || w.contains("hrtimer") => "sleep".into(),
+            _ if w.contains("epoll") || w.contains("poll") || w.contains("select") => {
+                "IO wait".into()
+            }
+            _ if w.contains("futex") => "futex wait".into(),
+            _ if w.contains("pipe")
+                || w.contains("sk_wait")
+                || w.contains("tcp")
+                || w.contains("unix") =>
+            {
+                "IO wait".into()
+            }
+            "" | "0" => match letter {
+                'S' => "waiting".into(),
+                'D' => "waiting (uninterruptible)".into(),
+                'T' | 't' => "stopped".into(),
+                _ => "waiting".into(),
+            },
+            w => format!("waiting ({w})"),
+        };
+    }
+    let _ = tid;
+    "running".into()
+}
+
+/// Every live thread's stack, state and creation stack, then every live
+/// task's await stack, state and creation stack, as text.
 pub fn dump() -> String {
     let now = crate::engine::clock::mono_ns();
     let _not_counted = crate::engine::counters::Reentrant::enter();
@@ -53,7 +105,7 @@ pub fn dump() -> String {
     for t in threads {
         let kind = BlockKind::from_u8(t.ext.blocked_kind.load(Ordering::Acquire));
         let state = if kind == BlockKind::Running {
-            "running".to_string()
+            os_state(t.os_tid())
         } else {
             let obj = t.ext.blocked_obj.load(Ordering::Relaxed);
             let since = t.ext.blocked_since.load(Ordering::Relaxed);
@@ -118,5 +170,9 @@ pub fn dump() -> String {
         }
         out.push('\n');
     }
+    drop(lock);
+    // The live tasks (instrumented futures that have waited) after the
+    // threads.
+    out.push_str(&crate::profiles::tasks::dump());
     out
 }

@@ -1,10 +1,20 @@
-//! The time profile: exact flat wall time and call counts per call path,
-//! over an interval (start/stop, the difference of two snapshots) or since
-//! the process started.
+//! The time profile: sampled CPU time (`samples`, `cpu`: what Go's CPU
+//! profile holds, from the sampler in `cpu`) on the exact call paths with
+//! the native frames below them, and exact flat wall time and call counts
+//! per call path (`calls`, `wall`), over an interval (start/stop, the
+//! difference of two snapshots) or since the process started.
+//!
+//! The default sample type is `cpu`, so that `go tool pprof`, Parca and
+//! Pyroscope read what they expect from a CPU profile;
+//! `-sample_index=wall` gives exact wall time. Where CPU sampling is not
+//! available (not Linux, `set_cpu_profile_rate(0)`, SIGPROF taken), the
+//! profile holds `calls` and `wall` only, `wall` the default, and a comment
+//! says why.
 
 use crate::engine::clock;
 use crate::engine::tree::{self, Tree};
 use crate::format::pprof::{Builder, Profile};
+use crate::profiles::cpu::Sampling;
 use crate::profiles::paths::Paths;
 use crate::Error;
 use std::io::Write;
@@ -15,6 +25,9 @@ use std::sync::Mutex;
 pub(crate) struct ThreadSnap {
     pub tree: &'static Tree,
     pub nodes: Vec<(u64, u64)>,
+    /// Per node: futures finished, of them cancelled, their latency in
+    /// ticks (async frames only; see `profiles::tasks`).
+    pub futures: Vec<[u64; 3]>,
 }
 
 /// The time counters of every thread at one moment. While a snapshot
@@ -48,7 +61,23 @@ pub(crate) fn snapshot() -> Snapshot {
                     }
                 }
             }
-            ThreadSnap { tree: t, nodes }
+            let futures = (0..n)
+                .map(|i| {
+                    let e = &t.node(i).ext;
+                    let cancelled = e.futures_cancelled.load(Ordering::Relaxed);
+                    [
+                        e.futures_done.load(Ordering::Relaxed) + cancelled,
+                        cancelled,
+                        e.latency_ticks.load(Ordering::Relaxed)
+                            + e.cancelled_latency_ticks.load(Ordering::Relaxed),
+                    ]
+                })
+                .collect();
+            ThreadSnap {
+                tree: t,
+                nodes,
+                futures,
+            }
         })
         .collect();
     Snapshot {
@@ -87,27 +116,102 @@ pub(crate) fn self_times(base: Option<&ThreadSnap>, end: &ThreadSnap, tpn: f64) 
         .collect()
 }
 
+/// The CPU part of a time profile: a sampling session, why there is none,
+/// or none asked for (the cumulative profile without a whole-run session).
+pub(crate) type Cpu<'a> = Option<&'a Result<Sampling, String>>;
+
 /// Builds the time profile for the interval between two snapshots (or since
-/// the process started when `start` is None).
-pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
+/// the process started when `start` is None), with the CPU samples of
+/// `cpu`. `default` overrides the default sample type (`wall` for the
+/// wall-clock route).
+pub(crate) fn build(
+    start: Option<&Snapshot>,
+    end: &Snapshot,
+    cpu: Cpu<'_>,
+    default: Option<&str>,
+) -> Profile {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     let tpn = clock::ticks_per_ns();
-    let mut b = Builder::new(
-        &[("calls", "count"), ("wall", "nanoseconds")],
-        ("wall", "nanoseconds"),
-        1,
-        Some("wall"),
-    );
+    let sampling = cpu.and_then(|c| c.as_ref().ok());
+    let mut b = match sampling {
+        Some(s) => Builder::new(
+            &[
+                ("samples", "count"),
+                ("cpu", "nanoseconds"),
+                ("calls", "count"),
+                ("wall", "nanoseconds"),
+                ("polls", "count"),
+                ("latency", "nanoseconds"),
+                ("cancelled", "count"),
+            ],
+            ("cpu", "nanoseconds"),
+            s.period_ns(),
+            Some(default.unwrap_or("cpu")),
+        ),
+        None => Builder::new(
+            &[
+                ("calls", "count"),
+                ("wall", "nanoseconds"),
+                ("polls", "count"),
+                ("latency", "nanoseconds"),
+                ("cancelled", "count"),
+            ],
+            ("wall", "nanoseconds"),
+            1,
+            Some("wall"),
+        ),
+    };
+    // Where calls, wall, polls, latency and cancelled go in a sample's
+    // values.
+    let (wall_at, width) = if sampling.is_some() { (2, 7) } else { (0, 5) };
     let start_by_id: std::collections::HashMap<u64, &ThreadSnap> = start
         .map(|s| s.threads.iter().map(|t| (t.tree.id(), t)).collect())
         .unwrap_or_default();
+    let mut cpu_by_tree: std::collections::HashMap<
+        (usize, u64),
+        Vec<crate::profiles::cpu::CpuSample>,
+    > = std::collections::HashMap::new();
+    if let Some(s) = sampling {
+        for smp in s.samples() {
+            cpu_by_tree
+                .entry((smp.tree, smp.tree_id))
+                .or_default()
+                .push(smp);
+        }
+    }
+    let mut symbols = crate::profiles::native::take_symbol_cache();
     for th in &end.threads {
         let base = start_by_id.get(&th.tree.id()).copied();
         let times = self_times(base, th, tpn);
         let thread = [b.label_str("thread", &th.tree.name())];
-        let paths = Paths::new(&mut b, th.tree, times.len());
+        let key = (
+            th.tree as *const crate::engine::tree::Tree as usize,
+            th.tree.id(),
+        );
+        let cpu_samples = cpu_by_tree.remove(&key).unwrap_or_default();
+        let n = cpu_samples
+            .iter()
+            .map(|c| c.node as usize + 1)
+            .max()
+            .unwrap_or(0)
+            .max(times.len());
+        let paths = Paths::new(&mut b, th.tree, n);
         for (i, &(calls, ns)) in times.iter().enumerate().skip(1) {
-            if calls == 0 && ns == 0 {
+            // An async frame: its entries are polls; its calls are the
+            // futures that ended.
+            let fut = th.futures.get(i).copied().unwrap_or_default();
+            let fut0 = base
+                .and_then(|b| b.futures.get(i).copied())
+                .unwrap_or_default();
+            let is_async = th.tree.node(i).callsite().is_async();
+            let (calls, polls) = if is_async {
+                (fut[0].saturating_sub(fut0[0]), calls)
+            } else {
+                (calls, 0)
+            };
+            let cancelled = fut[1].saturating_sub(fut0[1]);
+            let latency = (fut[2].saturating_sub(fut0[2]) as f64 / tpn).round() as i64;
+            if calls == 0 && ns == 0 && polls == 0 {
                 continue;
             }
             // Time with no annotated frame on the path (label nodes at the
@@ -117,9 +221,37 @@ pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
                 continue;
             }
             let labels = paths.sample_labels(&mut b, i, &thread);
-            b.sample_labeled(stack, vec![calls as i64, ns], labels);
+            let mut values = vec![0i64; width];
+            values[wall_at] = calls as i64;
+            values[wall_at + 1] = ns;
+            values[wall_at + 2] = polls as i64;
+            values[wall_at + 3] = latency;
+            values[wall_at + 4] = cancelled as i64;
+            b.sample_labeled(stack, values, labels);
+        }
+        if let Some(s) = sampling {
+            let period = s.period_ns();
+            for smp in cpu_samples {
+                let i = smp.node as usize;
+                let annotated = (i != 0 && i < th.tree.len()).then(|| th.tree.node(i).name());
+                let mut locs: Vec<u64> =
+                    crate::profiles::native::cpu_frames(&smp.pcs, annotated, &mut symbols)
+                        .into_iter()
+                        .map(|(ip, lines)| b.native_location(ip as u64, &lines))
+                        .collect();
+                // Below them the exact path; the thread's root frame where
+                // no annotated frame is open.
+                locs.extend(paths.stack(i));
+                let labels = paths.sample_labels(&mut b, i, &thread);
+                b.sample_labeled(
+                    locs,
+                    vec![smp.count as i64, smp.count as i64 * period, 0, 0, 0, 0, 0],
+                    labels,
+                );
+            }
         }
     }
+    crate::profiles::native::put_symbol_cache(symbols);
     let (time_nanos, duration) = match start {
         Some(s) => (
             s.unix_nanos,
@@ -127,6 +259,25 @@ pub(crate) fn build(start: Option<&Snapshot>, end: &Snapshot) -> Profile {
         ),
         None => (end.unix_nanos, process_age_ns(end)),
     };
+    match cpu {
+        Some(Ok(s)) => {
+            b.comment(&format!(
+                "inprof: CPU sampled at {} Hz per thread of CPU time on {} threads (per-thread CPU timers); calls and wall exact",
+                s.hz(),
+                crate::profiles::cpu::timed_threads()
+            ));
+            let lost = s.dropped();
+            if lost > 0 {
+                b.comment(&format!(
+                    "inprof: {lost} CPU samples lost (the sample table was full)"
+                ));
+            }
+        }
+        Some(Err(why)) => b.comment(&format!("inprof: wall time only: {why}")),
+        None => b.comment(
+            "inprof: wall time only: no CPU sampling ran over the whole run (set_time_recording(true) or INPROF_CPUPROFILE samples it)",
+        ),
+    }
     crate::profiles::named::dropped_comment(&mut b, &crate::engine::fold::read());
     demoted_comment(&mut b, tpn);
     b.finish(time_nanos, duration)
@@ -167,6 +318,8 @@ fn process_age_ns(end: &Snapshot) -> i64 {
 struct Running {
     writer: Box<dyn Write + Send>,
     start: Snapshot,
+    /// CPU is sampled while the profile runs (or why not).
+    cpu: Result<Sampling, String>,
     /// Calls are timed while the profile runs.
     _timing: crate::engine::mode::Timing,
 }
@@ -200,20 +353,26 @@ impl Drop for CpuProfile {
     }
 }
 
-/// Starts a time profile (Go's `StartCPUProfile`): exact wall time and
-/// calls per call path of every thread from now until stop, written to `w`
-/// as gzipped pprof. Fails with [`Error::AlreadyRunning`] if one is running.
+/// Starts a CPU profile (Go's `StartCPUProfile`) of every thread from now
+/// until stop, written to `w` as gzipped pprof: sampled CPU time
+/// (`samples`, `cpu`, the default) on the exact call paths with the native
+/// frames below them, and exact `calls` and `wall` per call path. Fails
+/// with [`Error::AlreadyRunning`] if one is running.
 pub fn start_cpu_profile<W: Write + Send + 'static>(w: W) -> Result<CpuProfile, Error> {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     crate::engine::start::fire(crate::engine::start::Trigger::Use);
+    // The calling thread is one the profile should see.
+    let _ = crate::engine::tree::this_tree();
     let mut r = lock_running();
     if r.is_some() {
         return Err(Error::AlreadyRunning);
     }
     let timing = crate::engine::mode::Timing::start();
+    let start = snapshot();
     *r = Some(Running {
         writer: Box::new(w),
-        start: snapshot(),
+        start,
+        cpu: Sampling::start(),
         _timing: timing,
     });
     Ok(CpuProfile { active: true })
@@ -221,10 +380,21 @@ pub fn start_cpu_profile<W: Write + Send + 'static>(w: W) -> Result<CpuProfile, 
 
 /// Profiles `duration` of time exclusively (as `start_cpu_profile` would:
 /// fails with [`Error::AlreadyRunning`] while another runs), checking
-/// `cancelled` every 100 ms to stop early. Used by the HTTP endpoint.
+/// `cancelled` every 100 ms to stop early. Used by the HTTP endpoint;
+/// `default` overrides the default sample type (`wall` for the wall-clock
+/// route).
 pub fn profile_for(
     duration: std::time::Duration,
     cancelled: &dyn Fn() -> bool,
+) -> Result<Profile, Error> {
+    profile_for_with(duration, cancelled, None)
+}
+
+/// [`profile_for`] with the default sample type set to `default`.
+pub fn profile_for_with(
+    duration: std::time::Duration,
+    cancelled: &dyn Fn() -> bool,
+    default: Option<&str>,
 ) -> Result<Profile, Error> {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     {
@@ -233,9 +403,11 @@ pub fn profile_for(
             return Err(Error::AlreadyRunning);
         }
         let timing = crate::engine::mode::Timing::start();
+        let start = snapshot();
         *r = Some(Running {
             writer: Box::new(std::io::sink()),
-            start: snapshot(),
+            start,
+            cpu: Sampling::start(),
             _timing: timing,
         });
     }
@@ -248,8 +420,9 @@ pub fn profile_for(
         std::thread::sleep((deadline - now).min(std::time::Duration::from_millis(100)));
     }
     let end = snapshot();
-    match lock_running().take() {
-        Some(run) => Ok(build(Some(&run.start), &end)),
+    let run = lock_running().take();
+    match run {
+        Some(run) => Ok(build(Some(&run.start), &end, Some(&run.cpu), default)),
         // Someone called stop_cpu_profile meanwhile: nothing to report.
         None => Err(Error::AlreadyRunning),
     }
@@ -269,7 +442,8 @@ pub fn stop_cpu_profile() -> Result<(), Error> {
     let Some(mut run) = running else {
         return Ok(());
     };
-    let p = build(Some(&run.start), &end);
+    let p = build(Some(&run.start), &end, Some(&run.cpu), None);
+    drop(run.cpu);
     p.write_gzip(&mut run.writer)?;
     run.writer.flush()?;
     Ok(())
@@ -279,17 +453,21 @@ pub fn stop_cpu_profile() -> Result<(), Error> {
 /// tests). Returns the snapshot to pass as `start`.
 pub fn begin_interval() -> Interval {
     let _not_counted = crate::engine::counters::Reentrant::enter();
+    let _ = crate::engine::tree::this_tree();
     let timing = crate::engine::mode::Timing::start();
+    let start = snapshot();
     Interval {
-        start: snapshot(),
+        start,
+        cpu: Sampling::start(),
         _timing: timing,
     }
 }
 
 /// The start of a time-profile interval; see [`begin_interval`]. Calls are
-/// timed while it lives.
+/// timed and CPU sampled while it lives.
 pub struct Interval {
     start: Snapshot,
+    cpu: Result<Sampling, String>,
     _timing: crate::engine::mode::Timing,
 }
 
@@ -299,18 +477,46 @@ impl Interval {
     pub fn profile(&self) -> Profile {
         let _not_counted = crate::engine::counters::Reentrant::enter();
         let end = snapshot();
-        build(Some(&self.start), &end)
+        build(Some(&self.start), &end, Some(&self.cpu), None)
+    }
+}
+
+/// The whole-run CPU sampling session of [`set_time_recording`].
+static WHOLE_RUN: Mutex<Option<Result<Sampling, String>>> = Mutex::new(None);
+
+fn lock_whole_run() -> std::sync::MutexGuard<'static, Option<Result<Sampling, String>>> {
+    WHOLE_RUN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Records time for the whole run from now on (on), or only while a time
+/// profile runs (off, the default): calls are timed and CPU sampled, and
+/// the cumulative profile ([`write_time_profile`], `INPROF_CPUPROFILE`)
+/// holds what was recorded since. Turning it off ends the whole-run CPU
+/// sampling (its samples are gone from the cumulative profile).
+pub fn set_time_recording(on: bool) {
+    let _not_counted = crate::engine::counters::Reentrant::enter();
+    let mut w = lock_whole_run();
+    crate::engine::mode::set_time_recording(on);
+    if on {
+        if w.is_none() {
+            let _ = crate::engine::tree::this_tree();
+            *w = Some(Sampling::start());
+        }
+    } else {
+        *w = None;
     }
 }
 
 /// The cumulative time profile: every call since inprof started, with the
-/// time recorded while time was recorded (see
-/// [`set_time_recording`](crate::engine::mode::set_time_recording)).
+/// time recorded while time was recorded (see [`set_time_recording`]), and
+/// the CPU sampled since it was turned on. Wall is the default sample type
+/// unless the whole run was sampled.
 pub fn time_profile() -> Profile {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     crate::engine::start::fire(crate::engine::start::Trigger::Use);
     let end = snapshot();
-    build(None, &end)
+    let w = lock_whole_run();
+    build(None, &end, w.as_ref(), None)
 }
 
 /// Writes the cumulative time profile (gzipped pprof) to `w`.

@@ -109,3 +109,33 @@ pub(crate) fn walk(mut fp: usize, bounds: Bounds, stop_sp: usize, out: &mut [usi
     }
     n
 }
+
+/// The return address of a function interrupted at `pc` in its prologue
+/// (before `push rbp` or `mov rbp, rsp`, after an `endbr64`) or at its
+/// `ret`, where the frame pointer still is its caller's and a walk would
+/// skip the caller: read from the stack top (x86-64; elsewhere none).
+///
+/// Async-signal-safe: it reads at most 4 code bytes at `pc` (inside an
+/// executable mapping) and one word inside `bounds`.
+pub(crate) fn frameless_return(pc: usize, sp: usize, bounds: Bounds) -> Option<usize> {
+    if !cfg!(target_arch = "x86_64") || !is_text(pc) || !is_text(pc + 3) {
+        return None;
+    }
+    // SAFETY: [pc, pc + 4) lies in an executable mapping (checked above at
+    // both ends; mappings are contiguous), which is readable on x86-64
+    // Linux for code the loader mapped.
+    let code = unsafe { std::ptr::read_unaligned(pc as *const [u8; 4]) };
+    let at = match code {
+        // endbr64, push rbp, ret: the return address is the top word.
+        [0xf3, 0x0f, 0x1e, 0xfa] | [0x55, ..] | [0xc3, ..] => sp,
+        // mov rbp, rsp right after push rbp: one word below it.
+        [0x48, 0x89, 0xe5, _] => sp + std::mem::size_of::<usize>(),
+        _ => return None,
+    };
+    if at < bounds.lo || at > bounds.hi.saturating_sub(std::mem::size_of::<usize>()) {
+        return None;
+    }
+    // SAFETY: `at` lies inside the thread's live stack (checked above).
+    let ret = unsafe { std::ptr::read_volatile(at as *const usize) };
+    is_text(ret).then_some(ret)
+}

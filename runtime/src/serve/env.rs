@@ -9,6 +9,7 @@
 //! | `INPROF_BLOCKPROFILE=FILE` | block profile rate 1, profile written at exit |
 //! | `INPROF_MUTEXPROFILE=FILE` | mutex profile fraction 1, profile written at exit |
 //! | `INPROF_THREADCREATEPROFILE=FILE` | the threadcreate profile, written at exit |
+//! | `INPROF_TASKCREATEPROFILE=FILE` | the taskcreate profile, written at exit |
 //! | `INPROF_HTTP=127.0.0.1:6060` | serve the pprof endpoint there |
 //! | `INPROF_AGENT=1` | start the agent (found by `inprof ps`) |
 //! | `INPROF_ADAPTIVE=0` | no demotion: every instrumented call is timed |
@@ -52,6 +53,7 @@ const FILES: &[(&str, &str)] = &[
     ("INPROF_BLOCKPROFILE", "block"),
     ("INPROF_MUTEXPROFILE", "mutex"),
     ("INPROF_THREADCREATEPROFILE", "threadcreate"),
+    ("INPROF_TASKCREATEPROFILE", "taskcreate"),
 ];
 
 /// Installs the engine's start-up hook when the program is loaded, so
@@ -98,7 +100,7 @@ fn init_files_once() {
         }
         if std::env::var_os("INPROF_CPUPROFILE").is_some() {
             // A whole-run time profile: time is recorded from the start.
-            crate::engine::mode::set_time_recording(true);
+            crate::profiles::time::set_time_recording(true);
         }
         if std::env::var("INPROF_ADAPTIVE").is_ok_and(|v| v == "0" || v == "off") {
             crate::engine::mode::set_adaptive(false);

@@ -123,13 +123,15 @@ const DESCRIPTIONS: &[(&str, &str)] = &[
     ("allocs", "A record of all past memory allocations, exact, per call path."),
     ("block", "Call paths that waited on inprof's locks, condvars, barriers, channels and joins."),
     ("cmdline", "The command line of this program."),
-    ("goroutine", "Live threads, each at its current call path. Use debug=2 for the full dump with creation stacks."),
+    ("goroutine", "Live threads, each at its current call path. Use debug=2 for the full dump with creation stacks, and the live async tasks with their await stacks."),
     ("heap", "Live memory, exact, per call path (inuse = alloc - free)."),
     ("mutex", "Call paths of lock holders, charged with the waiting they caused."),
-    ("profile", "Exact wall time and calls per call path over ?seconds=N (default 30). Read it with go tool pprof."),
+    ("profile", "CPU profile over ?seconds=N (default 30): sampled CPU time on the exact call paths with the native frames below them, plus exact calls and wall time (-sample_index=wall)."),
+    ("taskcreate", "Call paths that spawned async tasks through inprof::task."),
     ("symbol", "Maps addresses to function names (inprof profiles carry their names; nothing to resolve)."),
     ("threadcreate", "Call paths that spawned threads through inprof::thread."),
     ("trace", "Not supported by inprof."),
+    ("wall", "The same profile as profile, wall time the default sample type: where threads spent their time, running or not."),
 ];
 
 fn index() -> Response {
@@ -181,7 +183,8 @@ pub fn handle_with(req: &Request<'_>, limits: &Limits) -> Response {
                 .collect();
             Response::text(args.join("\0"))
         }
-        "profile" => cpu_profile(req, &q, limits),
+        "profile" => cpu_profile(req, &q, limits, None),
+        "wall" => cpu_profile(req, &q, limits, Some("wall")),
         "symbol" => symbol(req),
         "trace" => Response::error(404, "Unknown profile"),
         name => named(req, name, &q, limits),
@@ -198,7 +201,12 @@ fn too_long(limits: &Limits) -> Response {
     )
 }
 
-fn cpu_profile(req: &Request<'_>, q: &HashMap<String, String>, limits: &Limits) -> Response {
+fn cpu_profile(
+    req: &Request<'_>,
+    q: &HashMap<String, String>,
+    limits: &Limits,
+    default: Option<&str>,
+) -> Response {
     // Go: an invalid or non-positive value silently becomes 30.
     let mut sec = q
         .get("seconds")
@@ -210,7 +218,11 @@ fn cpu_profile(req: &Request<'_>, q: &HashMap<String, String>, limits: &Limits) 
     if sec as u64 > limits.max_seconds {
         return too_long(limits);
     }
-    match crate::profiles::time::profile_for(Duration::from_secs(sec as u64), req.client_gone) {
+    match crate::profiles::time::profile_for_with(
+        Duration::from_secs(sec as u64),
+        req.client_gone,
+        default,
+    ) {
         Ok(p) => Response::binary("profile", &p),
         Err(Error::AlreadyRunning) => Response::error(
             500,
@@ -248,7 +260,7 @@ fn named(req: &Request<'_>, name: &str, q: &HashMap<String, String>, limits: &Li
         };
         if !matches!(
             name,
-            "allocs" | "block" | "goroutine" | "heap" | "mutex" | "threadcreate"
+            "allocs" | "block" | "goroutine" | "heap" | "mutex" | "taskcreate" | "threadcreate"
         ) {
             return Response::error(
                 400,

@@ -25,3 +25,14 @@ impl S {
         return 5;
     }
 }
+
+async fn six() -> u32 {
+    6
+}
+
+/// No warning: an async fn whose body only awaits one future is not a
+/// redundant async block (the block the macro makes is not the user's).
+#[inprof::profile]
+pub async fn only_awaits_one_future() -> u32 {
+    six().await
+}

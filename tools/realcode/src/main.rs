@@ -252,27 +252,36 @@ fn workload(
         .join(format!("wl-{}-{variant}", t.name))
 }
 
-/// Measured rounds: (phase -> wall ns, phase -> profile cum ns).
-type Round = (BTreeMap<String, f64>, BTreeMap<String, f64>);
+/// Measured rounds: (phase -> wall ns, phase -> profile cum ns (exact
+/// wall), phase -> profile cum ns (sampled CPU)).
+type Round = (
+    BTreeMap<String, f64>,
+    BTreeMap<String, f64>,
+    BTreeMap<String, f64>,
+);
 
 fn measure(exe: &Path, mode: &str) -> Vec<Round> {
     let out = run(Command::new(exe).args([mode, &ROUNDS.to_string()]));
     out.lines()
         .filter_map(|l| l.strip_prefix("round "))
         .map(|l| {
-            let (mut wall, mut cum) = (BTreeMap::new(), BTreeMap::new());
+            let (mut wall, mut cum, mut cpu) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
             for kv in l.split(' ') {
                 let Some((k, v)) = kv.split_once('=') else {
                     continue;
                 };
                 let v: f64 = v.parse().unwrap_or(0.0);
+                if let Some(phase) = k.strip_prefix("cpucum_") {
+                    cpu.insert(phase.to_owned(), v);
+                    continue;
+                }
                 match k.strip_prefix("cum_") {
                     Some(phase) => cum.insert(phase.to_owned(), v),
                     None if k != "demoted" => wall.insert(k.to_owned(), v),
                     None => None,
                 };
             }
-            (wall, cum)
+            (wall, cum, cpu)
         })
         .collect()
 }
@@ -312,10 +321,12 @@ fn bench(work: &Path, t: &Target) {
     let mut plain_phase: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut prof_phase: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut listed_phase: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut cpu_phase: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut listed_cpu_phase: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for p in 0..PROCESSES {
         eprintln!("{}: process round {}/{PROCESSES}", t.krate, p + 1);
         for (i, (_, exe, mode)) in configs.iter().enumerate() {
-            for (wall, cum) in measure(exe, mode) {
+            for (wall, cum, cpu) in measure(exe, mode) {
                 totals[i].push(wall.values().sum());
                 if i == 0 {
                     for (k, v) in &wall {
@@ -329,6 +340,16 @@ fn bench(work: &Path, t: &Target) {
                 };
                 if let Some(into) = into {
                     for (k, v) in &cum {
+                        into.entry(k.clone()).or_default().push(*v);
+                    }
+                }
+                let into = match i {
+                    1 => Some(&mut cpu_phase),
+                    5 => Some(&mut listed_cpu_phase),
+                    _ => None,
+                };
+                if let Some(into) = into {
+                    for (k, v) in &cpu {
                         into.entry(k.clone()).or_default().push(*v);
                     }
                 }
@@ -351,21 +372,31 @@ fn bench(work: &Path, t: &Target) {
             .collect()
     };
     let (plain_m, prof_m, listed_m) = (med(&plain_phase), med(&prof_phase), med(&listed_phase));
+    let (cpu_m, listed_cpu_m) = (med(&cpu_phase), med(&listed_cpu_phase));
     let share = |m: &BTreeMap<String, f64>, k: &str| {
         m.get(k).copied().unwrap_or(0.0) / m.values().sum::<f64>() * 100.0
     };
     println!(
-        "{:<20} {:>15} {:>16} {:>23}",
-        "phase share", "uninstrumented", "profile (diff)", "with list (diff)"
+        "{:<20} {:>15} {:>16} {:>23} {:>18} {:>18}",
+        "phase share",
+        "uninstrumented",
+        "profile (diff)",
+        "with list (diff)",
+        "cpu (diff)",
+        "cpu, list (diff)"
     );
     for k in plain_m.keys() {
         let a = share(&plain_m, k);
         let b = share(&prof_m, k);
         let c = share(&listed_m, k);
+        let d = share(&cpu_m, k);
+        let e = share(&listed_cpu_m, k);
         println!(
-            "{k:<20} {a:>14.1}% {b:>7.1}% ({:>+5.1}pp) {c:>13.1}% ({:>+5.1}pp)",
+            "{k:<20} {a:>14.1}% {b:>7.1}% ({:>+5.1}pp) {c:>13.1}% ({:>+5.1}pp) {d:>8.1}% ({:>+5.1}pp) {e:>8.1}% ({:>+5.1}pp)",
             b - a,
-            c - a
+            c - a,
+            d - a,
+            e - a
         );
     }
 }

@@ -7,7 +7,8 @@
 //! for the uninstrumented and the feature-off builds). The first round
 //! warms up (and lets adaptive instrumentation decide); the rest are
 //! measured. Prints one `round` line per measured round with each phase's
-//! wall time, and with `time` the phases' cum from the profile.
+//! wall time, and with `time` the phases' cum from the profile: exact wall
+//! (`cum_`) and sampled CPU at 1 kHz (`cpucum_`).
 
 use std::time::Duration;
 
@@ -18,6 +19,9 @@ pub fn run(mut round: impl FnMut() -> Vec<(&'static str, Duration)>) {
     if mode == "off" {
         inprof::set_enabled(false);
     }
+    // Enough CPU samples in a short round (the kernel's tick limits the
+    // signals; each carries its overruns).
+    inprof::set_cpu_profile_rate(1000);
     round();
     for _ in 0..rounds {
         let iv = (mode == "time").then(inprof::begin_interval);
@@ -37,6 +41,18 @@ pub fn run(mut round: impl FnMut() -> Vec<(&'static str, Duration)>) {
                     .find(|r| r.name.ends_with(&want))
                     .map_or(0, |r| r.cum);
                 line.push_str(&format!(" cum_{name}={cum}"));
+            }
+            // The sampled CPU under each phase (the profile's default).
+            if let Some(cpu) = inprof::report::sample_index(&p, Some("cpu")) {
+                let rows = inprof::report::top(&p, cpu);
+                for (name, _) in &t {
+                    let want = format!("::phase_{name}");
+                    let cum = rows
+                        .iter()
+                        .find(|r| r.name.ends_with(&want))
+                        .map_or(0, |r| r.cum);
+                    line.push_str(&format!(" cpucum_{name}={cum}"));
+                }
             }
             let demoted = inprof::demoted().len();
             line.push_str(&format!(" demoted={demoted}"));
