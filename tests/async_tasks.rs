@@ -242,10 +242,11 @@ fn the_dump_shows_waiting_tasks_with_their_await_stack() {
     for t in &tasks {
         // Waiting, for about the 100 ms the test held them (at least).
         assert!(t.contains("[waiting "), "{t}");
-        // The await stack, innermost first, and where it was spawned.
-        let inner = t.find("async_tasks::wait_for").expect(t);
-        let outer = t.find("async_tasks::pending_handler").expect(t);
-        assert!(inner < outer, "{t}");
+        // The await tree, root first, the awaited future indented under
+        // it, and where it was spawned.
+        let outer = t.find("\nasync_tasks::pending_handler(...)").expect(t);
+        let inner = t.find("\n  async_tasks::wait_for(...)").expect(t);
+        assert!(outer < inner, "{t}");
         assert!(t.contains("created by async_tasks::hold_pending"), "{t}");
     }
     let waited: Vec<f64> = tasks
@@ -267,4 +268,78 @@ fn the_dump_shows_waiting_tasks_with_their_await_stack() {
     let after = inprof::threads::dump();
     assert!(!after.contains("async_tasks::pending_handler"), "{after}");
     drop(rt);
+}
+
+#[inprof::profile]
+async fn branch_a(rx: tokio::sync::oneshot::Receiver<()>) {
+    let _ = rx.await;
+}
+
+#[inprof::profile]
+async fn branch_b(rx: tokio::sync::oneshot::Receiver<()>) {
+    let _ = rx.await;
+}
+
+#[inprof::profile]
+async fn quick() {}
+
+/// Both branches of a `select!` in a loop: the task's await tree has both
+/// under the root, once each; a future completed in an earlier turn of
+/// the loop is not in it.
+#[inprof::profile]
+async fn selecting(
+    mut a: tokio::sync::oneshot::Receiver<()>,
+    mut b: tokio::sync::oneshot::Receiver<()>,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
+    quick().await;
+    let mut ready = Some(ready);
+    let (ta, tb) = (
+        tokio::sync::oneshot::channel::<()>(),
+        tokio::sync::oneshot::channel::<()>(),
+    );
+    let (mut fa, mut fb) = (Box::pin(branch_a(ta.1)), Box::pin(branch_b(tb.1)));
+    loop {
+        if let Some(r) = ready.take() {
+            let _ = r.send(());
+        }
+        tokio::select! {
+            _ = &mut fa => return,
+            _ = &mut fb => return,
+            _ = &mut a => { let _ = ta.0.send(()); return; }
+            _ = &mut b => { let _ = tb.0.send(()); return; }
+        }
+    }
+}
+
+#[test]
+fn the_dump_shows_both_branches_of_a_select() {
+    let _s = serial();
+    let rt = runtime();
+    let (a_tx, a_rx) = tokio::sync::oneshot::channel();
+    let (_b_tx, b_rx) = tokio::sync::oneshot::channel();
+    let (r_tx, r_rx) = tokio::sync::oneshot::channel();
+    let h = rt.spawn(selecting(a_rx, b_rx, r_tx));
+    rt.block_on(r_rx).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let dump = inprof::threads::dump();
+    let task = dump
+        .split("\n\n")
+        .find(|b| b.starts_with("task ") && b.contains("async_tasks::selecting"))
+        .unwrap_or_else(|| panic!("{dump}"));
+    println!("{task}");
+    assert!(task.contains("\nasync_tasks::selecting(...)"), "{task}");
+    assert_eq!(
+        task.matches("\n  async_tasks::branch_a(...)").count(),
+        1,
+        "{task}"
+    );
+    assert_eq!(
+        task.matches("\n  async_tasks::branch_b(...)").count(),
+        1,
+        "{task}"
+    );
+    assert!(!task.contains("async_tasks::quick"), "{task}");
+    let _ = a_tx.send(());
+    rt.block_on(h).unwrap();
 }

@@ -11,8 +11,9 @@
 //! - **Tasks.** A future polled with no instrumented future above it on the
 //!   thread is a task's root. When it first returns `Pending` it takes a
 //!   slot in a fixed table (no allocation, no lock) and keeps there its
-//!   await stack (the instrumented futures it is inside, as of its last
-//!   poll), whether it runs and since when it waits, and where it was made;
+//!   await tree (the instrumented futures left pending by its last poll,
+//!   with what awaits what: both branches of a `select!`), whether it runs
+//!   and since when it waits, and where it was made;
 //!   [`dump`] lists them. A future that completes in its first poll never
 //!   takes a slot.
 
@@ -27,7 +28,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
-/// Levels of a task's await stack kept (its root first).
+/// Entries of a task's await tree kept (the pending instrumented futures
+/// of its last poll, with their nesting levels).
 pub const AWAIT_DEPTH: usize = 8;
 /// Tasks tracked at once; more run untracked (counted, see [`dump`]).
 const SLOTS: usize = 4096;
@@ -49,9 +51,11 @@ struct Slot {
     /// Where its root future was made (a node, and its tree's id).
     created: AtomicPtr<Node>,
     created_tree: AtomicU64,
-    /// Its await stack as of its last poll: nodes, root first.
+    /// Its await tree as of its last poll: pending futures' nodes and
+    /// nesting levels, innermost first (the root, level 0, last).
     depth: AtomicUsize,
     levels: [AtomicPtr<Node>; AWAIT_DEPTH],
+    level_of: [AtomicUsize; AWAIT_DEPTH],
 }
 
 static TABLE: AtomicPtr<Slot> = AtomicPtr::new(std::ptr::null_mut());
@@ -88,11 +92,13 @@ fn table() -> Option<&'static [Slot]> {
 }
 
 /// Per thread: the instrumented futures being polled now, and the await
-/// chain their `Pending`s left during the current root poll.
+/// tree their `Pending`s left during the current root poll (node, level),
+/// innermost first; a future dropped or completed during the poll takes
+/// its entry back.
 struct PollState {
     level: Cell<u32>,
     chain_len: Cell<u32>,
-    chain: [Cell<*const Node>; AWAIT_DEPTH],
+    chain: [Cell<(*const Node, u32)>; AWAIT_DEPTH],
     /// A hint where to look for a free slot.
     hint: Cell<u32>,
     /// Where the task being polled was spawned (`inprof::task`), if known.
@@ -104,7 +110,7 @@ thread_local! {
         PollState {
             level: Cell::new(0),
             chain_len: Cell::new(0),
-            chain: [const { Cell::new(std::ptr::null()) }; AWAIT_DEPTH],
+            chain: [const { Cell::new((std::ptr::null(), 0)) }; AWAIT_DEPTH],
             hint: Cell::new(0),
             origin: Cell::new((std::ptr::null(), 0)),
         }
@@ -144,6 +150,24 @@ fn give_back(i: u32, gen: u64) {
             .gen
             .compare_exchange(gen, gen + 1, Ordering::Release, Ordering::Relaxed);
     }
+}
+
+/// Takes back the await-tree entry of the future at `node` polled at
+/// `level` or deeper during the current root poll (it completed or was
+/// dropped).
+fn forget_entry(node: *const Node, level: u32) {
+    let _ = POLL.try_with(|p| {
+        let len = p.chain_len.get() as usize;
+        if let Some(k) = (0..len).rev().find(|&k| {
+            let (n, l) = p.chain[k].get();
+            n == node && l >= level
+        }) {
+            for j in k..len - 1 {
+                p.chain[j].set(p.chain[j + 1].get());
+            }
+            p.chain_len.set(len as u32 - 1);
+        }
+    });
 }
 
 /// The id of the tree a node belongs to (0 if none).
@@ -251,6 +275,13 @@ impl FutState {
     /// completion) at the node of its last poll, from any thread.
     fn cancel(&mut self) {
         self.done = true;
+        // Dropped inside a poll (a `select!` branch that lost): no longer
+        // awaited by the task being polled.
+        if let Ok(l) = POLL.try_with(|p| p.level.get()) {
+            if l > 0 && self.node != 0 {
+                forget_entry(self.node as *const Node, l);
+            }
+        }
         if self.slot != NONE {
             give_back(self.slot, self.gen);
             self.slot = NONE;
@@ -305,8 +336,10 @@ impl FutState {
             return;
         };
         let len = (p.chain_len.get() as usize).min(AWAIT_DEPTH);
-        for (k, level) in s.levels.iter().enumerate().take(len) {
-            level.store(p.chain[k].get() as *mut Node, Ordering::Relaxed);
+        for k in 0..len {
+            let (n, l) = p.chain[k].get();
+            s.levels[k].store(n as *mut Node, Ordering::Relaxed);
+            s.level_of[k].store(l as usize, Ordering::Relaxed);
         }
         s.depth.store(len, Ordering::Relaxed);
         if !tree.is_null() {
@@ -390,6 +423,9 @@ impl<F: Future> Future for Instrumented<F> {
             Poll::Ready(_) => {
                 let at = g.leave_now();
                 this.st.complete(node, at);
+                if level > 0 {
+                    forget_entry(node, level);
+                }
                 return r;
             }
             Poll::Pending => {
@@ -401,12 +437,13 @@ impl<F: Future> Future for Instrumented<F> {
                     0
                 };
                 let _ = POLL.try_with(|p| {
-                    let l = level as usize;
-                    if l < AWAIT_DEPTH {
-                        p.chain[l].set(node);
-                    }
-                    if p.chain_len.get() <= level {
-                        p.chain_len.set(level + 1);
+                    // Once per (future, level) in a root poll: a future
+                    // polled again in a loop keeps one entry.
+                    let len = p.chain_len.get() as usize;
+                    if len < AWAIT_DEPTH && !p.chain[..len].iter().any(|c| c.get() == (node, level))
+                    {
+                        p.chain[len].set((node, level));
+                        p.chain_len.set(len as u32 + 1);
                     }
                     if level == 0 {
                         this.st.root_pending(p, tree, at);
@@ -519,7 +556,8 @@ pub fn live_tasks() -> usize {
 
 /// The live tasks (root futures that have waited at least once) as text,
 /// Go's goroutine-dump style: number, state (running on a thread, or
-/// waiting and for how long), the await stack innermost first, and where
+/// waiting and for how long), the await tree (root first, each pending
+/// future indented under the one awaiting it), and where
 /// the task was created.
 pub fn dump() -> String {
     let _not_counted = crate::engine::counters::Reentrant::enter();
@@ -561,16 +599,25 @@ pub fn dump() -> String {
             format!("running on thread {} \"{}\"", t.id(), t.name())
         };
         let _ = writeln!(out, "task {id} [{state}]:");
+        // The await tree, root first, each future indented under the one
+        // awaiting it.
         let depth = s.depth.load(Ordering::Relaxed).min(AWAIT_DEPTH);
         for k in (0..depth).rev() {
             let n = s.levels[k].load(Ordering::Relaxed);
             if n.is_null() {
                 continue;
             }
+            let indent = "  ".repeat(s.level_of[k].load(Ordering::Relaxed).min(AWAIT_DEPTH));
             // SAFETY: nodes are never freed.
             let node = unsafe { &*n };
             let c = node.callsite();
-            let _ = writeln!(out, "{}(...)\n\t{}:{}", node.name(), c.file(), c.line());
+            let _ = writeln!(
+                out,
+                "{indent}{}(...)\n{indent}\t{}:{}",
+                node.name(),
+                c.file(),
+                c.line()
+            );
         }
         let created = path_of(
             s.created.load(Ordering::Relaxed),

@@ -20,12 +20,12 @@ use std::path::Path;
 use std::process::Command;
 
 /// One row of `go tool pprof -top`.
-struct Row {
-    flat: f64,
-    name: String,
+pub(crate) struct Row {
+    pub flat: f64,
+    pub name: String,
 }
 
-fn pprof_top(profile: &Path, extra: &[&str]) -> Result<Vec<Row>, String> {
+pub(crate) fn pprof_top(profile: &Path, extra: &[&str]) -> Result<Vec<Row>, String> {
     let out = Command::new("go")
         .args([
             "tool",
@@ -63,7 +63,7 @@ fn pprof_top(profile: &Path, extra: &[&str]) -> Result<Vec<Row>, String> {
             fields.push(&rest[..end]);
             rest = rest[end..].trim_start();
         }
-        if let Ok(flat) = fields[0].parse::<f64>() {
+        if let Some(flat) = parse_value(fields[0]) {
             rows.push(Row {
                 flat,
                 name: rest.to_owned(),
@@ -71,6 +71,25 @@ fn pprof_top(profile: &Path, extra: &[&str]) -> Result<Vec<Row>, String> {
         }
     }
     Ok(rows)
+}
+
+/// A value as `go tool pprof -top` prints it: a count, or a time with its
+/// unit (`53.39ms`), in nanoseconds.
+fn parse_value(s: &str) -> Option<f64> {
+    let at = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(at);
+    let mul = match unit {
+        "" | "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "mins" => 60e9,
+        "hrs" => 3600e9,
+        _ => return None,
+    };
+    num.parse::<f64>().ok().map(|v| v * mul)
 }
 
 /// Warnings in `cargo clippy --message-format=short` output, without
@@ -89,7 +108,7 @@ fn warnings(text: &str) -> BTreeSet<String> {
 }
 
 /// (passed, failed, ignored) summed over `cargo test`'s result lines.
-fn test_counts(text: &str) -> (u64, u64, u64) {
+pub(crate) fn test_counts(text: &str) -> (u64, u64, u64) {
     let mut c = (0, 0, 0);
     for l in text.lines().filter(|l| l.starts_with("test result:")) {
         let num = |what: &str| -> u64 {
@@ -106,7 +125,7 @@ fn test_counts(text: &str) -> (u64, u64, u64) {
     c
 }
 
-fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) {
+pub(crate) fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) {
     run_status(
         Command::new(env!("CARGO"))
             .args(args)

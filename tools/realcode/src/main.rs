@@ -32,6 +32,7 @@
 //! share of the uninstrumented run. Work files go to `target/realcode/`.
 
 mod check;
+mod check_async;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,12 @@ const TARGETS: &[Target] = &[
         krate: "miniz_oxide",
         version: "0.9.1",
         workload_deps: "",
+    },
+    Target {
+        name: "redis",
+        krate: "mini-redis",
+        version: "0.4.1",
+        workload_deps: "tokio = { version = \"1\", features = [\"full\"] }",
     },
 ];
 
@@ -405,6 +412,20 @@ fn main() -> std::process::ExitCode {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let work = repo().join("target/realcode");
     std::fs::create_dir_all(&work).unwrap();
+    if only.first().is_some_and(|a| a == "check-async") {
+        return match check_async::check(&work) {
+            Ok(()) => {
+                println!("async wholesale check: ok");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(failures) => {
+                for f in failures {
+                    println!("async wholesale check: FAILED: {f}");
+                }
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     if only.first().is_some_and(|a| a == "check") {
         return match check::check(&work) {
             Ok(()) => {
@@ -419,7 +440,8 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    for t in TARGETS {
+    // mini-redis is checked (check-async), not benchmarked by phases.
+    for t in TARGETS.iter().filter(|t| t.name != "redis") {
         if only.is_empty() || only.iter().any(|o| o == t.name || o == t.krate) {
             bench(&work, t);
         }
