@@ -283,9 +283,8 @@ async fn branch_b(rx: tokio::sync::oneshot::Receiver<()>) {
 #[inprof::profile]
 async fn quick() {}
 
-/// Both branches of a `select!` in a loop: the task's await tree has both
-/// under the root, once each; a future completed in an earlier turn of
-/// the loop is not in it.
+/// Both branches of a `select!`: the task's await tree has both under the
+/// root, once each; a future that completed before is not in it.
 #[inprof::profile]
 async fn selecting(
     mut a: tokio::sync::oneshot::Receiver<()>,
@@ -293,22 +292,17 @@ async fn selecting(
     ready: tokio::sync::oneshot::Sender<()>,
 ) {
     quick().await;
-    let mut ready = Some(ready);
     let (ta, tb) = (
         tokio::sync::oneshot::channel::<()>(),
         tokio::sync::oneshot::channel::<()>(),
     );
     let (mut fa, mut fb) = (Box::pin(branch_a(ta.1)), Box::pin(branch_b(tb.1)));
-    loop {
-        if let Some(r) = ready.take() {
-            let _ = r.send(());
-        }
-        tokio::select! {
-            _ = &mut fa => return,
-            _ = &mut fb => return,
-            _ = &mut a => { let _ = ta.0.send(()); return; }
-            _ = &mut b => { let _ = tb.0.send(()); return; }
-        }
+    let _ = ready.send(());
+    tokio::select! {
+        _ = &mut fa => {}
+        _ = &mut fb => {}
+        _ = &mut a => { let _ = ta.0.send(()); }
+        _ = &mut b => { let _ = tb.0.send(()); }
     }
 }
 
