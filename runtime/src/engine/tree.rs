@@ -1058,9 +1058,10 @@ impl Guard {
     }
 
     /// Leaves the frame now and returns the tick read on leaving (0: none
-    /// was read, time not being recorded).
+    /// was read, time not being recorded); the guard's drop then does
+    /// nothing. By reference: moving the guard out costs a stalled copy.
     #[inline]
-    pub(crate) fn leave_now(mut self) -> u64 {
+    pub(crate) fn leave_now(&mut self) -> u64 {
         if self.node.is_null() {
             return 0;
         }

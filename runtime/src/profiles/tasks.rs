@@ -33,7 +33,6 @@ use std::task::{Context, Poll};
 pub const AWAIT_DEPTH: usize = 8;
 /// Tasks tracked at once; more run untracked (counted, see [`dump`]).
 const SLOTS: usize = 4096;
-const NONE: u32 = u32::MAX;
 
 /// One tracked task. All atomics: read by [`dump`] while the task runs.
 struct Slot {
@@ -117,8 +116,9 @@ thread_local! {
     };
 }
 
-/// Takes a free slot (None if the table is full or cannot be made).
-fn take_slot() -> Option<(u32, u64)> {
+/// Takes a free slot (None if the table is full or cannot be made): the
+/// slot and its generation.
+fn take_slot() -> Option<(&'static Slot, u64)> {
     let table = table()?;
     let start = POLL.try_with(|p| p.hint.get()).unwrap_or(0) as usize;
     for k in 0..SLOTS {
@@ -134,22 +134,20 @@ fn take_slot() -> Option<(u32, u64)> {
             table[i]
                 .id
                 .store(NEXT_ID.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
-            return Some((i as u32, g + 1));
+            return Some((&table[i], g + 1));
         }
     }
     UNTRACKED.fetch_add(1, Ordering::Relaxed);
     None
 }
 
-/// Gives slot `i` back if it is still generation `gen`.
-fn give_back(i: u32, gen: u64) {
-    if let Some(s) = table().and_then(|t| t.get(i as usize)) {
-        s.running.store(std::ptr::null_mut(), Ordering::Relaxed);
-        s.depth.store(0, Ordering::Relaxed);
-        let _ = s
-            .gen
-            .compare_exchange(gen, gen + 1, Ordering::Release, Ordering::Relaxed);
-    }
+/// Gives slot `s` back if it is still generation `gen`.
+fn give_back(s: &Slot, gen: u64) {
+    s.running.store(std::ptr::null_mut(), Ordering::Relaxed);
+    s.depth.store(0, Ordering::Relaxed);
+    let _ = s
+        .gen
+        .compare_exchange(gen, gen + 1, Ordering::Release, Ordering::Relaxed);
 }
 
 /// Takes back the await-tree entry of the future at `node` polled at
@@ -198,7 +196,7 @@ struct FutState {
     created: usize,
     created_tree: u64,
     /// Its task slot, if it is a root that has waited.
-    slot: u32,
+    slot: Option<&'static Slot>,
     gen: u64,
 }
 
@@ -228,7 +226,7 @@ impl<F> Instrumented<F> {
                 created: n as usize,
                 // SAFETY: trees are never freed.
                 created_tree: if t.is_null() { 0 } else { unsafe { (*t).id() } },
-                slot: NONE,
+                slot: None,
                 gen: 0,
             },
             inner,
@@ -253,9 +251,8 @@ impl FutState {
     #[inline]
     fn complete(&mut self, n: *const Node, left_at: u64) {
         self.done = true;
-        if self.slot != NONE {
-            give_back(self.slot, self.gen);
-            self.slot = NONE;
+        if let Some(slot) = self.slot.take() {
+            give_back(slot, self.gen);
         }
         // SAFETY: nodes are never freed; `n` is this thread's current
         // tree's node, written only by this thread.
@@ -282,9 +279,8 @@ impl FutState {
                 forget_entry(self.node as *const Node, l);
             }
         }
-        if self.slot != NONE {
-            give_back(self.slot, self.gen);
-            self.slot = NONE;
+        if let Some(slot) = self.slot.take() {
+            give_back(slot, self.gen);
         }
         let n = self.node as *const Node;
         // A node whose tree went to another thread since (an exited
@@ -309,31 +305,30 @@ impl FutState {
     /// A root future returned `Pending`: its slot (taken now if it has
     /// none) gets the await chain this poll left, and it waits from now.
     fn root_pending(&mut self, p: &PollState, tree: *const Tree, left_at: u64) {
-        if self.slot == NONE {
-            let Some((i, g)) = take_slot() else {
-                return;
-            };
-            self.slot = i;
-            self.gen = g;
-            let Some(s) = table().and_then(|t| t.get(i as usize)) else {
-                return;
-            };
-            let (mut created, mut created_tree) = (self.created as *const Node, self.created_tree);
-            let (o, ot) = p.origin.get();
-            // Made at a thread's root (inside a spawned task's first poll,
-            // say): the spawn is the better origin.
-            // SAFETY: nodes are never freed.
-            if (created.is_null() || unsafe { (*created).ext.idx.load(Ordering::Relaxed) } == 0)
-                && !o.is_null()
-            {
-                created = o;
-                created_tree = ot;
+        let s = match self.slot {
+            Some(s) => s,
+            None => {
+                let Some((s, g)) = take_slot() else {
+                    return;
+                };
+                self.slot = Some(s);
+                self.gen = g;
+                let (mut created, mut created_tree) =
+                    (self.created as *const Node, self.created_tree);
+                let (o, ot) = p.origin.get();
+                // Made at a thread's root (inside a spawned task's first poll,
+                // say): the spawn is the better origin.
+                // SAFETY: nodes are never freed.
+                if (created.is_null() || unsafe { (*created).ext.idx.load(Ordering::Relaxed) } == 0)
+                    && !o.is_null()
+                {
+                    created = o;
+                    created_tree = ot;
+                }
+                s.created.store(created as *mut Node, Ordering::Relaxed);
+                s.created_tree.store(created_tree, Ordering::Relaxed);
+                s
             }
-            s.created.store(created as *mut Node, Ordering::Relaxed);
-            s.created_tree.store(created_tree, Ordering::Relaxed);
-        }
-        let Some(s) = table().and_then(|t| t.get(self.slot as usize)) else {
-            return;
         };
         let len = (p.chain_len.get() as usize).min(AWAIT_DEPTH);
         for k in 0..len {
@@ -369,7 +364,7 @@ impl<F: Future> Future for Instrumented<F> {
         if !this.st.polled {
             this.cs.mark_async();
         }
-        let g = tree::enter(this.cs, this.self_ty);
+        let mut g = tree::enter(this.cs, this.self_ty);
         let node = g.node_ptr();
         if node.is_null() {
             // Off: nothing recorded.
@@ -411,8 +406,8 @@ impl<F: Future> Future for Instrumented<F> {
             return r;
         };
         let restore = Level(level);
-        if level == 0 && this.st.slot != NONE {
-            if let Some(s) = table().and_then(|t| t.get(this.st.slot as usize)) {
+        if level == 0 {
+            if let Some(s) = this.st.slot {
                 s.running.store(tree as *mut Tree, Ordering::Release);
             }
         }
@@ -430,12 +425,7 @@ impl<F: Future> Future for Instrumented<F> {
             }
             Poll::Pending => {
                 // A root waits from the tick its frame is left at.
-                let at = if level == 0 {
-                    g.leave_now()
-                } else {
-                    drop(g);
-                    0
-                };
+                let at = g.leave_now();
                 let _ = POLL.try_with(|p| {
                     // Once per (future, level) in a root poll: a future
                     // polled again in a loop keeps one entry.
