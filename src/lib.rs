@@ -138,7 +138,8 @@ macro_rules! scope {
     ($name:expr) => {
         let __inprof_scope_guard = {
             static __INPROF_CALLSITE: $crate::__private::Callsite =
-                $crate::__private::Callsite::new($name, ::core::file!(), ::core::line!());
+                $crate::__private::Callsite::new($name, ::core::file!(), ::core::line!())
+                    .crate_dir(::core::option_env!("CARGO_MANIFEST_DIR"));
             $crate::__private::enter(&__INPROF_CALLSITE, ::core::option::Option::None)
         };
     };

@@ -271,6 +271,8 @@ fn instrument(sig: &Signature, block: Block, args: &Args, method: bool) -> syn::
             quote! { ::core::option::Option::None },
         )
     };
+    // The crate's directory: profiles carry absolute source paths.
+    let callsite = quote! { #callsite.crate_dir(::core::option_env!("CARGO_MANIFEST_DIR")) };
     let callsite = if args.always.is_some() {
         quote! { #callsite.always() }
     } else {

@@ -34,6 +34,12 @@ pub struct Callsite {
     line: u32,
     /// Never demoted (`#[profile(always)]`, label sets).
     always: bool,
+    /// The directory of the crate it was compiled in (its
+    /// `CARGO_MANIFEST_DIR`; empty if unknown): where a relative `file`
+    /// is found.
+    crate_dir: &'static str,
+    /// `file` made absolute, on first need (profile building).
+    source: std::sync::OnceLock<String>,
     /// Its frames are futures (an `async fn`): polls are counted apart
     /// from calls, and it is never demoted (its latency is the point).
     is_async: std::sync::atomic::AtomicBool,
@@ -121,6 +127,8 @@ impl Callsite {
             file,
             line,
             always: false,
+            crate_dir: "",
+            source: std::sync::OnceLock::new(),
             is_async: std::sync::atomic::AtomicBool::new(false),
             state: AtomicU8::new(mode::UNSEEN),
             demoted: std::sync::atomic::AtomicBool::new(false),
@@ -129,6 +137,38 @@ impl Callsite {
             names: AtomicPtr::new(std::ptr::null_mut()),
             next: AtomicPtr::new(std::ptr::null_mut()),
         }
+    }
+
+    /// The same callsite, its relative source path found from `dir` (the
+    /// crate's `CARGO_MANIFEST_DIR`, if cargo set it), so that profiles carry absolute
+    /// paths (`go tool pprof -list` from any directory).
+    pub const fn crate_dir(mut self, dir: Option<&'static str>) -> Self {
+        if let Some(d) = dir {
+            self.crate_dir = d;
+        }
+        self
+    }
+
+    /// The source file as an absolute path where it can be found (rustc
+    /// gives paths relative to where it ran: the workspace root, an
+    /// ancestor of the crate's directory), else as compiled. Cold: the
+    /// first call looks in the file system.
+    pub fn source_file(&self) -> &str {
+        self.source.get_or_init(|| {
+            let file = std::path::Path::new(self.file);
+            if self.file.is_empty() || file.is_absolute() || self.crate_dir.is_empty() {
+                return self.file.to_owned();
+            }
+            let mut dir = Some(std::path::Path::new(self.crate_dir));
+            while let Some(d) = dir {
+                let candidate = d.join(file);
+                if candidate.is_file() {
+                    return candidate.display().to_string();
+                }
+                dir = d.parent();
+            }
+            self.file.to_owned()
+        })
     }
 
     /// The same callsite, never demoted however short its calls

@@ -318,16 +318,42 @@ impl Builder {
         let exe = std::env::current_exe()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let filename = b.string(&exe);
-        b.p.mapping.push(Mapping {
-            id: 1,
-            filename,
-            has_functions: true,
-            has_filenames: true,
-            has_line_numbers: true,
-            ..Default::default()
-        });
+        // The executable's text first (mapping 1: every instrumented
+        // location), then every other executable mapping (native frames
+        // in shared libraries and the vDSO), each with its address range
+        // and file offset so that readers that disassemble (`go tool
+        // pprof -weblist`, `-http` Source) find the right bytes.
+        let mut maps = text_mappings();
+        if let Some(i) = maps.iter().position(|m| m.3 == exe) {
+            let main = maps.remove(i);
+            maps.insert(0, main);
+        } else {
+            maps.insert(0, (0, 0, 0, exe));
+        }
+        for (i, (start, limit, offset, path)) in maps.into_iter().enumerate() {
+            let filename = b.string(&path);
+            b.p.mapping.push(Mapping {
+                id: i as u64 + 1,
+                memory_start: start,
+                memory_limit: limit,
+                file_offset: offset,
+                filename,
+                has_functions: true,
+                has_filenames: true,
+                has_line_numbers: true,
+                ..Default::default()
+            });
+        }
         b
+    }
+
+    /// The mapping holding `address` (1, the executable's, if none does).
+    fn mapping_of(&self, address: u64) -> u64 {
+        self.p
+            .mapping
+            .iter()
+            .find(|m| address >= m.memory_start && address < m.memory_limit)
+            .map_or(1, |m| m.id)
     }
 
     /// The index of `s` in the string table.
@@ -376,7 +402,10 @@ impl Builder {
         let id = self.p.location.len() as u64 + 1;
         self.p.location.push(Location {
             id,
-            mapping_id: 1,
+            // No address and no mapping: readers show its source lines
+            // (`go tool pprof -weblist`) instead of disassembling a
+            // mapping at an address it does not have.
+            mapping_id: 0,
             address: 0,
             line: vec![Line {
                 function_id: fid,
@@ -405,9 +434,10 @@ impl Builder {
             });
         }
         let id = self.p.location.len() as u64 + 1;
+        let mapping_id = self.mapping_of(address);
         self.p.location.push(Location {
             id,
-            mapping_id: 1,
+            mapping_id,
             address,
             line: out,
             is_folded: false,
@@ -600,4 +630,31 @@ impl Profile {
             .map(String::as_str)
             .unwrap_or("")
     }
+}
+
+/// The process's executable file mappings as (start, limit, file offset,
+/// path), from `/proc/self/maps` (Linux; elsewhere none).
+fn text_mappings() -> Vec<(u64, u64, u64, String)> {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return Vec::new();
+    };
+    maps.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let range = f.next()?;
+            let perms = f.next()?;
+            let offset = f.next()?;
+            let path = f.nth(2)?;
+            if !perms.contains('x') || !(path.starts_with('/') || path == "[vdso]") {
+                return None;
+            }
+            let (a, z) = range.split_once('-')?;
+            Some((
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(z, 16).ok()?,
+                u64::from_str_radix(offset, 16).ok()?,
+                path.to_owned(),
+            ))
+        })
+        .collect()
 }

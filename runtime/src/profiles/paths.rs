@@ -51,7 +51,7 @@ impl<'t> Paths<'t> {
                     node.name_key() as u64,
                     Frame {
                         name: node.name(),
-                        file: c.file(),
+                        file: c.source_file(),
                         line: c.line(),
                     },
                 );
