@@ -62,6 +62,22 @@ struct Sel {
     /// Drop samples with a function matching this regex.
     #[arg(long)]
     ignore: Option<String>,
+    /// Leave frames matching this regex out of every stack.
+    #[arg(long)]
+    hide: Option<String>,
+    /// Keep only frames matching this regex in every stack.
+    #[arg(long)]
+    show: Option<String>,
+    /// Only samples with a label matching `key=regex` (or any label value
+    /// matching `regex`).
+    #[arg(long)]
+    tagfocus: Option<String>,
+    /// Drop samples with a label matching `key=regex` (or `regex`).
+    #[arg(long)]
+    tagignore: Option<String>,
+    /// Show values in this unit (ns, us, ms, s, minutes; B, kB, MB, GB).
+    #[arg(long)]
+    unit: Option<String>,
     /// For /debug/pprof/ URLs: profile (or delta) over this many seconds.
     #[arg(long)]
     seconds: Option<u64>,
@@ -74,10 +90,16 @@ impl Sel {
                 .map(|r| regex::Regex::new(r).map_err(|e| format!("bad regex {r:?}: {e}")))
                 .transpose()
         };
+        let tag = |s: &Option<String>| s.as_deref().map(view::TagFilter::parse).transpose();
         Ok(view::Select {
             sample_index: self.sample_index.clone(),
             focus: re(&self.focus)?,
             ignore: re(&self.ignore)?,
+            hide: re(&self.hide)?,
+            show: re(&self.show)?,
+            tagfocus: tag(&self.tagfocus)?,
+            tagignore: tag(&self.tagignore)?,
+            unit: self.unit.clone(),
         })
     }
 }
@@ -86,14 +108,15 @@ impl Sel {
 enum Cmd {
     /// The functions with the most flat (or cum) value, like `go tool pprof -top`.
     Top {
-        /// A profile file or http:// URL.
-        source: String,
+        /// Profile files or http:// URLs (several are merged).
+        #[arg(required = true, num_args = 1..)]
+        sources: Vec<String>,
         /// Sort by cum instead of flat.
         #[arg(long)]
         cum: bool,
-        /// How many rows.
-        #[arg(short = 'n', long = "nodecount", default_value_t = usize::MAX)]
-        n: usize,
+        /// How many rows (default: all).
+        #[arg(short = 'n', long = "nodecount")]
+        n: Option<usize>,
         #[command(flatten)]
         sel: Sel,
     },
@@ -101,22 +124,33 @@ enum Cmd {
     Peek {
         /// Regex of function names.
         regex: String,
-        /// A profile file or http:// URL.
-        source: String,
+        /// Profile files or http:// URLs (several are merged).
+        #[arg(required = true, num_args = 1..)]
+        sources: Vec<String>,
         #[command(flatten)]
         sel: Sel,
     },
     /// Every sample's stack with its value.
     Traces {
-        /// A profile file or http:// URL.
-        source: String,
+        /// Profile files or http:// URLs (several are merged).
+        #[arg(required = true, num_args = 1..)]
+        sources: Vec<String>,
         #[command(flatten)]
         sel: Sel,
     },
     /// Callers and callees of every function.
     Tree {
-        /// A profile file or http:// URL.
-        source: String,
+        /// Profile files or http:// URLs (several are merged).
+        #[arg(required = true, num_args = 1..)]
+        sources: Vec<String>,
+        #[command(flatten)]
+        sel: Sel,
+    },
+    /// Label keys and values with their share, like `go tool pprof -tags`.
+    Tags {
+        /// Profile files or http:// URLs (several are merged).
+        #[arg(required = true, num_args = 1..)]
+        sources: Vec<String>,
         #[command(flatten)]
         sel: Sel,
     },
@@ -229,8 +263,80 @@ enum Cmd {
     },
 }
 
+/// Go's habits, as `go tool pprof` takes them: single-dash long flags
+/// (`-cum`, `-sample_index=alloc_space`, `-nodecount=20`, `-focus=x`) and
+/// report flags before the profile (`inprof -top x`, `-peek=re`,
+/// `-traces`, `-tree`, `-tags`), rewritten into this command's form.
+fn go_style(args: Vec<String>) -> Vec<String> {
+    const LONG: &[&str] = &[
+        "cum",
+        "sample_index",
+        "sample-index",
+        "nodecount",
+        "focus",
+        "ignore",
+        "hide",
+        "show",
+        "tagfocus",
+        "tagignore",
+        "unit",
+        "seconds",
+        "output",
+        "token",
+        "folded",
+        "port",
+        "max_bytes",
+        "max-bytes",
+    ];
+    const REPORTS: &[&str] = &["top", "peek", "traces", "tree", "tags"];
+    let mut out = Vec::with_capacity(args.len() + 1);
+    let mut report: Option<String> = None;
+    let mut peek_re: Option<String> = None;
+    let mut it = args.into_iter();
+    if let Some(prog) = it.next() {
+        out.push(prog);
+    }
+    let mut rest = Vec::new();
+    for a in it {
+        let single = a.starts_with('-') && !a.starts_with("--") && a.len() > 2;
+        if !single {
+            rest.push(a);
+            continue;
+        }
+        let body = &a[1..];
+        let (name, value) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (body, None),
+        };
+        if REPORTS.contains(&name) && report.is_none() {
+            report = Some(name.to_owned());
+            if name == "peek" {
+                peek_re = value.map(str::to_owned);
+            }
+            continue;
+        }
+        if LONG.contains(&name) {
+            let name = name.replace('_', "-");
+            rest.push(match value {
+                Some(v) => format!("--{name}={v}"),
+                None => format!("--{name}"),
+            });
+        } else {
+            rest.push(a);
+        }
+    }
+    if let Some(r) = report {
+        out.push(r);
+        if let Some(re) = peek_re {
+            out.push(re);
+        }
+    }
+    out.extend(rest);
+    out
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(go_style(std::env::args().collect()));
     if let Some(t) = cli.token {
         remote::set_token(t);
     }
@@ -261,12 +367,13 @@ fn run(cmd: Cmd) -> Result<(), String> {
     let style = view::Style::detect();
     match cmd {
         Cmd::Top {
-            source,
+            sources,
             cum,
             n,
             sel,
         } => {
-            let p = view::load(&source, sel.seconds)?;
+            let n = n.unwrap_or(usize::MAX);
+            let p = view::load_many(&sources, sel.seconds)?;
             let select = sel.select()?;
             print!("{}", view::top(&p, &select, cum, n, &style)?);
             // A time profile with async functions: their calls, polls,
@@ -276,19 +383,28 @@ fn run(cmd: Cmd) -> Result<(), String> {
             }
             Ok(())
         }
-        Cmd::Peek { regex, source, sel } => {
+        Cmd::Peek {
+            regex,
+            sources,
+            sel,
+        } => {
             let re = regex::Regex::new(&regex).map_err(|e| format!("bad regex {regex:?}: {e}"))?;
-            let p = view::load(&source, sel.seconds)?;
+            let p = view::load_many(&sources, sel.seconds)?;
             print!("{}", view::peek(&p, &sel.select()?, &re)?);
             Ok(())
         }
-        Cmd::Traces { source, sel } => {
-            let p = view::load(&source, sel.seconds)?;
+        Cmd::Traces { sources, sel } => {
+            let p = view::load_many(&sources, sel.seconds)?;
             print!("{}", view::traces(&p, &sel.select()?)?);
             Ok(())
         }
-        Cmd::Tree { source, sel } => {
-            let p = view::load(&source, sel.seconds)?;
+        Cmd::Tags { sources, sel } => {
+            let p = view::load_many(&sources, sel.seconds)?;
+            print!("{}", view::tags(&p, &sel.select()?)?);
+            Ok(())
+        }
+        Cmd::Tree { sources, sel } => {
+            let p = view::load_many(&sources, sel.seconds)?;
             let all = regex::Regex::new(".").map_err(|e| e.to_string())?;
             print!("{}", view::peek(&p, &sel.select()?, &all)?);
             Ok(())

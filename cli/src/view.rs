@@ -79,6 +79,8 @@ pub struct Stack {
     pub frames: Vec<String>,
     /// The sample's values.
     pub values: Vec<i64>,
+    /// Its labels as (key, value), numbers with their unit.
+    pub labels: Vec<(String, String)>,
 }
 
 /// Every sample of `p` as names.
@@ -119,6 +121,23 @@ pub fn stacks(p: &Profile) -> Vec<Stack> {
                 .flat_map(|id| locs.get(id).cloned().unwrap_or_else(|| vec!["?".into()]))
                 .collect(),
             values: s.value.clone(),
+            labels: s
+                .label
+                .iter()
+                .map(|l| {
+                    let v = if l.str != 0 {
+                        p.str(l.str).to_owned()
+                    } else {
+                        let unit = p.str(l.num_unit);
+                        if unit.is_empty() {
+                            l.num.to_string()
+                        } else {
+                            format!("{}{unit}", l.num)
+                        }
+                    };
+                    (p.str(l.key).to_owned(), v)
+                })
+                .collect(),
         })
         .collect()
 }
@@ -132,6 +151,78 @@ pub struct Select {
     pub focus: Option<Regex>,
     /// Drop samples with a frame matching this.
     pub ignore: Option<Regex>,
+    /// Leave frames matching this out of the stacks (Go's `-hide`).
+    pub hide: Option<Regex>,
+    /// Keep only frames matching this in the stacks (Go's `-show`).
+    pub show: Option<Regex>,
+    /// Only samples with a label matching: `key=regex`, or a regex of
+    /// any label value (Go's `-tagfocus`).
+    pub tagfocus: Option<TagFilter>,
+    /// Drop samples with a label matching (Go's `-tagignore`).
+    pub tagignore: Option<TagFilter>,
+    /// Show values in this unit (Go's `-unit`).
+    pub unit: Option<String>,
+}
+
+/// A label filter: a key and a value regex, or a regex of any value.
+#[derive(Clone)]
+pub struct TagFilter {
+    text: String,
+    key: Option<String>,
+    value: Regex,
+}
+
+impl TagFilter {
+    /// Parses `key=regex` or `regex`.
+    pub fn parse(s: &str) -> Result<TagFilter, String> {
+        let (key, re) = match s.split_once('=') {
+            Some((k, v))
+                if !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_alphanumeric() || "_-.:/".contains(c)) =>
+            {
+                (Some(k.to_owned()), v)
+            }
+            _ => (None, s),
+        };
+        let value = Regex::new(re).map_err(|e| format!("bad regex {re:?}: {e}"))?;
+        Ok(TagFilter {
+            text: s.to_owned(),
+            key,
+            value,
+        })
+    }
+
+    fn matches(&self, labels: &[(String, String)]) -> bool {
+        labels.iter().any(|(k, v)| {
+            self.key.as_deref().is_none_or(|want| want == k) && self.value.is_match(v)
+        })
+    }
+}
+
+/// Whether `s` passes the focus, ignore, tagfocus and tagignore filters.
+fn kept(s: &Stack, sel: &Select) -> bool {
+    sel.focus
+        .as_ref()
+        .is_none_or(|re| s.frames.iter().any(|f| re.is_match(f)))
+        && !sel
+            .ignore
+            .as_ref()
+            .is_some_and(|re| s.frames.iter().any(|f| re.is_match(f)))
+        && sel.tagfocus.as_ref().is_none_or(|t| t.matches(&s.labels))
+        && !sel.tagignore.as_ref().is_some_and(|t| t.matches(&s.labels))
+}
+
+/// `frames` with `hide` and `show` applied.
+fn shown(frames: Vec<String>, sel: &Select) -> Vec<String> {
+    if sel.hide.is_none() && sel.show.is_none() {
+        return frames;
+    }
+    frames
+        .into_iter()
+        .filter(|f| !sel.hide.as_ref().is_some_and(|re| re.is_match(f)))
+        .filter(|f| sel.show.as_ref().is_none_or(|re| re.is_match(f)))
+        .collect()
 }
 
 /// A stack (leaf first) and its value at the chosen sample index.
@@ -156,18 +247,12 @@ pub fn selected(p: &Profile, sel: &Select) -> Result<(usize, String, Vec<Weighte
         .unwrap_or_default();
     let kept = stacks(p)
         .into_iter()
-        .filter(|s| {
-            sel.focus
-                .as_ref()
-                .is_none_or(|re| s.frames.iter().any(|f| re.is_match(f)))
+        .filter(|s| kept(s, sel))
+        .map(|s| {
+            let v = s.values.get(idx).copied().unwrap_or(0);
+            (shown(s.frames, sel), v)
         })
-        .filter(|s| {
-            !sel.ignore
-                .as_ref()
-                .is_some_and(|re| s.frames.iter().any(|f| re.is_match(f)))
-        })
-        .map(|s| (s.frames, s.values.get(idx).copied().unwrap_or(0)))
-        .filter(|(_, v)| *v != 0)
+        .filter(|(f, v)| *v != 0 && !f.is_empty())
         .collect();
     Ok((idx, unit, kept))
 }
@@ -251,6 +336,225 @@ fn header(p: &Profile, idx: usize) -> String {
     out
 }
 
+/// Go's "Active filters:" lines for the filters set (empty if none).
+fn active_filters(sel: &Select) -> String {
+    let mut f = Vec::new();
+    for (name, re) in [
+        ("focus", &sel.focus),
+        ("ignore", &sel.ignore),
+        ("hide", &sel.hide),
+        ("show", &sel.show),
+    ] {
+        if let Some(r) = re {
+            f.push(format!("{name}={}", r.as_str()));
+        }
+    }
+    for (name, t) in [("tagfocus", &sel.tagfocus), ("tagignore", &sel.tagignore)] {
+        if let Some(t) = t {
+            f.push(format!("{name}={}", t.text));
+        }
+    }
+    if f.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Active filters:\n");
+    for x in f {
+        let _ = writeln!(out, "   {x}");
+    }
+    out
+}
+
+/// `v` (in `unit`, the profile's) in the unit `want` if it is one of the
+/// same kind (time: ns, us, ms, s, minutes, hours; memory: B, kB, MB, GB,
+/// TB), else as pprof prints it.
+pub fn format_in(v: i64, unit: &str, want: Option<&str>) -> String {
+    let scale = |u: &str| -> Option<(u8, f64)> {
+        Some(match u {
+            "nanoseconds" | "ns" => (0, 1.0),
+            "us" | "µs" | "microseconds" => (0, 1e3),
+            "ms" | "milliseconds" => (0, 1e6),
+            "s" | "sec" | "seconds" => (0, 1e9),
+            "m" | "min" | "mins" | "minutes" => (0, 60e9),
+            "h" | "hour" | "hrs" | "hours" => (0, 3600e9),
+            "bytes" | "B" | "b" => (1, 1.0),
+            "kB" | "KB" | "kb" | "KiB" => (1, 1024.0),
+            "MB" | "mb" | "MiB" => (1, 1024.0 * 1024.0),
+            "GB" | "gb" | "GiB" => (1, 1024.0 * 1024.0 * 1024.0),
+            "TB" | "tb" | "TiB" => (1, 1024.0_f64.powi(4)),
+            _ => return None,
+        })
+    };
+    match (want, scale(unit)) {
+        (Some(w), Some((kind, from))) => match scale(w) {
+            Some((k2, to)) if k2 == kind => {
+                let x = v as f64 * from / to;
+                // Two decimals, as pprof prints them.
+                let s = format!("{x:.2}");
+                let s = s.trim_end_matches('0').trim_end_matches('.');
+                format!("{s}{w}")
+            }
+            _ => format_value(v, unit),
+        },
+        _ => format_value(v, unit),
+    }
+}
+
+/// Go's `-tags`: for each label key, the total and each value's share of
+/// the chosen sample type.
+pub fn tags(p: &Profile, sel: &Select) -> Result<String, String> {
+    let idx = inprof_runtime::report::sample_index(p, sel.sample_index.as_deref())
+        .ok_or_else(|| format!("sample index {:?} not in profile", sel.sample_index))?;
+    let unit = p
+        .sample_type
+        .get(idx)
+        .map(|t| p.str(t.unit).to_owned())
+        .unwrap_or_default();
+    let mut by: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for s in stacks(p).into_iter().filter(|s| kept(s, sel)) {
+        let v = s.values.get(idx).copied().unwrap_or(0);
+        if v == 0 {
+            continue;
+        }
+        for (k, val) in s.labels {
+            *by.entry(k).or_default().entry(val).or_default() += v;
+        }
+    }
+    if by.is_empty() {
+        return Err("no tags found".into());
+    }
+    let mut out = String::new();
+    for (k, vals) in by {
+        let total: i64 = vals.values().sum();
+        let _ = writeln!(
+            out,
+            " {k}: Total {}",
+            format_in(total, &unit, sel.unit.as_deref())
+        );
+        let mut vals: Vec<(String, i64)> = vals.into_iter().collect();
+        vals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (val, v) in vals {
+            // pprof's percentage: `50.00%`, and `  100%` for all.
+            let share = pct(v, total);
+            let share = if (share - 100.0).abs() < 1e-9 {
+                "  100%".to_owned()
+            } else {
+                format!("{share:5.2}%")
+            };
+            let _ = writeln!(
+                out,
+                "{:>10} ({share}): {val}",
+                format_in(v, &unit, sel.unit.as_deref()),
+            );
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Several profiles as one, as `go tool pprof` merges them: their samples
+/// together (same sample types required), each profile's strings,
+/// functions, locations and mappings kept apart.
+pub fn merge(mut ps: Vec<Profile>) -> Result<Profile, String> {
+    if ps.len() <= 1 {
+        return ps.pop().ok_or_else(|| "no profile".to_owned());
+    }
+    let types = |p: &Profile| -> Vec<(String, String)> {
+        p.sample_type
+            .iter()
+            .map(|t| (p.str(t.r#type).to_owned(), p.str(t.unit).to_owned()))
+            .collect()
+    };
+    let want = types(&ps[0]);
+    for p in &ps[1..] {
+        if types(p) != want {
+            return Err(format!(
+                "cannot merge profiles with different sample types: {want:?} and {:?}",
+                types(p)
+            ));
+        }
+    }
+    let mut out = ps.remove(0);
+    let mut strings: HashMap<String, i64> = out
+        .string_table
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.clone(), i as i64))
+        .collect();
+    for p in ps {
+        let mut map_str = |i: i64, out: &mut Profile| -> i64 {
+            let s = p.str(i).to_owned();
+            if let Some(&j) = strings.get(&s) {
+                return j;
+            }
+            let j = out.string_table.len() as i64;
+            out.string_table.push(s.clone());
+            strings.insert(s, j);
+            j
+        };
+        let (mbase, lbase, fbase) = (
+            out.mapping.iter().map(|m| m.id).max().unwrap_or(0),
+            out.location.iter().map(|l| l.id).max().unwrap_or(0),
+            out.function.iter().map(|f| f.id).max().unwrap_or(0),
+        );
+        for m in &p.mapping {
+            let mut m = m.clone();
+            m.id += mbase;
+            m.filename = map_str(m.filename, &mut out);
+            m.build_id = map_str(m.build_id, &mut out);
+            out.mapping.push(m);
+        }
+        for f in &p.function {
+            let mut f = f.clone();
+            f.id += fbase;
+            f.name = map_str(f.name, &mut out);
+            f.system_name = map_str(f.system_name, &mut out);
+            f.filename = map_str(f.filename, &mut out);
+            out.function.push(f);
+        }
+        for l in &p.location {
+            let mut l = l.clone();
+            l.id += lbase;
+            if l.mapping_id != 0 {
+                l.mapping_id += mbase;
+            }
+            for line in &mut l.line {
+                line.function_id += fbase;
+            }
+            out.location.push(l);
+        }
+        for s in &p.sample {
+            let mut s = s.clone();
+            for id in &mut s.location_id {
+                *id += lbase;
+            }
+            for l in &mut s.label {
+                l.key = map_str(l.key, &mut out);
+                l.str = map_str(l.str, &mut out);
+                l.num_unit = map_str(l.num_unit, &mut out);
+            }
+            out.sample.push(s);
+        }
+        for c in &p.comment {
+            let c = map_str(*c, &mut out);
+            out.comment.push(c);
+        }
+        out.duration_nanos += p.duration_nanos;
+        if p.time_nanos != 0 && (out.time_nanos == 0 || p.time_nanos < out.time_nanos) {
+            out.time_nanos = p.time_nanos;
+        }
+    }
+    Ok(out)
+}
+
+/// Loads each source and merges them (see [`merge`]).
+pub fn load_many(sources: &[String], seconds: Option<u64>) -> Result<Profile, String> {
+    let ps = sources
+        .iter()
+        .map(|s| load(s, seconds))
+        .collect::<Result<Vec<_>, _>>()?;
+    merge(ps)
+}
+
 /// pprof's `-top`.
 pub fn top(
     p: &Profile,
@@ -268,14 +572,16 @@ pub fn top(
         rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
     }
     let mut out = header(p, idx);
+    out.push_str(&active_filters(sel));
+    let fmt = |v: i64| format_in(v, &unit, sel.unit.as_deref());
     let shown = rows.len().min(n);
     let shown_flat: i64 = rows.iter().take(shown).map(|r| r.1).sum();
     let _ = writeln!(
         out,
         "Showing nodes accounting for {}, {:.2}% of {} total",
-        format_value(shown_flat, &unit),
+        fmt(shown_flat),
         pct(shown_flat, total),
-        format_value(total, &unit)
+        fmt(total)
     );
     if shown < rows.len() {
         let _ = writeln!(out, "Showing top {shown} nodes out of {}", rows.len());
@@ -294,10 +600,10 @@ pub fn top(
         let _ = writeln!(
             out,
             "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%  {name}",
-            format_value(flat, &unit),
+            fmt(flat),
             pct(flat, total),
             pct(sum, total),
-            format_value(cum, &unit),
+            fmt(cum),
             pct(cum, total)
         );
     }
@@ -321,14 +627,7 @@ pub fn async_table(p: &Profile, sel: &Select, n: usize, style: &Style) -> Option
     // name -> [calls, polls, wall, latency, cancelled]
     let mut by: HashMap<String, [i64; 5]> = HashMap::new();
     for s in stacks(p) {
-        let keep = sel
-            .focus
-            .as_ref()
-            .is_none_or(|re| s.frames.iter().any(|f| re.is_match(f)))
-            && !sel
-                .ignore
-                .as_ref()
-                .is_some_and(|re| s.frames.iter().any(|f| re.is_match(f)));
+        let keep = kept(&s, sel);
         let v = |i: usize| s.values.get(i).copied().unwrap_or(0);
         if !keep || v(polls) == 0 {
             continue;
@@ -417,6 +716,10 @@ pub fn peek(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
         .collect();
     let e = edges(&st);
     let mut names: Vec<&String> = fc.keys().filter(|n| re.is_match(n)).collect();
+    if names.is_empty() {
+        // Go's words.
+        return Err(format!("no matches found for regexp: {}", re.as_str()));
+    }
     names.sort_by(|a, b| fc[*b].1.cmp(&fc[*a].1).then(a.cmp(b)));
     let mut out = header(p, idx);
     let sep = "----------------------------------------------------------+-------------";
