@@ -174,6 +174,16 @@ enum Cmd {
         /// Output file (.dot or .svg; default stdout DOT).
         #[arg(short, long)]
         output: Option<String>,
+        /// At most this many nodes, the highest cum first (pprof's
+        /// -nodecount).
+        #[arg(long, default_value_t = 80)]
+        nodecount: usize,
+        /// Drop nodes under this share of the total (pprof's -nodefraction).
+        #[arg(long, default_value_t = 0.005)]
+        nodefraction: f64,
+        /// Drop edges under this share of the total (pprof's -edgefraction).
+        #[arg(long, default_value_t = 0.001)]
+        edgefraction: f64,
         #[command(flatten)]
         sel: Sel,
     },
@@ -200,6 +210,9 @@ enum Cmd {
         /// Port on 127.0.0.1 (0: any free port).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Do not open the browser.
+        #[arg(long)]
+        no_browser: bool,
         #[command(flatten)]
         sel: Sel,
     },
@@ -273,6 +286,8 @@ fn go_style(args: Vec<String>) -> Vec<String> {
         "sample_index",
         "sample-index",
         "nodecount",
+        "nodefraction",
+        "edgefraction",
         "focus",
         "ignore",
         "hide",
@@ -428,10 +443,18 @@ fn run(cmd: Cmd) -> Result<(), String> {
         Cmd::Graph {
             source,
             output,
+            nodecount,
+            nodefraction,
+            edgefraction,
             sel,
         } => {
             let p = view::load(&source, sel.seconds)?;
-            let dot = view::dot(&p, &sel.select()?)?;
+            let opt = view::GraphOptions {
+                nodecount,
+                node_fraction: nodefraction,
+                edge_fraction: edgefraction,
+            };
+            let dot = view::dot_with(&p, &sel.select()?, opt)?;
             match output.as_deref() {
                 Some(o) if o.ends_with(".svg") => out(Some(o), o, &view::dot_to_svg(&dot)?),
                 o => out(o, "-", dot.as_bytes()),
@@ -453,9 +476,14 @@ fn run(cmd: Cmd) -> Result<(), String> {
             }
             Ok(())
         }
-        Cmd::Web { source, port, sel } => {
+        Cmd::Web {
+            source,
+            port,
+            no_browser,
+            sel,
+        } => {
             let p = view::load(&source, sel.seconds)?;
-            web::serve(p, sel.select()?, &source, port)
+            web::serve(p, sel.select()?, &source, port, !no_browser)
         }
         Cmd::Ps => ps(),
         Cmd::Stack { target } => print_text(&target, "/debug/pprof/goroutine?debug=2"),

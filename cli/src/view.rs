@@ -839,48 +839,154 @@ pub fn flame_svg(p: &Profile, sel: &Select, title: &str) -> Result<Vec<u8>, Stri
     Ok(svg)
 }
 
-/// Graphviz DOT of the call graph: nodes sized by flat, edges weighted by
-/// the value flowing through them.
+/// How much of the graph to draw (pprof's `-nodecount`,
+/// `-nodefraction`, `-edgefraction`).
+#[derive(Clone, Copy, Debug)]
+pub struct GraphOptions {
+    /// Keep at most this many nodes, the highest cum first.
+    pub nodecount: usize,
+    /// Drop nodes whose cum is under this share of the total.
+    pub node_fraction: f64,
+    /// Drop edges whose weight is under this share of the total.
+    pub edge_fraction: f64,
+}
+
+impl Default for GraphOptions {
+    fn default() -> Self {
+        GraphOptions {
+            nodecount: 80,
+            node_fraction: 0.005,
+            edge_fraction: 0.001,
+        }
+    }
+}
+
+/// pprof's node colour: grey for a small share of the total, deepening to
+/// red for a large one (by cum), its text darker with it.
+fn heat(share: f64) -> (String, &'static str) {
+    let x = share.clamp(0.0, 1.0).sqrt();
+    let lerp = |a: f64, b: f64| (a + (b - a) * x).round() as u8;
+    let fill = format!(
+        "#{:02x}{:02x}{:02x}",
+        lerp(238.0, 204.0),
+        lerp(238.0, 60.0),
+        lerp(238.0, 40.0)
+    );
+    (fill, if x > 0.6 { "#ffffff" } else { "#000000" })
+}
+
+/// The call graph as Graphviz DOT, pruned as pprof prunes it: the
+/// `nodecount` nodes with the highest cum among those above
+/// `node_fraction` of the total; edges above `edge_fraction`, an edge
+/// through dropped nodes drawn dashed (a residual edge); a legend with
+/// what was kept and dropped; nodes coloured by cum.
 pub fn dot(p: &Profile, sel: &Select) -> Result<String, String> {
-    let (_, unit, st) = selected(p, sel)?;
+    dot_with(p, sel, GraphOptions::default())
+}
+
+/// [`dot`] with explicit pruning options.
+pub fn dot_with(p: &Profile, sel: &Select, opt: GraphOptions) -> Result<String, String> {
+    let (idx, unit, st) = selected(p, sel)?;
     let total: i64 = st.iter().map(|(_, v)| v).sum::<i64>().max(1);
-    let fc = flat_cum(&st);
+    let mut fc = flat_cum(&st);
+    let all_nodes = fc.len();
+    fc.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    let min_cum = (opt.node_fraction * total as f64) as i64;
+    let dropped_small = fc.iter().filter(|r| r.2 < min_cum.max(1)).count();
+    fc.retain(|r| r.2 >= min_cum.max(1));
+    fc.truncate(opt.nodecount.max(1));
     let ids: HashMap<&str, usize> = fc
         .iter()
         .enumerate()
         .map(|(i, r)| (r.0.as_str(), i + 1))
         .collect();
-    let mut out =
-        String::from("digraph inprof {\nnode [style=filled fillcolor=\"#f8f8f8\" shape=box fontname=\"Helvetica\"];\nedge [fontname=\"Helvetica\"];\n");
+    // Edges between kept nodes: each sample's kept frames, adjacent;
+    // residual if frames were dropped between them.
+    let mut edge_w: BTreeMap<(usize, usize, bool), i64> = BTreeMap::new();
+    for (frames, v) in &st {
+        let mut seen = HashSet::new();
+        let mut last: Option<(usize, usize)> = None; // (node id, position)
+        for (pos, f) in frames.iter().enumerate() {
+            let Some(&id) = ids.get(f.as_str()) else {
+                continue;
+            };
+            if let Some((callee, cpos)) = last {
+                let e = (id, callee, pos > cpos + 1);
+                if id != callee && seen.insert((id, callee)) {
+                    *edge_w.entry(e).or_default() += v;
+                }
+            }
+            last = Some((id, pos));
+        }
+    }
+    let min_edge = (opt.edge_fraction * total as f64) as i64;
+    let edges_all = edge_w.len();
+    edge_w.retain(|_, w| *w >= min_edge.max(1));
+    let shown_flat: i64 = fc.iter().map(|r| r.1).sum();
+    let mut out = String::from(
+        "digraph inprof {\nnode [style=filled fillcolor=\"#f8f8f8\" shape=box fontname=\"Helvetica\"];\nedge [fontname=\"Helvetica\"];\n",
+    );
+    // The legend, as pprof draws it.
+    let mut legend = Vec::new();
+    if let Some(m) = p.mapping.first() {
+        let f = p.str(m.filename);
+        if !f.is_empty() {
+            legend.push(format!("File: {}", f.rsplit('/').next().unwrap_or(f)));
+        }
+    }
+    if let Some(t) = p.sample_type.get(idx) {
+        legend.push(format!("Type: {}", p.str(t.r#type)));
+    }
+    legend.push(format!(
+        "Showing nodes accounting for {}, {:.2}% of {} total",
+        format_value(shown_flat, &unit),
+        pct(shown_flat, total),
+        format_value(total, &unit)
+    ));
+    if dropped_small > 0 {
+        legend.push(format!(
+            "Dropped {dropped_small} nodes (cum <= {})",
+            format_value(min_cum, &unit)
+        ));
+    }
+    if edges_all > edge_w.len() {
+        legend.push(format!(
+            "Dropped {} edges (freq <= {})",
+            edges_all - edge_w.len(),
+            format_value(min_edge, &unit)
+        ));
+    }
+    if fc.len() < all_nodes {
+        legend.push(format!("Showing top {} nodes out of {all_nodes}", fc.len()));
+    }
+    let legend: Vec<String> = legend.iter().map(|l| l.replace('"', "\\\"")).collect();
+    let _ = writeln!(
+        out,
+        "subgraph cluster_L {{ \"legend\" [shape=box fontsize=16 label=\"{}\\l\" tooltip=\"legend\"] }}",
+        legend.join("\\l")
+    );
     for (name, flat, cum) in &fc {
         let size = 10.0 + 22.0 * (*flat as f64 / total as f64).sqrt();
+        let (fill, font) = heat(*cum as f64 / total as f64);
         let _ = writeln!(
             out,
-            "N{} [label=\"{}\\nflat {} ({:.2}%)\\nof {} ({:.2}%)\" fontsize={:.0}];",
+            "N{} [label=\"{}\\nflat {} ({:.2}%)\\nof {} ({:.2}%)\" fontsize={:.0} fillcolor=\"{fill}\" fontcolor=\"{font}\" tooltip=\"{}\"];",
             ids[name.as_str()],
             name.replace('"', "\\\""),
             format_value(*flat, &unit),
             pct(*flat, total),
             format_value(*cum, &unit),
             pct(*cum, total),
-            size
+            size,
+            name.replace('"', "\\\""),
         );
     }
-    let mut edge_w: BTreeMap<(usize, usize), i64> = BTreeMap::new();
-    for (frames, v) in &st {
-        let mut seen = HashSet::new();
-        for w in frames.windows(2) {
-            let e = (ids[w[1].as_str()], ids[w[0].as_str()]);
-            if seen.insert(e) {
-                *edge_w.entry(e).or_default() += v;
-            }
-        }
-    }
-    for ((a, b), w) in edge_w {
+    for ((a, b, residual), w) in edge_w {
         let pen = 1.0 + 5.0 * (w as f64 / total as f64);
+        let style = if residual { " style=dashed" } else { "" };
         let _ = writeln!(
             out,
-            "N{a} -> N{b} [label=\" {}\" penwidth={pen:.2}];",
+            "N{a} -> N{b} [label=\" {}\" penwidth={pen:.2}{style}];",
             format_value(w, &unit)
         );
     }

@@ -33,21 +33,14 @@ pub fn page(p: &Profile, sel: &Select, title: &str) -> Result<String, String> {
             u = percent_encode(name),
         );
     }
-    // The flame graph is its own document, so inferno's search and zoom
-    // scripts work as they do in a standalone SVG.
-    let flame = match view::flame_svg(p, sel, title) {
-        Ok(_) => {
-            "<object id=\"flame\" type=\"image/svg+xml\" data=\"/flame.svg\"></object>".to_owned()
-        }
-        Err(e) => format!("<p>{}</p>", escape(&e)),
-    };
-    let graph = view::dot(p, sel)
-        .and_then(|d| view::dot_to_svg(&d))
-        .map(|s| {
-            let s = String::from_utf8_lossy(&s).into_owned();
-            s.find("<svg").map(|i| s[i..].to_owned()).unwrap_or(s)
-        })
-        .unwrap_or_else(|e| format!("<p>{}</p>", escape(&e)));
+    // The flame graph and the call graph are documents of their own,
+    // built when first asked for (so the page is served at once, however
+    // big the profile), and inferno's search and zoom scripts work as they
+    // do in a standalone SVG.
+    let flame =
+        "<object id=\"flame\" type=\"image/svg+xml\" data=\"/flame.svg\"></object>".to_owned();
+    let graph =
+        "<object id=\"graph\" type=\"image/svg+xml\" data=\"/graph.svg\"></object>".to_owned();
     Ok(format!(
         r#"<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>inprof: {title}</title>
@@ -94,42 +87,24 @@ document.querySelectorAll('#top th').forEach(th => th.addEventListener('click', 
 }
 
 fn percent_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// The value of `key` in the query string `q` (percent-decoded).
+fn query_value(q: &str, key: &str) -> Option<String> {
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Serves the page on 127.0.0.1:`port` until interrupted.
-pub fn serve(p: Profile, sel: Select, title: &str, port: u16) -> Result<(), String> {
-    let html = page(&p, &sel, title)?;
-    let flame = view::flame_svg(&p, &sel, title).unwrap_or_default();
+pub fn serve(
+    p: Profile,
+    sel: Select,
+    title: &str,
+    port: u16,
+    open_browser: bool,
+) -> Result<(), String> {
     let server = tiny_http_server(port)?;
     let addr = server
         .server_addr()
@@ -139,14 +114,33 @@ pub fn serve(p: Profile, sel: Select, title: &str, port: u16) -> Result<(), Stri
     println!("serving http://{addr}/ (Ctrl-C to stop)");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    if open_browser {
+        open(&format!("http://{addr}/"));
+    }
+    // Each view is built on first request, then kept.
+    let html = std::cell::OnceCell::new();
+    let flame = std::cell::OnceCell::new();
+    let graph = std::cell::OnceCell::new();
     for req in server.incoming_requests() {
         let url = req.url().to_owned();
         let (status, ctype, body) = if url == "/" || url.starts_with("/?") {
-            (200, "text/html; charset=utf-8", html.clone().into_bytes())
+            match html.get_or_init(|| page(&p, &sel, title)) {
+                Ok(h) => (200, "text/html; charset=utf-8", h.clone().into_bytes()),
+                Err(e) => (400, "text/plain; charset=utf-8", e.clone().into_bytes()),
+            }
         } else if url == "/flame.svg" {
-            (200, "image/svg+xml", flame.clone())
-        } else if let Some(q) = url.strip_prefix("/peek?fn=") {
-            let name = percent_decode(q);
+            match flame.get_or_init(|| view::flame_svg(&p, &sel, title)) {
+                Ok(f) => (200, "image/svg+xml", f.clone()),
+                Err(e) => (400, "text/plain; charset=utf-8", e.clone().into_bytes()),
+            }
+        } else if url == "/graph.svg" {
+            let g = graph.get_or_init(|| view::dot(&p, &sel).and_then(|d| view::dot_to_svg(&d)));
+            match g {
+                Ok(g) => (200, "image/svg+xml", g.clone()),
+                Err(e) => (400, "text/plain; charset=utf-8", e.clone().into_bytes()),
+            }
+        } else if let Some(q) = url.strip_prefix("/peek?") {
+            let name = query_value(q, "fn").unwrap_or_default();
             let re = regex::Regex::new(&format!("^{}$", regex::escape(&name)))
                 .map_err(|e| e.to_string())?;
             match view::peek(&p, &sel, &re) {
@@ -163,6 +157,27 @@ pub fn serve(p: Profile, sel: Select, title: &str, port: u16) -> Result<(), Stri
         let _ = req.respond(resp);
     }
     Ok(())
+}
+
+/// Opens `url` in the desktop's browser, if there is a desktop (as
+/// `go tool pprof -http` does; `--no-browser` skips it).
+fn open(url: &str) {
+    let desktop = std::env::var_os("DISPLAY").is_some()
+        || std::env::var_os("WAYLAND_DISPLAY").is_some()
+        || cfg!(target_os = "macos");
+    if !desktop {
+        return;
+    }
+    let cmd = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let _ = std::process::Command::new(cmd)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
 }
 
 fn tiny_http_server(port: u16) -> Result<tiny_http::Server, String> {

@@ -103,13 +103,33 @@ fn go_flags_filters_merging_and_messages() {
         &[f],
     );
     same_top(
-        &["top", "--sample-index=wall", "--unit=ns", "--tagfocus=request=a"],
-        &["-top", "-sample_index=wall", "-unit=ns", "-tagfocus=request=a"],
+        &[
+            "top",
+            "--sample-index=wall",
+            "--unit=ns",
+            "--tagfocus=request=a",
+        ],
+        &[
+            "-top",
+            "-sample_index=wall",
+            "-unit=ns",
+            "-tagfocus=request=a",
+        ],
         &[f],
     );
     same_top(
-        &["top", "--sample-index=wall", "--unit=ns", "--tagignore=request=a"],
-        &["-top", "-sample_index=wall", "-unit=ns", "-tagignore=request=a"],
+        &[
+            "top",
+            "--sample-index=wall",
+            "--unit=ns",
+            "--tagignore=request=a",
+        ],
+        &[
+            "-top",
+            "-sample_index=wall",
+            "-unit=ns",
+            "-tagignore=request=a",
+        ],
         &[f],
     );
     same_top(

@@ -34,6 +34,7 @@ fn web_ui_in_headless_chromium() {
             "--port",
             "0",
             "--sample-index=wall",
+            "--no-browser",
         ])
         .stdout(Stdio::piped())
         .spawn()

@@ -1,0 +1,119 @@
+//! The call graph of a big profile is pruned as pprof prunes it (at most
+//! 80 nodes by default, with a legend saying what was dropped), and
+//! `inprof web` serves such a profile's page and graph.
+
+use inprof::pprof::{Builder, Frame};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+/// 400 functions in call chains 3–12 deep, 20 000 samples (fixed seed).
+fn big_profile(path: &std::path::Path) {
+    let mut b = Builder::new(&[("wall", "nanoseconds")], ("wall", "nanoseconds"), 1, None);
+    let names: Vec<String> = (0..400).map(|i| format!("app::f{i}")).collect();
+    let mut x = 0x9e3779b97f4a7c15u64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..20_000 {
+        let depth = 3 + (next() % 10) as usize;
+        let mut f = (next() % 8) as usize;
+        let mut stack = Vec::new();
+        for _ in 0..depth {
+            stack.push(f);
+            f = (f * 3 + 1 + (next() % 4) as usize) % 400;
+        }
+        stack.reverse();
+        let locs = stack
+            .iter()
+            .map(|&i| {
+                b.location(
+                    i as u64,
+                    Frame {
+                        name: &names[i],
+                        file: "src/app.rs",
+                        line: i as u32,
+                    },
+                )
+            })
+            .collect();
+        b.sample(locs, vec![1_000 + (next() % 100_000) as i64], &[]);
+    }
+    let p = b.finish(0, 1_000_000_000);
+    p.write_gzip(std::fs::File::create(path).unwrap()).unwrap();
+}
+
+#[test]
+fn big_graphs_are_pruned_and_served() {
+    let dir = std::env::temp_dir().join(format!("inprof-graph-prune-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.pb.gz");
+    big_profile(&file);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_inprof"))
+        .args(["graph", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dot = String::from_utf8_lossy(&out.stdout);
+    let nodes = dot
+        .lines()
+        .filter(|l| l.starts_with('N') && !l.contains("->"))
+        .count();
+    assert!(nodes <= 80 && nodes > 10, "{nodes} nodes");
+    assert!(
+        dot.contains("Showing top 80 nodes out of 400") || dot.contains("Dropped"),
+        "{dot}"
+    );
+    assert!(dot.contains("\"legend\""), "{dot}");
+    // pprof's flags, pprof's spelling.
+    let out = Command::new(env!("CARGO_BIN_EXE_inprof"))
+        .args(["graph", "-nodecount=10", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let dot = String::from_utf8_lossy(&out.stdout);
+    let nodes = dot
+        .lines()
+        .filter(|l| l.starts_with('N') && !l.contains("->"))
+        .count();
+    assert_eq!(nodes, 10, "{dot}");
+    assert!(dot.contains("Showing top 10 nodes out of 400"), "{dot}");
+
+    // The web UI: the page and the graph, served for the big profile.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_inprof"))
+        .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .map(|w| w.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"));
+    let get = |path: &str| -> String {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).unwrap();
+        body
+    };
+    let page = get("/");
+    assert!(page.contains("app::f"), "{}", &page[..page.len().min(500)]);
+    let graph = get("/graph.svg");
+    let _ = server.kill();
+    let _ = server.wait();
+    if Command::new("dot").arg("-V").output().is_ok() {
+        assert!(graph.contains("<svg"), "{}", &graph[..graph.len().min(500)]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
