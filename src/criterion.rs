@@ -1,4 +1,5 @@
-//! A criterion [`Profiler`](::criterion::profiler::Profiler): run benches
+//! A criterion `Profiler` (criterion 0.8 with the `criterion` feature,
+//! 0.5 with `criterion05`): run benches
 //! with `--profile-time N` and each benchmark writes a pprof time profile
 //! (and a heap profile, when `inprof::Alloc` is the global allocator) in its
 //! criterion directory: `target/criterion/ID/profile/{time,heap}.pb.gz`.
@@ -35,41 +36,51 @@ impl Profiler {
     }
 }
 
-impl ::criterion::profiler::Profiler for Profiler {
-    fn start_profiling(&mut self, benchmark_id: &str, benchmark_dir: &Path) {
-        if let Err(e) = std::fs::create_dir_all(benchmark_dir) {
-            eprintln!(
-                "inprof: {benchmark_id}: creating {}: {e}",
-                benchmark_dir.display()
-            );
-            return;
-        }
-        let file = benchmark_dir.join("time.pb.gz");
-        self.heap_before = crate::heap_stats().allocations;
-        match std::fs::File::create(&file)
-            .map_err(crate::Error::from)
-            .and_then(crate::start_cpu_profile)
-        {
-            Ok(g) => self.running = Some(g),
-            Err(e) => eprintln!("inprof: {benchmark_id}: {e}"),
-        }
-    }
+/// The criterion `Profiler` impl, for each supported criterion version.
+macro_rules! profiler_impl {
+    ($krate:ident) => {
+        impl ::$krate::profiler::Profiler for Profiler {
+            fn start_profiling(&mut self, benchmark_id: &str, benchmark_dir: &Path) {
+                if let Err(e) = std::fs::create_dir_all(benchmark_dir) {
+                    eprintln!(
+                        "inprof: {benchmark_id}: creating {}: {e}",
+                        benchmark_dir.display()
+                    );
+                    return;
+                }
+                let file = benchmark_dir.join("time.pb.gz");
+                self.heap_before = crate::heap_stats().allocations;
+                match std::fs::File::create(&file)
+                    .map_err(crate::Error::from)
+                    .and_then(crate::start_cpu_profile)
+                {
+                    Ok(g) => self.running = Some(g),
+                    Err(e) => eprintln!("inprof: {benchmark_id}: {e}"),
+                }
+            }
 
-    fn stop_profiling(&mut self, benchmark_id: &str, benchmark_dir: &Path) {
-        if let Some(g) = self.running.take() {
-            if let Err(e) = g.stop() {
-                eprintln!("inprof: {benchmark_id}: {e}");
+            fn stop_profiling(&mut self, benchmark_id: &str, benchmark_dir: &Path) {
+                if let Some(g) = self.running.take() {
+                    if let Err(e) = g.stop() {
+                        eprintln!("inprof: {benchmark_id}: {e}");
+                    }
+                }
+                // Only when inprof's allocator counted something.
+                if crate::heap_stats().allocations > self.heap_before {
+                    let file = benchmark_dir.join("heap.pb.gz");
+                    let r = std::fs::File::create(&file)
+                        .map_err(crate::Error::from)
+                        .and_then(crate::write_heap_profile);
+                    if let Err(e) = r {
+                        eprintln!("inprof: {benchmark_id}: {e}");
+                    }
+                }
             }
         }
-        // Only when inprof's allocator counted something.
-        if crate::heap_stats().allocations > self.heap_before {
-            let file = benchmark_dir.join("heap.pb.gz");
-            let r = std::fs::File::create(&file)
-                .map_err(crate::Error::from)
-                .and_then(crate::write_heap_profile);
-            if let Err(e) = r {
-                eprintln!("inprof: {benchmark_id}: {e}");
-            }
-        }
-    }
+    };
 }
+
+#[cfg(feature = "criterion")]
+profiler_impl!(criterion);
+#[cfg(feature = "criterion05")]
+profiler_impl!(criterion05);

@@ -162,7 +162,7 @@ pub mod task;
 
 #[cfg(feature = "axum")]
 pub mod axum;
-#[cfg(feature = "criterion")]
+#[cfg(any(feature = "criterion", feature = "criterion05"))]
 pub mod criterion;
 #[cfg(feature = "tracing")]
 pub mod tracing;

@@ -78,7 +78,8 @@ fn example_binary_writes_profiles_at_exit() {
 fn test_harness_writes_profiles_at_exit() {
     let dir = tmpdir("envtest");
     let cpu = dir.join("cpu.pb.gz");
-    let out = Command::new(test_binary("time_threads"))
+    let bin = test_binary("time_threads");
+    let out = Command::new(&bin)
         .arg("--quiet")
         .env("INPROF_CPUPROFILE", &cpu)
         .output()
@@ -88,6 +89,11 @@ fn test_harness_writes_profiles_at_exit() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Under a test harness, one file per test binary: `cpu-NAME-HASH.pb.gz`
+    // (so that `cargo test` with several binaries keeps every profile).
+    assert!(!cpu.exists(), "the plain name was written");
+    let name = bin.file_name().unwrap().to_str().unwrap();
+    let cpu = dir.join(format!("cpu-{name}.pb.gz"));
     let calls = top(&cpu, &["-sample_index=calls"]);
     assert_eq!(row(&calls, "time_threads::work").flat, 8000.0);
 }

@@ -146,7 +146,7 @@ fn endpoint_parity_with_net_http_pprof() {
         ),
         ("block", "contentions/count delay/nanoseconds"),
         ("mutex", "contentions/count delay/nanoseconds"),
-        ("goroutine", "thread/count"),
+        ("goroutine", "goroutine/count"),
         ("threadcreate", "threadcreate/count"),
     ] {
         let raw = pprof_url(&["-raw"], &format!("{base}/{name}"));

@@ -5,6 +5,9 @@
 //!
 //! `cargo bench -p inprof-cli --bench graph`
 
+// criterion_group! makes an undocumented pub fn.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use inprof_cli::view;
 use inprof_runtime::pprof::{Builder, Frame, Profile};

@@ -425,6 +425,12 @@ pub struct HeapStats {
 
 /// The process's allocator figures now: exact sums over every heap site
 /// (cheap: no allocation, one pass over the sites).
+///
+/// ```
+/// let s = inprof::heap_stats();
+/// // With inprof::Alloc installed: exact live bytes, allocations, frees.
+/// assert!(s.allocations >= s.frees);
+/// ```
 pub fn heap_stats() -> HeapStats {
     let mut s = HeapStats::default();
     let _lock = crate::engine::fold::read();

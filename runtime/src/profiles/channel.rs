@@ -4,6 +4,18 @@
 //!
 //! For `select!`, use crossbeam's macro on the wrapped ends
 //! ([`Sender::inner`], [`Receiver::inner`]).
+//!
+//! ```
+//! let (tx, rx) = inprof::channel::bounded::<u64>(1);
+//! let t = inprof::thread::spawn(move || {
+//!     for i in 0..3 {
+//!         tx.send(i).unwrap(); // waits when full: in the block profile
+//!     }
+//! });
+//! let got: Vec<u64> = rx.iter().collect();
+//! t.join().unwrap();
+//! assert_eq!(got, [0, 1, 2]);
+//! ```
 
 use crate::profiles::contention::{BlockKind, Wait};
 pub use crossbeam_channel::{

@@ -13,6 +13,12 @@ static MUTEX_FRACTION: AtomicU64 = AtomicU64::new(0);
 /// 0 records nothing (the default), 1 every blocking event; otherwise an
 /// event of at least `ns` nanoseconds is always recorded and a shorter one
 /// with probability `delay / ns`, scaled back so totals stay unbiased.
+///
+/// ```
+/// inprof::set_block_profile_rate(1); // every wait on inprof's primitives
+/// assert_eq!(inprof::block_profile_rate(), 1);
+/// # inprof::set_block_profile_rate(0);
+/// ```
 pub fn set_block_profile_rate(ns: u64) {
     BLOCK_RATE.store(ns, Ordering::Relaxed);
 }
@@ -21,6 +27,12 @@ pub fn set_block_profile_rate(ns: u64) {
 /// `runtime.SetMutexProfileFraction`: 0 records nothing (the default), `n`
 /// records one contended unlock in `n` on average, scaled back by `n`.
 /// Returns the previous fraction.
+///
+/// ```
+/// inprof::set_mutex_profile_fraction(1); // every contended unlock
+/// assert_eq!(inprof::mutex_profile_fraction(), 1);
+/// # inprof::set_mutex_profile_fraction(0);
+/// ```
 pub fn set_mutex_profile_fraction(n: u64) -> u64 {
     MUTEX_FRACTION.swap(n, Ordering::Relaxed)
 }

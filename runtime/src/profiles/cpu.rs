@@ -38,6 +38,12 @@ static RATE: AtomicU32 = AtomicU32::new(DEFAULT_CPU_PROFILE_RATE);
 /// (time profiles are then wall-only), values above 10 000 are clamped. It
 /// takes effect when the next CPU profile starts (while one runs, the rate
 /// it started with stays).
+///
+/// ```
+/// inprof::set_cpu_profile_rate(500); // before starting a CPU profile
+/// assert_eq!(inprof::cpu_profile_rate(), 500);
+/// # inprof::set_cpu_profile_rate(inprof::DEFAULT_CPU_PROFILE_RATE);
+/// ```
 pub fn set_cpu_profile_rate(hz: u32) {
     RATE.store(hz.min(MAX_CPU_PROFILE_RATE), Ordering::Relaxed);
 }

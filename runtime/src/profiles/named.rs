@@ -29,6 +29,14 @@ pub struct NamedProfile {
 }
 
 /// The profile named `name` (Go's `pprof.Lookup`), or None.
+///
+/// ```
+/// let mut text = Vec::new();
+/// inprof::lookup("goroutine").unwrap().write_to(&mut text, 1)?; // Go's text form
+/// assert!(String::from_utf8(text)?.starts_with("goroutine profile: total"));
+/// assert!(inprof::lookup("nope").is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn lookup(name: &str) -> Option<NamedProfile> {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     crate::engine::start::fire(crate::engine::start::Trigger::Use);
@@ -120,6 +128,15 @@ impl NamedProfile {
 }
 
 /// Writes the heap profile as gzipped pprof (Go's `WriteHeapProfile`).
+///
+/// ```
+/// // With `#[global_allocator] static A: inprof::Alloc = inprof::Alloc::system();`
+/// let file = std::env::temp_dir().join(format!("doc-heap-{}.pb.gz", std::process::id()));
+/// inprof::write_heap_profile(std::fs::File::create(&file)?)?;
+/// // go tool pprof -sample_index=inuse_space -top heap.pb.gz
+/// # std::fs::remove_file(&file)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn write_heap_profile<W: Write>(w: W) -> Result<(), Error> {
     NamedProfile { name: "heap" }.write_to(w, 0)
 }
@@ -137,6 +154,14 @@ fn heap_profile(allocs: bool) -> Profile {
         Some(if allocs { "alloc_space" } else { "inuse_space" }),
     );
     b.comment("inprof: exact heap accounting (every allocation counted, period 1)");
+    // Every Rust program allocates before main: none counted means
+    // inprof's allocator is not the global one.
+    if crate::profiles::alloc::heap_stats().allocations == 0 {
+        const WHY: &str = "inprof: no allocation was counted: install inprof::Alloc as the global allocator (#[global_allocator] static A: inprof::Alloc = inprof::Alloc::system();), or build with the `enable` feature";
+        b.comment(WHY);
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| eprintln!("{WHY}"));
+    }
     let dropped = crate::profiles::native::dropped();
     if dropped > 0 {
         b.comment(&format!(
@@ -301,7 +326,7 @@ fn created_profile(kind: &'static str) -> Profile {
 
 /// Live threads, each at its current call path (Go's goroutine profile).
 fn threads_profile() -> Profile {
-    let mut b = Builder::new(&[("thread", "count")], ("thread", "count"), 1, None);
+    let mut b = Builder::new(&[("goroutine", "count")], ("goroutine", "count"), 1, None);
     let lock = crate::engine::fold::read();
     for t in tree::trees(&lock).filter(|t| !t.is_internal() && !t.exited()) {
         let cur = t.current_idx() as usize;

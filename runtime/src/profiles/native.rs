@@ -22,6 +22,13 @@ static RATE: AtomicUsize = AtomicUsize::new(0);
 /// allocation, [`DEFAULT_MEM_PROFILE_RATE`] one per 512 KiB on average.
 /// Native stacks come from a frame-pointer walk: build with
 /// `-C force-frame-pointers=yes` for full stacks.
+///
+/// ```
+/// // Native stacks for allocations about every 512 KiB (Go's default).
+/// inprof::set_mem_profile_rate(inprof::DEFAULT_MEM_PROFILE_RATE);
+/// assert_eq!(inprof::mem_profile_rate(), inprof::DEFAULT_MEM_PROFILE_RATE);
+/// inprof::set_mem_profile_rate(0); // annotated paths only
+/// ```
 pub fn set_mem_profile_rate(bytes: usize) {
     if bytes > 0 {
         ensure_table();

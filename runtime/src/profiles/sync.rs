@@ -7,6 +7,23 @@
 //! unlock. When a thread has to wait, its wait goes to the block profile at
 //! its call path, and the holder is charged, when it unlocks, with the wait
 //! it caused, at its call path (the mutex profile).
+//!
+//! ```
+//! use inprof::sync::Mutex;
+//! use std::sync::Arc;
+//!
+//! inprof::set_mutex_profile_fraction(1);
+//! inprof::set_block_profile_rate(1);
+//! let counter = Arc::new(Mutex::new(0u64));
+//! let c = counter.clone();
+//! let t = inprof::thread::spawn(move || *c.lock() += 1);
+//! *counter.lock() += 1;
+//! t.join().unwrap();
+//! assert_eq!(*counter.lock(), 2);
+//! // Waits, if any, are in inprof::lookup("block") and ("mutex").
+//! # inprof::set_mutex_profile_fraction(0);
+//! # inprof::set_block_profile_rate(0);
+//! ```
 
 use crate::profiles::contention::{BlockKind, Contention, Wait};
 use lock_api::{GuardNoSend, RawMutex as _, RawMutexTimed as _, RawRwLock as _};

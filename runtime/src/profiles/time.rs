@@ -358,6 +358,16 @@ impl Drop for CpuProfile {
 /// (`samples`, `cpu`, the default) on the exact call paths with the native
 /// frames below them, and exact `calls` and `wall` per call path. Fails
 /// with [`Error::AlreadyRunning`] if one is running.
+///
+/// ```
+/// # fn run() {}
+/// let file = std::env::temp_dir().join(format!("doc-cpu-{}.pb.gz", std::process::id()));
+/// let guard = inprof::start_cpu_profile(std::fs::File::create(&file)?)?;
+/// run();
+/// guard.stop()?; // or inprof::stop_cpu_profile(), or drop the guard
+/// # std::fs::remove_file(&file)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn start_cpu_profile<W: Write + Send + 'static>(w: W) -> Result<CpuProfile, Error> {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     crate::engine::start::fire(crate::engine::start::Trigger::Use);
@@ -435,6 +445,14 @@ pub fn cpu_profile_running() -> bool {
 
 /// Stops the running time profile and writes it (Go's `StopCPUProfile`).
 /// Does nothing if none is running.
+///
+/// ```
+/// let file = std::env::temp_dir().join(format!("doc-stop-{}.pb.gz", std::process::id()));
+/// let _guard = inprof::start_cpu_profile(std::fs::File::create(&file)?)?;
+/// inprof::stop_cpu_profile()?; // the guard's drop then does nothing
+/// # std::fs::remove_file(&file)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn stop_cpu_profile() -> Result<(), Error> {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     let end = snapshot();
@@ -451,6 +469,16 @@ pub fn stop_cpu_profile() -> Result<(), Error> {
 
 /// The time profile from `start` to now (used by the HTTP endpoint and
 /// tests). Returns the snapshot to pass as `start`.
+///
+/// ```
+/// #[inprof::profile]
+/// fn work() -> u64 { (0..1000).sum() }
+///
+/// let interval = inprof::begin_interval();
+/// work();
+/// let profile = interval.profile(); // the time profile of the interval
+/// assert!(!profile.sample_type.is_empty());
+/// ```
 pub fn begin_interval() -> Interval {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     let _ = crate::engine::tree::this_tree();
@@ -511,6 +539,14 @@ pub fn set_time_recording(on: bool) {
 /// time recorded while time was recorded (see [`set_time_recording`]), and
 /// the CPU sampled since it was turned on. Wall is the default sample type
 /// unless the whole run was sampled.
+///
+/// ```
+/// inprof::set_time_recording(true); // at start: time the whole run
+/// // ... the program runs ...
+/// let profile = inprof::time_profile();
+/// # inprof::set_time_recording(false);
+/// # let _ = profile;
+/// ```
 pub fn time_profile() -> Profile {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     crate::engine::start::fire(crate::engine::start::Trigger::Use);

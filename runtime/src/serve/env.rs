@@ -16,7 +16,9 @@
 //! | `INPROF_DEMOTE_NS=N` | demote functions whose calls take under N ns on average |
 //! | `INPROF_DEMOTED=FILE` | at exit, add the demoted functions to FILE; a build with the same variable compiles them without instrumentation |
 //!
-//! In a FILE, `%p` becomes the process id and `%e` the executable's name,
+//! In a FILE, `%p` becomes the process id and `%e` the executable's name
+//! (under `cargo test`, a FILE with neither gets `-%e` before its
+//! extension: one file per test binary),
 //! so that every process of a run keeps its own profile
 //! (`INPROF_CPUPROFILE=cpu-%e.pb.gz cargo test`: one file per test binary).
 //!
@@ -244,21 +246,48 @@ fn write_owned_profiles() -> bool {
 
 /// The path named by a variable, with `%p` (process id) and `%e` (the
 /// executable's file name) replaced.
+///
+/// Under `cargo test` (a test harness: an executable in a `deps`
+/// directory named `NAME-HASH`, or a doctest) a path without `%p` or `%e`
+/// gets `-%e` before its extension, so that each test binary writes its
+/// own file instead of the last one overwriting the others
+/// (`cpu.pb.gz` → `cpu-mytests-0123abcd.pb.gz`).
 fn expand(path: &std::ffi::OsStr) -> PathBuf {
     let Some(s) = path.to_str() else {
         return PathBuf::from(path);
     };
+    let exe_path = std::env::current_exe().ok();
+    let exe = exe_path
+        .as_ref()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "inprof".into());
+    let mut s = s.to_owned();
+    if !s.contains("%p") && !s.contains("%e") && exe_path.as_deref().is_some_and(is_test_harness) {
+        let name_at = s.rfind('/').map_or(0, |i| i + 1);
+        let ext_at = s[name_at..].find('.').map_or(s.len(), |i| name_at + i);
+        s.insert_str(ext_at, "-%e");
+    }
     if !s.contains('%') {
         return PathBuf::from(s);
     }
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "inprof".into());
     PathBuf::from(
         s.replace("%p", &std::process::id().to_string())
             .replace("%e", &exe),
     )
+}
+
+/// Whether `exe` looks like a `cargo test` harness: `target/.../deps/
+/// NAME-HASH` (16 hex digits), or a doctest (rustdoc's `rust_out`).
+fn is_test_harness(exe: &std::path::Path) -> bool {
+    let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let in_deps = exe
+        .parent()
+        .and_then(|d| d.file_name())
+        .is_some_and(|d| d == "deps");
+    let hashed = name
+        .rsplit_once('-')
+        .is_some_and(|(_, h)| h.len() == 16 && h.chars().all(|c| c.is_ascii_hexdigit()));
+    (in_deps && hashed) || name == "rust_out"
 }
 
 /// Writes every profile named by an `INPROF_*PROFILE` variable now.
