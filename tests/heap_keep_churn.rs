@@ -40,9 +40,14 @@ fn raw_values(raw: &str, func: &str) -> Vec<[i64; 4]> {
             break;
         }
         if in_locs {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() >= 4 {
-                names.insert(f[0].trim_end_matches(':').to_string(), f[3].to_string());
+            // `ID: ADDRESS [M=MAPPING] NAME FILE:LINE ...` (instrumented
+            // locations have no mapping).
+            let f: Vec<&str> = line
+                .split_whitespace()
+                .filter(|w| !w.starts_with("M="))
+                .collect();
+            if f.len() >= 3 {
+                names.insert(f[0].trim_end_matches(':').to_string(), f[2].to_string());
             }
         }
     }

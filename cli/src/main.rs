@@ -146,6 +146,17 @@ enum Cmd {
         #[command(flatten)]
         sel: Sel,
     },
+    /// The source of the functions matching REGEX with each line's flat
+    /// and cum, like `go tool pprof -list`.
+    List {
+        /// Regex of function names.
+        regex: String,
+        /// Profile files or http:// URLs (several are merged).
+        #[arg(required = true, num_args = 1..)]
+        sources: Vec<String>,
+        #[command(flatten)]
+        sel: Sel,
+    },
     /// Label keys and values with their share, like `go tool pprof -tags`.
     Tags {
         /// Profile files or http:// URLs (several are merged).
@@ -303,7 +314,7 @@ fn go_style(args: Vec<String>) -> Vec<String> {
         "max_bytes",
         "max-bytes",
     ];
-    const REPORTS: &[&str] = &["top", "peek", "traces", "tree", "tags"];
+    const REPORTS: &[&str] = &["top", "peek", "list", "traces", "tree", "tags"];
     let mut out = Vec::with_capacity(args.len() + 1);
     let mut report: Option<String> = None;
     let mut peek_re: Option<String> = None;
@@ -325,7 +336,7 @@ fn go_style(args: Vec<String>) -> Vec<String> {
         };
         if REPORTS.contains(&name) && report.is_none() {
             report = Some(name.to_owned());
-            if name == "peek" {
+            if name == "peek" || name == "list" {
                 peek_re = value.map(str::to_owned);
             }
             continue;
@@ -411,6 +422,16 @@ fn run(cmd: Cmd) -> Result<(), String> {
         Cmd::Traces { sources, sel } => {
             let p = view::load_many(&sources, sel.seconds)?;
             print!("{}", view::traces(&p, &sel.select()?)?);
+            Ok(())
+        }
+        Cmd::List {
+            regex,
+            sources,
+            sel,
+        } => {
+            let re = regex::Regex::new(&regex).map_err(|e| format!("bad regex {regex:?}: {e}"))?;
+            let p = view::load_many(&sources, sel.seconds)?;
+            print!("{}", view::source(&p, &sel.select()?, &re)?);
             Ok(())
         }
         Cmd::Tags { sources, sel } => {

@@ -839,6 +839,140 @@ pub fn flame_svg(p: &Profile, sel: &Select, title: &str) -> Result<Vec<u8>, Stri
     Ok(svg)
 }
 
+/// The flame graph upside down (an icicle graph): roots at the top.
+pub fn icicle_svg(p: &Profile, sel: &Select, title: &str) -> Result<Vec<u8>, String> {
+    let (_, unit, st) = selected(p, sel)?;
+    let lines = folded(&st);
+    if lines.is_empty() {
+        return Err("no samples to draw".into());
+    }
+    let mut o = flame_options(title, &unit, &st);
+    o.direction = inferno::flamegraph::Direction::Inverted;
+    let mut svg = Vec::new();
+    inferno::flamegraph::from_lines(&mut o, lines.iter().map(String::as_str), &mut svg)
+        .map_err(|e| format!("drawing icicle graph: {e}"))?;
+    Ok(svg)
+}
+
+/// pprof's `-list`: for each function matching `re`, its source with the
+/// flat and cum value of each line (the lines our locations carry: an
+/// instrumented function's first line, a native frame's line), the file
+/// read where the profile says it is.
+pub fn source(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
+    let idx = inprof_runtime::report::sample_index(p, sel.sample_index.as_deref())
+        .ok_or_else(|| format!("sample index {:?} not in profile", sel.sample_index))?;
+    let unit = p
+        .sample_type
+        .get(idx)
+        .map(|t| p.str(t.unit).to_owned())
+        .unwrap_or_default();
+    let funcs: HashMap<u64, &inprof_runtime::pprof::Function> =
+        p.function.iter().map(|f| (f.id, f)).collect();
+    let locs: HashMap<u64, &inprof_runtime::pprof::Location> =
+        p.location.iter().map(|l| (l.id, l)).collect();
+    let names = stacks(p);
+    // (function name, file) -> line -> (flat, cum); and the function's
+    // start line.
+    type Lines = BTreeMap<i64, (i64, i64)>;
+    let mut by_fn: BTreeMap<(String, String), (i64, Lines)> = BTreeMap::new();
+    let mut total = 0i64;
+    for (s, named) in p.sample.iter().zip(&names) {
+        if !kept(named, sel) {
+            continue;
+        }
+        let v = s.value.get(idx).copied().unwrap_or(0);
+        if v == 0 {
+            continue;
+        }
+        total += v;
+        let mut seen = HashSet::new();
+        for (depth, id) in s.location_id.iter().enumerate() {
+            let Some(l) = locs.get(id) else { continue };
+            for (k, line) in l.line.iter().enumerate() {
+                let Some(f) = funcs.get(&line.function_id) else {
+                    continue;
+                };
+                let name = p.str(f.name).to_owned();
+                if !re.is_match(&name) {
+                    continue;
+                }
+                let file = p.str(f.filename).to_owned();
+                let e = by_fn
+                    .entry((name, file))
+                    .or_insert_with(|| (f.start_line, BTreeMap::new()));
+                let cell = e.1.entry(line.line).or_default();
+                if depth == 0 && k == 0 {
+                    cell.0 += v;
+                }
+                if seen.insert((line.function_id, line.line)) {
+                    cell.1 += v;
+                }
+            }
+        }
+    }
+    if by_fn.is_empty() {
+        return Err(format!("no matches found for regexp: {}", re.as_str()));
+    }
+    let mut out = format!("Total: {}\n", format_value(total, &unit));
+    for ((name, file), (start, lines)) in by_fn {
+        let (flat, cum) = lines
+            .values()
+            .fold((0, 0), |a, (f, c)| (a.0 + f, a.1.max(*c)));
+        let _ = writeln!(out, "ROUTINE ======================== {name} in {file}");
+        let _ = writeln!(
+            out,
+            "{:>10} {:>10} (flat, cum) {:.2}% of Total",
+            format_value(flat, &unit),
+            format_value(cum, &unit),
+            pct(cum, total)
+        );
+        let text = std::fs::read_to_string(&file).ok();
+        let src: Vec<&str> = text
+            .as_deref()
+            .map(|t| t.lines().collect())
+            .unwrap_or_default();
+        let first = lines
+            .keys()
+            .copied()
+            .chain([start])
+            .filter(|l| *l > 0)
+            .min()
+            .unwrap_or(1);
+        let last = lines.keys().copied().chain([start]).max().unwrap_or(first);
+        let (from, to) = ((first - 2).max(1), last + 8);
+        if src.is_empty() {
+            let _ = writeln!(out, " (source not found: {file})");
+            for (l, (f, c)) in &lines {
+                let _ = writeln!(
+                    out,
+                    "{:>10} {:>10} {l:>6}",
+                    format_value(*f, &unit),
+                    format_value(*c, &unit)
+                );
+            }
+            continue;
+        }
+        for l in from..=to.min(src.len() as i64) {
+            let (f, c) = lines.get(&l).copied().unwrap_or((0, 0));
+            let show = |v: i64| {
+                if v == 0 {
+                    ".".to_owned()
+                } else {
+                    format_value(v, &unit)
+                }
+            };
+            let _ = writeln!(
+                out,
+                "{:>10} {:>10} {l:>6}:{}",
+                show(f),
+                show(c),
+                src[(l - 1) as usize]
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// How much of the graph to draw (pprof's `-nodecount`,
 /// `-nodefraction`, `-edgefraction`).
 #[derive(Clone, Copy, Debug)]

@@ -1,10 +1,14 @@
-//! `inprof web`: one local page with the top table (sortable), the flame
-//! graph, peek on click, and the call graph when Graphviz is installed.
-//! Served on 127.0.0.1 only.
+//! `inprof web`: a local web UI beside `go tool pprof -http`: top, call
+//! graph, flame graph and its inverted (icicle) form, peek and source
+//! views; a sample-type selector that says what is shown; focus, ignore,
+//! hide, show and search applying to every view; graph nodes and top rows
+//! that open a function's callers and callees. Served on 127.0.0.1 only;
+//! each view is built when first asked for and kept.
 
 use crate::view::{self, Select};
 use inprof_runtime::pprof::Profile;
 use inprof_runtime::report::format_value;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 fn escape(s: &str) -> String {
@@ -14,90 +18,305 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The page for `p`.
-pub fn page(p: &Profile, sel: &Select, title: &str) -> Result<String, String> {
-    let (_, unit, st) = view::selected(p, sel)?;
-    let total: i64 = st.iter().map(|(_, v)| v).sum::<i64>().max(1);
-    let mut rows = view::flat_cum(&st);
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-    let mut table = String::new();
-    for (name, flat, cum) in &rows {
-        let _ = writeln!(
-            table,
-            "<tr data-fn=\"{n}\"><td data-v=\"{flat}\">{}</td><td>{:.2}%</td><td data-v=\"{cum}\">{}</td><td>{:.2}%</td><td class=fn><a href=\"#peek={u}\">{n}</a></td></tr>",
-            format_value(*flat, &unit),
-            *flat as f64 * 100.0 / total as f64,
-            format_value(*cum, &unit),
-            *cum as f64 * 100.0 / total as f64,
-            n = escape(name),
-            u = percent_encode(name),
-        );
-    }
-    // The flame graph and the call graph are documents of their own,
-    // built when first asked for (so the page is served at once, however
-    // big the profile), and inferno's search and zoom scripts work as they
-    // do in a standalone SVG.
-    let flame =
-        "<object id=\"flame\" type=\"image/svg+xml\" data=\"/flame.svg\"></object>".to_owned();
-    let graph =
-        "<object id=\"graph\" type=\"image/svg+xml\" data=\"/graph.svg\"></object>".to_owned();
-    Ok(format!(
-        r#"<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>inprof: {title}</title>
-<style>
-body {{ font-family: sans-serif; margin: 1em; }}
-table {{ border-collapse: collapse; }}
-th, td {{ padding: 2px 8px; text-align: right; border-bottom: 1px solid #ddd; }}
-td.fn {{ text-align: left; font-family: monospace; }}
-th {{ cursor: pointer; background: #eee; }}
-#peek {{ white-space: pre; font-family: monospace; background: #f6f6f6; padding: 8px; min-height: 2em; }}
-section {{ margin-bottom: 2em; }}
-</style></head>
-<body>
-<h1>inprof: {title}</h1>
-<section><h2>Top</h2>
-<table id="top"><thead><tr><th data-col="0">flat</th><th data-col="1">flat%</th><th data-col="2">cum</th><th data-col="3">cum%</th><th data-col="4">name</th></tr></thead>
-<tbody>
-{table}</tbody></table></section>
-<section><h2>Peek</h2><div id="peek">Click a function to see its callers and callees.</div></section>
-<section><h2>Flame graph</h2>{flame}</section>
-<section><h2>Call graph</h2>{graph}</section>
-<script>
-function showPeek() {{
-  const m = location.hash.match(/^#peek=(.*)$/);
-  if (!m) return;
-  fetch('/peek?fn=' + m[1]).then(r => r.text()).then(t => {{
-    document.getElementById('peek').textContent = t;
-  }});
-}}
-window.addEventListener('hashchange', showPeek);
-showPeek();
-document.querySelectorAll('#top th').forEach(th => th.addEventListener('click', () => {{
-  const col = +th.dataset.col, body = document.querySelector('#top tbody');
-  const rows = [...body.rows];
-  const key = r => {{ const c = r.cells[col]; return c.dataset.v !== undefined ? -Number(c.dataset.v) : (col === 4 ? c.textContent : -parseFloat(c.textContent)); }};
-  rows.sort((a, b) => {{ const x = key(a), y = key(b); return x < y ? -1 : x > y ? 1 : 0; }});
-  rows.forEach(r => body.appendChild(r));
-}}));
-</script>
-</body></html>
-"#,
-        title = escape(title)
-    ))
-}
-
 fn percent_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The value of `key` in the query string `q` (percent-decoded).
-fn query_value(q: &str, key: &str) -> Option<String> {
-    form_urlencoded::parse(q.as_bytes())
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
+/// The query string's parameters (percent-decoded; first value wins).
+fn query(q: &str) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+        m.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    m
 }
 
-/// Serves the page on 127.0.0.1:`port` until interrupted.
+/// The selection a view's query asks for, on top of the command line's.
+fn select_for(base: &Select, q: &HashMap<String, String>) -> Result<Select, String> {
+    let mut sel = base.clone();
+    let re = |s: &str| regex::Regex::new(s).map_err(|e| format!("bad regex {s:?}: {e}"));
+    let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+    if let Some(si) = get("si") {
+        sel.sample_index = Some(si.clone());
+    }
+    if let Some(v) = get("focus") {
+        sel.focus = Some(re(v)?);
+    }
+    if let Some(v) = get("ignore") {
+        sel.ignore = Some(re(v)?);
+    }
+    if let Some(v) = get("hide") {
+        sel.hide = Some(re(v)?);
+    }
+    if let Some(v) = get("show") {
+        sel.show = Some(re(v)?);
+    }
+    Ok(sel)
+}
+
+/// The sample type `sel` shows, as "name (unit)".
+fn shown_type(p: &Profile, sel: &Select) -> String {
+    inprof_runtime::report::sample_index(p, sel.sample_index.as_deref())
+        .and_then(|i| p.sample_type.get(i))
+        .map(|t| format!("{} ({})", p.str(t.r#type), p.str(t.unit)))
+        .unwrap_or_default()
+}
+
+/// The top table (HTML fragment): sortable, each name opening its peek.
+fn top_html(p: &Profile, sel: &Select, search: Option<&regex::Regex>) -> Result<String, String> {
+    let (_, unit, st) = view::selected(p, sel)?;
+    let total: i64 = st.iter().map(|(_, v)| v).sum::<i64>().max(1);
+    let mut rows = view::flat_cum(&st);
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    let mut out = format!(
+        "<p class=summary>Type: <b>{}</b> · {} functions · total {}</p>\n<table id=\"top\"><thead><tr><th data-col=\"0\">flat</th><th data-col=\"1\">flat%</th><th data-col=\"2\">sum%</th><th data-col=\"3\">cum</th><th data-col=\"4\">cum%</th><th data-col=\"5\">name</th></tr></thead><tbody>\n",
+        escape(&shown_type(p, sel)),
+        rows.len(),
+        format_value(total, &unit)
+    );
+    let mut sum = 0;
+    for (name, flat, cum) in &rows {
+        sum += flat;
+        let hit = search.is_some_and(|re| re.is_match(name));
+        let _ = writeln!(
+            out,
+            "<tr data-fn=\"{n}\"{cls}><td data-v=\"{flat}\">{}</td><td>{:.2}%</td><td>{:.2}%</td><td data-v=\"{cum}\">{}</td><td>{:.2}%</td><td class=fn><a href=\"#view=peek&amp;fn={u}\">{n}</a></td></tr>",
+            format_value(*flat, &unit),
+            *flat as f64 * 100.0 / total as f64,
+            sum as f64 * 100.0 / total as f64,
+            format_value(*cum, &unit),
+            *cum as f64 * 100.0 / total as f64,
+            n = escape(name),
+            u = percent_encode(name),
+            cls = if hit { " class=hit" } else { "" },
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    Ok(out)
+}
+
+/// The call graph as SVG, its nodes links to their peek view, the
+/// search's matches outlined.
+fn graph_svg(p: &Profile, sel: &Select, search: Option<&regex::Regex>) -> Result<Vec<u8>, String> {
+    let dot = view::dot(p, sel)?;
+    // Each node: a link to its peek (graphviz turns URL into an <a>), and
+    // outlined when the search matches it.
+    let mut linked = String::with_capacity(dot.len() + dot.len() / 4);
+    for line in dot.lines() {
+        if line.starts_with('N') && !line.contains("->") {
+            if let Some(name) = line
+                .split("tooltip=\"")
+                .nth(1)
+                .and_then(|r| r.strip_suffix("\"];"))
+            {
+                let name = name.replace("\\\"", "\"");
+                let hit = search.is_some_and(|re| re.is_match(&name));
+                let extra = format!(
+                    " URL=\"#view=peek&fn={}\" target=\"_top\"{}",
+                    percent_encode(&name),
+                    if hit {
+                        " penwidth=4 color=\"#1f5fbf\""
+                    } else {
+                        ""
+                    }
+                );
+                linked.push_str(&line[..line.len() - 2]);
+                linked.push_str(&extra);
+                linked.push_str("];\n");
+                continue;
+            }
+        }
+        linked.push_str(line);
+        linked.push('\n');
+    }
+    view::dot_to_svg(&linked)
+}
+
+/// The page: the controls, and the view area the script fills.
+fn page(p: &Profile, sel: &Select, title: &str) -> String {
+    let current = inprof_runtime::report::sample_index(p, sel.sample_index.as_deref());
+    let mut options = String::new();
+    for (i, t) in p.sample_type.iter().enumerate() {
+        let name = p.str(t.r#type);
+        let _ = write!(
+            options,
+            "<option value=\"{n}\"{s}>{n} ({u})</option>",
+            n = escape(name),
+            u = escape(p.str(t.unit)),
+            s = if Some(i) == current { " selected" } else { "" }
+        );
+    }
+    let init =
+        |r: &Option<regex::Regex>| r.as_ref().map(|r| escape(r.as_str())).unwrap_or_default();
+    format!(
+        r##"<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>inprof: {title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 0; }}
+header {{ background: #f0f0f0; padding: 8px 12px; border-bottom: 1px solid #ccc; }}
+header label {{ margin-right: 10px; font-size: 90%; }}
+header input {{ width: 10em; }}
+nav a {{ margin-right: 14px; text-decoration: none; font-weight: bold; color: #225; }}
+nav a.on {{ border-bottom: 3px solid #225; }}
+main {{ padding: 12px; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: 2px 8px; text-align: right; border-bottom: 1px solid #ddd; }}
+td.fn {{ text-align: left; font-family: monospace; }}
+th {{ cursor: pointer; background: #eee; }}
+tr.hit td {{ background: #fff3b0; }}
+pre {{ font-family: monospace; background: #f6f6f6; padding: 8px; }}
+#error {{ color: #a00; }}
+object, svg {{ max-width: 100%; }}
+</style></head>
+<body>
+<header>
+<b>inprof: {title}</b> &nbsp;
+<label>Sample <select id="si">{options}</select></label>
+<label>focus <input id="focus" value="{focus}"></label>
+<label>ignore <input id="ignore" value="{ignore}"></label>
+<label>hide <input id="hide" value="{hide}"></label>
+<label>show <input id="show" value="{show}"></label>
+<label>search <input id="search"></label>
+<nav><a data-view="top" href="#">Top</a><a data-view="graph" href="#">Graph</a><a data-view="flame" href="#">Flame graph</a><a data-view="icicle" href="#">Icicle</a><a data-view="peek" href="#">Peek</a><a data-view="source" href="#">Source</a></nav>
+<div>Showing <span id="shown"></span> <span id="error"></span></div>
+</header>
+<main id="view"></main>
+<script>
+const fields = ['si', 'focus', 'ignore', 'hide', 'show', 'search'];
+function state() {{
+  const h = new URLSearchParams(location.hash.slice(1));
+  const s = {{ view: h.get('view') || 'top', fn: h.get('fn') || '' }};
+  for (const f of fields) s[f] = h.has(f) ? h.get(f) : document.getElementById(f).value;
+  return s;
+}}
+function go(changes) {{
+  const s = Object.assign(state(), changes);
+  const h = new URLSearchParams();
+  for (const [k, v] of Object.entries(s)) if (v) h.set(k, v);
+  location.hash = h.toString();
+}}
+function q(s) {{
+  const p = new URLSearchParams();
+  for (const f of fields) if (s[f]) p.set(f, s[f]);
+  if (s.fn) p.set('fn', s.fn);
+  return p.toString();
+}}
+async function render() {{
+  const s = state();
+  for (const f of fields) document.getElementById(f).value = s[f] || '';
+  document.querySelectorAll('nav a').forEach(a => a.classList.toggle('on', a.dataset.view === s.view));
+  const si = document.getElementById('si');
+  document.getElementById('shown').textContent = si.options[si.selectedIndex].text + ' · ' + s.view + (s.fn ? ' · ' + s.fn : '');
+  document.getElementById('error').textContent = '';
+  const v = document.getElementById('view');
+  const qs = q(s);
+  if (s.view === 'flame' || s.view === 'icicle') {{
+    v.innerHTML = '<object id="flame" type="image/svg+xml" data="/view/' + s.view + '.svg?' + qs + '"></object>';
+    return;
+  }}
+  if ((s.view === 'peek' || s.view === 'source') && !s.fn) {{
+    v.innerHTML = '<p>Click a function in Top or Graph, or type a regexp: <input id="fnbox"></p>';
+    document.getElementById('fnbox').addEventListener('change', e => go({{ fn: e.target.value }}));
+    return;
+  }}
+  const path = s.view === 'graph' ? '/view/graph.svg' : '/view/' + s.view;
+  const r = await fetch(path + '?' + qs);
+  const t = await r.text();
+  if (!r.ok) {{ document.getElementById('error').textContent = t; v.innerHTML = ''; return; }}
+  if (s.view === 'top' || s.view === 'graph') v.innerHTML = t;
+  else {{ v.innerHTML = '<pre></pre>'; v.firstChild.textContent = t; }}
+  if (s.view === 'top') sortable();
+}}
+function sortable() {{
+  document.querySelectorAll('#top th').forEach(th => th.addEventListener('click', () => {{
+    const col = +th.dataset.col, body = document.querySelector('#top tbody');
+    const rows = [...body.rows];
+    const key = r => {{ const c = r.cells[col]; return c.dataset.v !== undefined ? -Number(c.dataset.v) : (col === 5 ? c.textContent : -parseFloat(c.textContent)); }};
+    rows.sort((a, b) => {{ const x = key(a), y = key(b); return x < y ? -1 : x > y ? 1 : 0; }});
+    rows.forEach(r => body.appendChild(r));
+  }}));
+}}
+document.querySelectorAll('nav a').forEach(a => a.addEventListener('click', e => {{ e.preventDefault(); go({{ view: a.dataset.view }}); }}));
+for (const f of fields) document.getElementById(f).addEventListener('change', e => go({{ [f]: e.target.value }}));
+window.addEventListener('hashchange', render);
+render();
+</script>
+</body></html>
+"##,
+        title = escape(title),
+        focus = init(&sel.focus),
+        ignore = init(&sel.ignore),
+        hide = init(&sel.hide),
+        show = init(&sel.show),
+    )
+}
+
+/// One view for the request `path?query`: (status, content type, body).
+fn respond(p: &Profile, base: &Select, title: &str, url: &str) -> (u16, &'static str, Vec<u8>) {
+    let (path, q) = url.split_once('?').unwrap_or((url, ""));
+    let q = query(q);
+    let text = "text/plain; charset=utf-8";
+    let sel = match select_for(base, &q) {
+        Ok(s) => s,
+        Err(e) => return (400, text, e.into_bytes()),
+    };
+    let search = match q
+        .get("search")
+        .filter(|s| !s.is_empty())
+        .map(|s| regex::Regex::new(s))
+    {
+        Some(Ok(re)) => Some(re),
+        Some(Err(e)) => return (400, text, format!("bad search regex: {e}").into_bytes()),
+        None => None,
+    };
+    let func = || -> Result<regex::Regex, String> {
+        let f = q.get("fn").cloned().unwrap_or_default();
+        // A function name exactly, else the text as a regexp.
+        let exact = format!("^{}$", regex::escape(&f));
+        let names = view::flat_cum(&view::selected(p, &sel)?.2);
+        if names.iter().any(|(n, _, _)| *n == f) {
+            regex::Regex::new(&exact).map_err(|e| e.to_string())
+        } else {
+            regex::Regex::new(&f).map_err(|e| format!("bad regex {f:?}: {e}"))
+        }
+    };
+    let r: Result<(&'static str, Vec<u8>), String> = match path {
+        "/" => Ok((
+            "text/html; charset=utf-8",
+            page(p, &sel, title).into_bytes(),
+        )),
+        "/view/top" => {
+            top_html(p, &sel, search.as_ref()).map(|h| ("text/html; charset=utf-8", h.into_bytes()))
+        }
+        "/view/graph.svg" => graph_svg(p, &sel, search.as_ref()).map(|s| {
+            // Inline in the page: the SVG element only.
+            let s = String::from_utf8_lossy(&s).into_owned();
+            let s = s.find("<svg").map(|i| s[i..].to_owned()).unwrap_or(s);
+            ("text/html; charset=utf-8", s.into_bytes())
+        }),
+        "/view/flame.svg" => view::flame_svg(p, &sel, title).map(|s| ("image/svg+xml", s)),
+        "/view/icicle.svg" => view::icicle_svg(p, &sel, title).map(|s| ("image/svg+xml", s)),
+        "/view/peek" => func()
+            .and_then(|re| view::peek(p, &sel, &re))
+            .map(|t| (text, t.into_bytes())),
+        "/view/source" => func()
+            .and_then(|re| view::source(p, &sel, &re))
+            .map(|t| (text, t.into_bytes())),
+        // The old single-page routes.
+        "/flame.svg" => view::flame_svg(p, &sel, title).map(|s| ("image/svg+xml", s)),
+        "/peek" => func()
+            .and_then(|re| view::peek(p, &sel, &re))
+            .map(|t| (text, t.into_bytes())),
+        _ => return (404, text, b"not found\n".to_vec()),
+    };
+    match r {
+        Ok((ctype, body)) => (200, ctype, body),
+        Err(e) => (400, text, e.into_bytes()),
+    }
+}
+
+/// Serves the UI on 127.0.0.1:`port` until interrupted; opens the browser
+/// if asked (and there is a desktop).
 pub fn serve(
     p: Profile,
     sel: Select,
@@ -117,38 +336,20 @@ pub fn serve(
     if open_browser {
         open(&format!("http://{addr}/"));
     }
-    // Each view is built on first request, then kept.
-    let html = std::cell::OnceCell::new();
-    let flame = std::cell::OnceCell::new();
-    let graph = std::cell::OnceCell::new();
+    // Views are built when first asked for, then kept (bounded).
+    let mut cache: HashMap<String, (u16, &'static str, Vec<u8>)> = HashMap::new();
     for req in server.incoming_requests() {
         let url = req.url().to_owned();
-        let (status, ctype, body) = if url == "/" || url.starts_with("/?") {
-            match html.get_or_init(|| page(&p, &sel, title)) {
-                Ok(h) => (200, "text/html; charset=utf-8", h.clone().into_bytes()),
-                Err(e) => (400, "text/plain; charset=utf-8", e.clone().into_bytes()),
+        let (status, ctype, body) = match cache.get(&url) {
+            Some(hit) => hit.clone(),
+            None => {
+                let r = respond(&p, &sel, title, &url);
+                if cache.len() >= 64 {
+                    cache.clear();
+                }
+                cache.insert(url, r.clone());
+                r
             }
-        } else if url == "/flame.svg" {
-            match flame.get_or_init(|| view::flame_svg(&p, &sel, title)) {
-                Ok(f) => (200, "image/svg+xml", f.clone()),
-                Err(e) => (400, "text/plain; charset=utf-8", e.clone().into_bytes()),
-            }
-        } else if url == "/graph.svg" {
-            let g = graph.get_or_init(|| view::dot(&p, &sel).and_then(|d| view::dot_to_svg(&d)));
-            match g {
-                Ok(g) => (200, "image/svg+xml", g.clone()),
-                Err(e) => (400, "text/plain; charset=utf-8", e.clone().into_bytes()),
-            }
-        } else if let Some(q) = url.strip_prefix("/peek?") {
-            let name = query_value(q, "fn").unwrap_or_default();
-            let re = regex::Regex::new(&format!("^{}$", regex::escape(&name)))
-                .map_err(|e| e.to_string())?;
-            match view::peek(&p, &sel, &re) {
-                Ok(t) => (200, "text/plain; charset=utf-8", t.into_bytes()),
-                Err(e) => (400, "text/plain; charset=utf-8", e.into_bytes()),
-            }
-        } else {
-            (404, "text/plain; charset=utf-8", b"not found\n".to_vec())
         };
         let mut resp = tiny_http::Response::from_data(body).with_status_code(status);
         if let Ok(h) = tiny_http::Header::from_bytes(&b"Content-Type"[..], ctype.as_bytes()) {

@@ -1,13 +1,19 @@
 //! The web UI in a real headless Chromium (Debian's `chromium`, driven by
-//! playwright-core from cli/tests/web): the page loads, shows the top
-//! function first, and clicking a function shows its callers. The
-//! screenshot is kept as target/web-ui.png.
+//! playwright-core from cli/tests/web) on a time, a heap and a mutex
+//! profile: the page says which sample type it shows and switches to
+//! another, a focus applies to the views, the call graph's nodes open
+//! their peek, the source view lists the function's lines, the flame and
+//! icicle graphs load. Screenshots are kept as target/web-ui-*.png.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
 use common::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[global_allocator]
+static ALLOC: inprof::Alloc = inprof::Alloc::system();
 
 #[inprof::profile]
 fn hot(n: u64) -> u64 {
@@ -19,23 +25,24 @@ fn caller_of_hot() -> u64 {
     hot(2_000_000)
 }
 
-#[test]
-fn web_ui_in_headless_chromium() {
-    let dir = tmpdir("web");
-    let file = dir.join("cpu.pb.gz");
-    let g = inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap();
-    caller_of_hot();
-    g.stop().unwrap();
+#[inprof::profile]
+fn keeper() -> Vec<Vec<u8>> {
+    (0..50).map(|i| vec![1u8; 4096 + i]).collect()
+}
 
+#[inprof::profile]
+fn holder(m: &'static inprof::sync::Mutex<u64>) {
+    let g = m.lock();
+    let t = std::thread::spawn(move || *m.lock() += 1);
+    std::thread::sleep(Duration::from_millis(30));
+    drop(g);
+    t.join().unwrap();
+}
+
+/// Serves `file` with `inprof web` and drives the UI; the script's JSON.
+fn drive(file: &std::path::Path, func: &str, other: &str, name: &str) -> String {
     let mut server = Command::new(env!("CARGO_BIN_EXE_inprof"))
-        .args([
-            "web",
-            file.to_str().unwrap(),
-            "--port",
-            "0",
-            "--sample-index=wall",
-            "--no-browser",
-        ])
+        .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -48,12 +55,12 @@ fn web_ui_in_headless_chromium() {
         .find(|w| w.starts_with("http://127.0.0.1:"))
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_owned();
-
     let web = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web");
-    let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-ui.png");
+    let prefix =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/web-ui-{name}"));
     let out = Command::new("node")
-        .arg(format!("{web}/click.js"))
-        .args([&url, "web_ui::hot", shot.to_str().unwrap()])
+        .arg(format!("{web}/ui.js"))
+        .args([&url, func, other, prefix.to_str().unwrap()])
         .env("NODE_PATH", format!("{web}/node_modules"))
         .output()
         .expect(
@@ -63,21 +70,86 @@ fn web_ui_in_headless_chromium() {
     let _ = server.wait();
     assert!(
         out.status.success(),
-        "headless chromium failed (run `npm install --prefix cli/tests/web` and install chromium): {}",
+        "headless chromium failed on the {name} profile (run `npm install --prefix cli/tests/web` and install chromium): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let res = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        res.contains("\"first\":\"web_ui::hot\""),
-        "top function not first: {res}"
-    );
-    assert!(
-        res.contains("web_ui::caller_of_hot"),
-        "callers not shown after the click: {res}"
-    );
-    assert!(shot.exists());
-    assert!(
-        std::fs::metadata(&shot).unwrap().len() > 10_000,
-        "screenshot too small"
-    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn field<'a>(json: &'a str, key: &str) -> &'a str {
+    let k = format!("\"{key}\":");
+    let at = json
+        .find(&k)
+        .unwrap_or_else(|| panic!("no {key} in {json}"))
+        + k.len();
+    let rest = &json[at..];
+    if let Some(s) = rest.strip_prefix('"') {
+        let end = s.find("\",\"").or_else(|| s.find("\"}")).unwrap_or(s.len());
+        &s[..end]
+    } else {
+        let end = rest.find([',', '}']).unwrap_or(rest.len());
+        &rest[..end]
+    }
+}
+
+#[test]
+fn web_ui_in_headless_chromium() {
+    static M: inprof::sync::Mutex<u64> = inprof::sync::Mutex::new(0);
+    let dir = tmpdir("web");
+    let time = dir.join("cpu.pb.gz");
+    let g = inprof::start_cpu_profile(std::fs::File::create(&time).unwrap()).unwrap();
+    caller_of_hot();
+    g.stop().unwrap();
+    let kept = keeper();
+    inprof::set_mutex_profile_fraction(1);
+    holder(&M);
+    inprof::set_mutex_profile_fraction(0);
+    let write = |name: &str| {
+        let f = dir.join(format!("{name}.pb.gz"));
+        inprof::lookup(name)
+            .unwrap()
+            .write_to(std::fs::File::create(&f).unwrap(), 0)
+            .unwrap();
+        f
+    };
+    let (heap, mutex) = (write("heap"), write("mutex"));
+
+    for (file, func, default, other, name) in [
+        (&time, "web_ui::hot", "cpu", "wall", "time"),
+        (
+            &heap,
+            "web_ui::keeper",
+            "inuse_space",
+            "alloc_objects",
+            "heap",
+        ),
+        (&mutex, "web_ui::holder", "delay", "contentions", "mutex"),
+    ] {
+        let json = drive(file, func, other, name);
+        // It says what it shows: the default, then the one switched to.
+        assert!(field(&json, "shown").starts_with(default), "{name}: {json}");
+        assert!(field(&json, "summary").contains(default), "{name}: {json}");
+        assert!(
+            field(&json, "other_summary").contains(other),
+            "{name}: {json}"
+        );
+        // The focus keeps only the function's stacks.
+        let focused: usize = field(&json, "focused_rows").parse().unwrap();
+        assert!(focused >= 1, "{name}: {json}");
+        assert!(
+            field(&json, "graph_nodes").parse::<usize>().unwrap() >= 1,
+            "{name}: {json}"
+        );
+        assert_eq!(
+            field(&json, "clicked_node"),
+            "true",
+            "{name}: a graph node is a link: {json}"
+        );
+        assert!(field(&json, "peek").contains(func), "{name}: {json}");
+        assert!(field(&json, "source").contains("ROUTINE"), "{name}: {json}");
+        assert!(field(&json, "source").contains(func), "{name}: {json}");
+        assert_eq!(field(&json, "flame"), "200 svg", "{name}: {json}");
+        assert_eq!(field(&json, "icicle"), "200 svg", "{name}: {json}");
+    }
+    drop(kept);
 }
