@@ -85,6 +85,16 @@ fn list_and_weblist(cwd: &Path, file: &Path, index: &str, func: &str, line: &str
     );
 }
 
+/// A child process killed when dropped (also when the test panics).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The `-http` UI serves the Source page of `func` (with `line`) and the
 /// Graph page (with `func`).
 fn http_source_and_graph(cwd: &Path, file: &Path, index: &str, func: &str, line: &str) {
@@ -93,17 +103,26 @@ fn http_source_and_graph(cwd: &Path, file: &Path, index: &str, func: &str, line:
         .local_addr()
         .unwrap()
         .port();
-    let mut server = Command::new("go")
-        .args(["tool", "pprof", "-no_browser"])
-        .arg(format!("-http=127.0.0.1:{port}"))
-        .arg(file)
-        .current_dir(cwd)
-        .env("PPROF_TMPDIR", cwd)
-        .env("HOME", cwd)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
+    // The pprof tool itself (not `go tool`, which would leave it running
+    // when killed).
+    let tool = Command::new("go")
+        .args(["tool", "-n", "pprof"])
+        .output()
         .unwrap();
+    let tool = String::from_utf8_lossy(&tool.stdout).trim().to_owned();
+    let server = Server(
+        Command::new(tool)
+            .arg("-no_browser")
+            .arg(format!("-http=127.0.0.1:{port}"))
+            .arg(file)
+            .current_dir(cwd)
+            .env("PPROF_TMPDIR", cwd)
+            .env("HOME", cwd)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let get = |path: &str| -> Option<String> {
         ureq::get(&format!("http://127.0.0.1:{port}{path}"))
             .call()
@@ -120,8 +139,7 @@ fn http_source_and_graph(cwd: &Path, file: &Path, index: &str, func: &str, line:
         std::thread::sleep(Duration::from_millis(100));
     }
     let graph = get(&format!("/ui/?si={index}"));
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let source = source.expect("go tool pprof -http did not serve");
     // The page HTML-escapes the source text.
     let escaped = line

@@ -10,50 +10,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use inprof_cli::view;
-use inprof_runtime::pprof::{Builder, Frame, Profile};
-use std::time::Duration;
 
-/// A profile of `functions` functions: 50 000 samples, each a random call
-/// chain 3–12 deep through a layered call tree (fixed seed).
-fn synthetic(functions: usize) -> Profile {
-    let mut b = Builder::new(&[("wall", "nanoseconds")], ("wall", "nanoseconds"), 1, None);
-    let names: Vec<String> = (0..functions)
-        .map(|i| format!("app::module{}::f{i}", i % 37))
-        .collect();
-    let mut x = 0x9e3779b97f4a7c15u64;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    for _ in 0..50_000 {
-        let depth = 3 + (next() % 10) as usize;
-        let mut stack = Vec::with_capacity(depth);
-        let mut f = (next() % 8) as usize;
-        for _ in 0..depth {
-            stack.push(f);
-            // Callees sit further down the list, a few per caller.
-            f = (f * 3 + 1 + (next() % 4) as usize) % functions;
-        }
-        stack.reverse();
-        let locs = stack
-            .iter()
-            .map(|&i| {
-                b.location(
-                    i as u64,
-                    Frame {
-                        name: &names[i],
-                        file: "src/app.rs",
-                        line: i as u32,
-                    },
-                )
-            })
-            .collect();
-        b.sample(locs, vec![1_000 + (next() % 100_000) as i64], &[]);
-    }
-    b.finish(0, 1_000_000_000)
-}
+#[path = "../tests/support/synthetic.rs"]
+mod synthetic;
+use std::time::Duration;
 
 fn graphs(c: &mut Criterion) {
     let dot_installed = std::process::Command::new("dot").arg("-V").output().is_ok();
@@ -61,7 +21,7 @@ fn graphs(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(10));
     for n in [400usize, 20_000] {
-        let p = synthetic(n);
+        let p = synthetic::profile(n, 50_000);
         let sel = view::Select::default();
         g.bench_function(format!("dot_{n}_functions"), |b| {
             b.iter(|| view::dot(&p, &sel).unwrap())

@@ -228,9 +228,8 @@ fn shown(frames: Vec<String>, sel: &Select) -> Vec<String> {
 /// A stack (leaf first) and its value at the chosen sample index.
 pub type Weighted = (Vec<String>, i64);
 
-/// The sample index and unit chosen by `sel`, and the kept stacks with
-/// their value at that index.
-pub fn selected(p: &Profile, sel: &Select) -> Result<(usize, String, Vec<Weighted>), String> {
+/// The sample index `sel` chooses and its unit.
+fn index_and_unit(p: &Profile, sel: &Select) -> Result<(usize, String), String> {
     let idx =
         inprof_runtime::report::sample_index(p, sel.sample_index.as_deref()).ok_or_else(|| {
             let names: Vec<&str> = p.sample_type.iter().map(|t| p.str(t.r#type)).collect();
@@ -245,6 +244,13 @@ pub fn selected(p: &Profile, sel: &Select) -> Result<(usize, String, Vec<Weighte
         .get(idx)
         .map(|t| p.str(t.unit).to_owned())
         .unwrap_or_default();
+    Ok((idx, unit))
+}
+
+/// The sample index and unit chosen by `sel`, and the kept stacks with
+/// their value at that index.
+pub fn selected(p: &Profile, sel: &Select) -> Result<(usize, String, Vec<Weighted>), String> {
+    let (idx, unit) = index_and_unit(p, sel)?;
     let kept = stacks(p)
         .into_iter()
         .filter(|s| kept(s, sel))
@@ -402,13 +408,7 @@ pub fn format_in(v: i64, unit: &str, want: Option<&str>) -> String {
 /// Go's `-tags`: for each label key, the total and each value's share of
 /// the chosen sample type.
 pub fn tags(p: &Profile, sel: &Select) -> Result<String, String> {
-    let idx = inprof_runtime::report::sample_index(p, sel.sample_index.as_deref())
-        .ok_or_else(|| format!("sample index {:?} not in profile", sel.sample_index))?;
-    let unit = p
-        .sample_type
-        .get(idx)
-        .map(|t| p.str(t.unit).to_owned())
-        .unwrap_or_default();
+    let (idx, unit) = index_and_unit(p, sel)?;
     let mut by: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for s in stacks(p).into_iter().filter(|s| kept(s, sel)) {
         let v = s.values.get(idx).copied().unwrap_or(0);
@@ -859,13 +859,7 @@ pub fn icicle_svg(p: &Profile, sel: &Select, title: &str) -> Result<Vec<u8>, Str
 /// instrumented function's first line, a native frame's line), the file
 /// read where the profile says it is.
 pub fn source(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
-    let idx = inprof_runtime::report::sample_index(p, sel.sample_index.as_deref())
-        .ok_or_else(|| format!("sample index {:?} not in profile", sel.sample_index))?;
-    let unit = p
-        .sample_type
-        .get(idx)
-        .map(|t| p.str(t.unit).to_owned())
-        .unwrap_or_default();
+    let (idx, unit) = index_and_unit(p, sel)?;
     let funcs: HashMap<u64, &inprof_runtime::pprof::Function> =
         p.function.iter().map(|f| (f.id, f)).collect();
     let locs: HashMap<u64, &inprof_runtime::pprof::Location> =

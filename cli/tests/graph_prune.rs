@@ -2,47 +2,27 @@
 //! 80 nodes by default, with a legend saying what was dropped), and
 //! `inprof web` serves such a profile's page and graph.
 
-use inprof::pprof::{Builder, Frame};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
-/// 400 functions in call chains 3–12 deep, 20 000 samples (fixed seed).
+#[path = "support/synthetic.rs"]
+mod synthetic;
+
+/// 400 functions in call chains 3–12 deep, 20 000 samples.
 fn big_profile(path: &std::path::Path) {
-    let mut b = Builder::new(&[("wall", "nanoseconds")], ("wall", "nanoseconds"), 1, None);
-    let names: Vec<String> = (0..400).map(|i| format!("app::f{i}")).collect();
-    let mut x = 0x9e3779b97f4a7c15u64;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    for _ in 0..20_000 {
-        let depth = 3 + (next() % 10) as usize;
-        let mut f = (next() % 8) as usize;
-        let mut stack = Vec::new();
-        for _ in 0..depth {
-            stack.push(f);
-            f = (f * 3 + 1 + (next() % 4) as usize) % 400;
-        }
-        stack.reverse();
-        let locs = stack
-            .iter()
-            .map(|&i| {
-                b.location(
-                    i as u64,
-                    Frame {
-                        name: &names[i],
-                        file: "src/app.rs",
-                        line: i as u32,
-                    },
-                )
-            })
-            .collect();
-        b.sample(locs, vec![1_000 + (next() % 100_000) as i64], &[]);
-    }
-    let p = b.finish(0, 1_000_000_000);
+    let p = synthetic::profile(400, 20_000);
     p.write_gzip(std::fs::File::create(path).unwrap()).unwrap();
+}
+
+/// A child process killed when dropped (also when the test panics: a
+/// server left running would hold the test's output open).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
@@ -86,13 +66,16 @@ fn big_graphs_are_pruned_and_served() {
     assert!(dot.contains("Showing top 10 nodes out of 400"), "{dot}");
 
     // The web UI: the page and the graph, served for the big profile.
-    let mut server = Command::new(env!("CARGO_BIN_EXE_inprof"))
-        .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_inprof"))
+            .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
+    BufReader::new(server.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let addr = line
@@ -108,10 +91,19 @@ fn big_graphs_are_pruned_and_served() {
         body
     };
     let page = get("/");
-    assert!(page.contains("app::f"), "{}", &page[..page.len().min(500)]);
-    let graph = get("/graph.svg");
-    let _ = server.kill();
-    let _ = server.wait();
+    assert!(
+        page.contains("id=\"si\""),
+        "{}",
+        &page[..page.len().min(500)]
+    );
+    let top = get("/view/top");
+    assert!(
+        top.contains("app::module"),
+        "{}",
+        &top[..top.len().min(500)]
+    );
+    let graph = get("/view/graph.svg");
+    drop(server);
     if Command::new("dot").arg("-V").output().is_ok() {
         assert!(graph.contains("<svg"), "{}", &graph[..graph.len().min(500)]);
     }

@@ -39,15 +39,29 @@ fn holder(m: &'static inprof::sync::Mutex<u64>) {
     t.join().unwrap();
 }
 
+/// A child process killed when dropped (also when the test panics: a
+/// server left running would hold the test's output open).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Serves `file` with `inprof web` and drives the UI; the script's JSON.
 fn drive(file: &std::path::Path, func: &str, other: &str, name: &str) -> String {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_inprof"))
-        .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_inprof"))
+            .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
+    BufReader::new(server.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let url = line
@@ -66,8 +80,7 @@ fn drive(file: &std::path::Path, func: &str, other: &str, name: &str) -> String 
         .expect(
             "node not found: see .ci/run (npm install in cli/tests/web, apt-get install chromium)",
         );
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     assert!(
         out.status.success(),
         "headless chromium failed on the {name} profile (run `npm install --prefix cli/tests/web` and install chromium): {}",

@@ -32,26 +32,20 @@ pub fn run(mut round: impl FnMut() -> Vec<(&'static str, Duration)>) {
         }
         if let Some(iv) = iv {
             let p = iv.profile();
-            let idx = inprof::report::sample_index(&p, Some("wall")).unwrap_or(0);
-            let rows = inprof::report::top(&p, idx);
-            for (name, _) in &t {
-                let want = format!("::phase_{name}");
-                let cum = rows
-                    .iter()
-                    .find(|r| r.name.ends_with(&want))
-                    .map_or(0, |r| r.cum);
-                line.push_str(&format!(" cum_{name}={cum}"));
-            }
-            // The sampled CPU under each phase (the profile's default).
-            if let Some(cpu) = inprof::report::sample_index(&p, Some("cpu")) {
-                let rows = inprof::report::top(&p, cpu);
+            // Each phase's cum: exact wall (`cum_`), and the sampled CPU
+            // (`cpucum_`) where this platform samples it.
+            for (index, key) in [("wall", "cum_"), ("cpu", "cpucum_")] {
+                let Some(idx) = inprof::report::sample_index(&p, Some(index)) else {
+                    continue;
+                };
+                let rows = inprof::report::top(&p, idx);
                 for (name, _) in &t {
                     let want = format!("::phase_{name}");
                     let cum = rows
                         .iter()
                         .find(|r| r.name.ends_with(&want))
                         .map_or(0, |r| r.cum);
-                    line.push_str(&format!(" cpucum_{name}={cum}"));
+                    line.push_str(&format!(" {key}{name}={cum}"));
                 }
             }
             let demoted = inprof::demoted().len();
