@@ -73,74 +73,7 @@ pub fn load(source: &str, seconds: Option<u64>) -> Result<Profile, String> {
     })
 }
 
-/// One sample as stacks of names.
-pub struct Stack {
-    /// Function names, leaf first (inlined frames expanded).
-    pub frames: Vec<String>,
-    /// The sample's values.
-    pub values: Vec<i64>,
-    /// Its labels as (key, value), numbers with their unit.
-    pub labels: Vec<(String, String)>,
-}
-
-/// Every sample of `p` as names.
-pub fn stacks(p: &Profile) -> Vec<Stack> {
-    let funcs: HashMap<u64, &str> = p.function.iter().map(|f| (f.id, p.str(f.name))).collect();
-    let locs: HashMap<u64, Vec<String>> = p
-        .location
-        .iter()
-        .map(|l| {
-            let names = if l.line.is_empty() {
-                vec![format!("{:#x}", l.address)]
-            } else {
-                // Like pprof, a frame inlined into another (all lines but
-                // the last, the physical caller) is shown as `name (inline)`.
-                let last = l.line.len() - 1;
-                l.line
-                    .iter()
-                    .enumerate()
-                    .map(|(i, ln)| {
-                        let name = funcs.get(&ln.function_id).copied().unwrap_or("?");
-                        if i < last {
-                            format!("{name} (inline)")
-                        } else {
-                            name.to_owned()
-                        }
-                    })
-                    .collect()
-            };
-            (l.id, names)
-        })
-        .collect();
-    p.sample
-        .iter()
-        .map(|s| Stack {
-            frames: s
-                .location_id
-                .iter()
-                .flat_map(|id| locs.get(id).cloned().unwrap_or_else(|| vec!["?".into()]))
-                .collect(),
-            values: s.value.clone(),
-            labels: s
-                .label
-                .iter()
-                .map(|l| {
-                    let v = if l.str != 0 {
-                        p.str(l.str).to_owned()
-                    } else {
-                        let unit = p.str(l.num_unit);
-                        if unit.is_empty() {
-                            l.num.to_string()
-                        } else {
-                            format!("{}{unit}", l.num)
-                        }
-                    };
-                    (p.str(l.key).to_owned(), v)
-                })
-                .collect(),
-        })
-        .collect()
-}
+pub use inprof_runtime::report::{flat_cum, stacks, Stack};
 
 /// Options shared by the reports.
 #[derive(Default, Clone)]
@@ -261,26 +194,6 @@ pub fn selected(p: &Profile, sel: &Select) -> Result<(usize, String, Vec<Weighte
         .filter(|(f, v)| *v != 0 && !f.is_empty())
         .collect();
     Ok((idx, unit, kept))
-}
-
-/// Flat and cum per function.
-pub fn flat_cum(stacks: &[(Vec<String>, i64)]) -> Vec<(String, i64, i64)> {
-    let mut flat: HashMap<&str, i64> = HashMap::new();
-    let mut cum: HashMap<&str, i64> = HashMap::new();
-    for (frames, v) in stacks {
-        if let Some(leaf) = frames.first() {
-            *flat.entry(leaf).or_default() += v;
-        }
-        let mut seen = HashSet::new();
-        for f in frames {
-            if seen.insert(f.as_str()) {
-                *cum.entry(f).or_default() += v;
-            }
-        }
-    }
-    cum.into_iter()
-        .map(|(n, c)| (n.to_owned(), flat.get(n).copied().unwrap_or(0), c))
-        .collect()
 }
 
 fn pct(v: i64, total: i64) -> f64 {

@@ -37,40 +37,17 @@ pub fn sample_index(p: &Profile, name: Option<&str>) -> Option<usize> {
 /// Flat and cum per function for sample type `idx`, sorted by flat
 /// (descending), then by name.
 pub fn top(p: &Profile, idx: usize) -> Vec<TopRow> {
-    let loc_funcs: HashMap<u64, Vec<u64>> = p
-        .location
-        .iter()
-        .map(|l| (l.id, l.line.iter().map(|ln| ln.function_id).collect()))
-        .collect();
-    let fname: HashMap<u64, &str> = p.function.iter().map(|f| (f.id, p.str(f.name))).collect();
-    let mut flat: HashMap<&str, i64> = HashMap::new();
-    let mut cum: HashMap<&str, i64> = HashMap::new();
-    for s in &p.sample {
-        let v = s.value.get(idx).copied().unwrap_or(0);
-        if v == 0 {
-            continue;
-        }
-        let mut seen = HashSet::new();
-        for (depth, lid) in s.location_id.iter().enumerate() {
-            let funcs = loc_funcs.get(lid).map(Vec::as_slice).unwrap_or(&[]);
-            for (k, fid) in funcs.iter().enumerate() {
-                let name = fname.get(fid).copied().unwrap_or("?");
-                if depth == 0 && k == 0 {
-                    *flat.entry(name).or_default() += v;
-                }
-                if seen.insert(name) {
-                    *cum.entry(name).or_default() += v;
-                }
-            }
-        }
-    }
-    let mut rows: Vec<TopRow> = cum
-        .iter()
-        .map(|(n, c)| TopRow {
-            name: (*n).to_owned(),
-            flat: flat.get(n).copied().unwrap_or(0),
-            cum: *c,
+    let st: Vec<(Vec<String>, i64)> = stacks(p)
+        .into_iter()
+        .map(|s| {
+            let v = s.values.get(idx).copied().unwrap_or(0);
+            (s.frames, v)
         })
+        .filter(|(_, v)| *v != 0)
+        .collect();
+    let mut rows: Vec<TopRow> = flat_cum(&st)
+        .into_iter()
+        .map(|(name, flat, cum)| TopRow { name, flat, cum })
         .collect();
     rows.sort_by(|a, b| {
         b.flat
@@ -79,6 +56,95 @@ pub fn top(p: &Profile, idx: usize) -> Vec<TopRow> {
             .then(a.name.cmp(&b.name))
     });
     rows
+}
+
+/// One sample as stacks of names.
+pub struct Stack {
+    /// Function names, leaf first (inlined frames expanded).
+    pub frames: Vec<String>,
+    /// The sample's values.
+    pub values: Vec<i64>,
+    /// Its labels as (key, value), numbers with their unit.
+    pub labels: Vec<(String, String)>,
+}
+
+/// Every sample of `p` as names.
+pub fn stacks(p: &Profile) -> Vec<Stack> {
+    let funcs: HashMap<u64, &str> = p.function.iter().map(|f| (f.id, p.str(f.name))).collect();
+    let locs: HashMap<u64, Vec<String>> = p
+        .location
+        .iter()
+        .map(|l| {
+            let names = if l.line.is_empty() {
+                vec![format!("{:#x}", l.address)]
+            } else {
+                // Like pprof, a frame inlined into another (all lines but
+                // the last, the physical caller) is shown as `name (inline)`.
+                let last = l.line.len() - 1;
+                l.line
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ln)| {
+                        let name = funcs.get(&ln.function_id).copied().unwrap_or("?");
+                        if i < last {
+                            format!("{name} (inline)")
+                        } else {
+                            name.to_owned()
+                        }
+                    })
+                    .collect()
+            };
+            (l.id, names)
+        })
+        .collect();
+    p.sample
+        .iter()
+        .map(|s| Stack {
+            frames: s
+                .location_id
+                .iter()
+                .flat_map(|id| locs.get(id).cloned().unwrap_or_else(|| vec!["?".into()]))
+                .collect(),
+            values: s.value.clone(),
+            labels: s
+                .label
+                .iter()
+                .map(|l| {
+                    let v = if l.str != 0 {
+                        p.str(l.str).to_owned()
+                    } else {
+                        let unit = p.str(l.num_unit);
+                        if unit.is_empty() {
+                            l.num.to_string()
+                        } else {
+                            format!("{}{unit}", l.num)
+                        }
+                    };
+                    (p.str(l.key).to_owned(), v)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Flat and cum per function.
+pub fn flat_cum(stacks: &[(Vec<String>, i64)]) -> Vec<(String, i64, i64)> {
+    let mut flat: HashMap<&str, i64> = HashMap::new();
+    let mut cum: HashMap<&str, i64> = HashMap::new();
+    for (frames, v) in stacks {
+        if let Some(leaf) = frames.first() {
+            *flat.entry(leaf).or_default() += v;
+        }
+        let mut seen = HashSet::new();
+        for f in frames {
+            if seen.insert(f.as_str()) {
+                *cum.entry(f).or_default() += v;
+            }
+        }
+    }
+    cum.into_iter()
+        .map(|(n, c)| (n.to_owned(), flat.get(n).copied().unwrap_or(0), c))
+        .collect()
 }
 
 /// Formats a value of `unit` the way pprof shows it (`150.20ms`, `1.50MB`).
