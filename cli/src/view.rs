@@ -1022,6 +1022,42 @@ pub fn dot_with(p: &Profile, sel: &Select, opt: GraphOptions) -> Result<String, 
             name.replace('"', "\\\""),
         );
     }
+    // Label nodes, as pprof draws tags: under each node whose own
+    // samples carry labels, its heaviest label values (up to 4) with the
+    // flat they hold.
+    let mut tags: HashMap<usize, BTreeMap<String, i64>> = HashMap::new();
+    let idx_of = |s: &Stack| s.values.get(idx).copied().unwrap_or(0);
+    for s in stacks(p).iter().filter(|s| kept(s, sel)) {
+        let v = idx_of(s);
+        let frames = shown(s.frames.clone(), sel);
+        let (Some(leaf), false) = (frames.first(), v == 0) else {
+            continue;
+        };
+        let Some(&id) = ids.get(leaf.as_str()) else {
+            continue;
+        };
+        for (k, val) in &s.labels {
+            *tags
+                .entry(id)
+                .or_default()
+                .entry(format!("{k}:{val}"))
+                .or_default() += v;
+        }
+    }
+    let mut tag_ids: Vec<usize> = tags.keys().copied().collect();
+    tag_ids.sort_unstable();
+    for id in tag_ids {
+        let mut t: Vec<(String, i64)> = tags.remove(&id).unwrap_or_default().into_iter().collect();
+        t.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (k, (label, v)) in t.into_iter().take(4).enumerate() {
+            let _ = writeln!(
+                out,
+                "N{id}_{k} [label=\"{}\\n{}\" shape=box3d fontsize=8 style=dashed];\nN{id} -> N{id}_{k} [style=dotted arrowhead=none];",
+                label.replace('"', "\\\""),
+                format_value(v, &unit),
+            );
+        }
+    }
     for ((a, b, residual), w) in edge_w {
         let pen = 1.0 + 5.0 * (w as f64 / total as f64);
         let style = if residual { " style=dashed" } else { "" };

@@ -211,7 +211,9 @@ async function render() {{
   const v = document.getElementById('view');
   const qs = q(s);
   if (s.view === 'flame' || s.view === 'icicle') {{
-    v.innerHTML = '<object id="flame" type="image/svg+xml" data="/view/' + s.view + '.svg?' + qs + '"></object>';
+    // inferno's own search highlights the matches (its `s` parameter).
+    const hl = s.search ? '&s=' + encodeURIComponent(s.search) : '';
+    v.innerHTML = '<object id="flame" type="image/svg+xml" data="/view/' + s.view + '.svg?' + qs + hl + '"></object>';
     return;
   }}
   if ((s.view === 'peek' || s.view === 'source') && !s.fn) {{

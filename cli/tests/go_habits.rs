@@ -165,6 +165,14 @@ fn go_flags_filters_merging_and_messages() {
         "{tags}"
     );
 
+    // The graph's label nodes: each node's own label values.
+    let (ok, dot, err) = inprof_cmd(&["graph", "-sample_index=calls", f.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(
+        dot.contains("request:a\\n") && dot.contains("request:b\\n") && dot.contains("shape=box3d"),
+        "{dot}"
+    );
+
     // Go's message where nothing matches.
     let (ok, _, err) = inprof_cmd(&["-peek=zzz", f.to_str().unwrap()]);
     assert!(

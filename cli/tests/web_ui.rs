@@ -20,9 +20,15 @@ fn hot(n: u64) -> u64 {
     (0..n).map(|i| std::hint::black_box(i ^ 5)).sum()
 }
 
+/// Long enough for CPU samples (the time profile's default) in any build.
 #[inprof::profile]
 fn caller_of_hot() -> u64 {
-    hot(2_000_000)
+    let t = std::time::Instant::now();
+    let mut sum = 0;
+    while t.elapsed() < Duration::from_millis(300) {
+        sum += hot(2_000_000);
+    }
+    sum
 }
 
 #[inprof::profile]
