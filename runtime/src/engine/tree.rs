@@ -40,6 +40,11 @@ static MAX_EXITED: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_EXITED_THREADS);
 /// Sets how many exited threads keep their own call tree; past that, their
 /// trees are folded into one aggregate tree per thread name (trailing
 /// numbers dropped: `worker-7` goes to `worker`), every total kept, and
+///
+/// ```
+/// inprof::set_max_exited_threads(1024); // fold exited threads' trees past this
+/// # inprof::set_max_exited_threads(256);
+/// ```
 /// the memory reused for new threads. 0 folds at every new thread.
 pub fn set_max_exited_threads(n: usize) {
     MAX_EXITED.store(n, Ordering::Relaxed);
@@ -71,12 +76,22 @@ static MAX_DEPTH: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_DEPTH);
 /// Sets the bound on the depth of call paths (annotated frames, label
 /// nodes included); calls deeper than that are counted in one node,
 /// `[inprof: deeper frames folded]`, below the frame at the bound.
+///
+/// ```
+/// inprof::set_max_depth(64); // deeper calls count in one folded frame
+/// # inprof::set_max_depth(128);
+/// ```
 /// Clamped to 2..=65536.
 pub fn set_max_depth(n: usize) {
     MAX_DEPTH.store(n.clamp(2, 65536), Ordering::Relaxed);
 }
 
 /// Sets the bound on call-path nodes per thread; new paths past it fold into
+///
+/// ```
+/// inprof::set_max_nodes(1 << 16); // per thread; more paths count in one frame
+/// # inprof::set_max_nodes(1 << 20);
+/// ```
 /// one overflow node per thread. Clamped to 2..=[`HARD_MAX_NODES`].
 pub fn set_max_nodes(n: usize) {
     MAX_NODES.store(n.clamp(2, HARD_MAX_NODES), Ordering::Relaxed);

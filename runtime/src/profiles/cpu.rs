@@ -645,6 +645,14 @@ mod imp {
         // SAFETY: trees are never freed; the timer carries the address of
         // a registered tree.
         let tree = unsafe { &*tree };
+        // inprof itself at work on this thread (building or writing a
+        // profile): not the program's CPU, as its memory is not the
+        // program's heap. The flag is a const-initialized thread-local
+        // `Cell<bool>` without a destructor: reading it is one TLS load,
+        // no lazy initialization, safe in a signal handler.
+        if crate::engine::counters::Reentrant::active() {
+            return;
+        }
         // SAFETY: gettid has no preconditions and is async-signal-safe.
         let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u64;
         if tree.os_tid() != tid || tree.state() != State::Live {

@@ -438,6 +438,10 @@ pub fn profile_for_with(
     }
 }
 
+///
+/// ```
+/// assert!(!inprof::cpu_profile_running());
+/// ```
 /// Whether a time profile is running.
 pub fn cpu_profile_running() -> bool {
     lock_running().is_some()
@@ -520,6 +524,15 @@ fn lock_whole_run() -> std::sync::MutexGuard<'static, Option<Result<Sampling, St
 /// profile runs (off, the default): calls are timed and CPU sampled, and
 /// the cumulative profile ([`write_time_profile`], `INPROF_CPUPROFILE`)
 /// holds what was recorded since. Turning it off ends the whole-run CPU
+///
+/// ```
+/// inprof::set_time_recording(true); // first thing in main: the whole run is timed
+/// // ... the program ...
+/// let mut out = Vec::new();
+/// inprof::write_time_profile(&mut out)?;
+/// # inprof::set_time_recording(false);
+/// # Ok::<(), inprof::Error>(())
+/// ```
 /// sampling (its samples are gone from the cumulative profile).
 pub fn set_time_recording(on: bool) {
     let _not_counted = crate::engine::counters::Reentrant::enter();
@@ -555,6 +568,13 @@ pub fn time_profile() -> Profile {
     build(None, &end, w.as_ref(), None)
 }
 
+///
+/// ```
+/// let mut out = Vec::new();
+/// inprof::write_time_profile(&mut out)?; // since the process started
+/// assert!(!out.is_empty());
+/// # Ok::<(), inprof::Error>(())
+/// ```
 /// Writes the cumulative time profile (gzipped pprof) to `w`.
 pub fn write_time_profile<W: Write>(w: W) -> Result<(), Error> {
     let _not_counted = crate::engine::counters::Reentrant::enter();
