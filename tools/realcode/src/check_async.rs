@@ -128,7 +128,8 @@ pub fn check(work: &Path) -> Result<(), Vec<String>> {
     if !ok {
         return Err(vec![format!("the instrumented workload failed:\n{out}")]);
     }
-    let rows = |index: &str| pprof_top(&profile, &[&format!("-sample_index={index}")]);
+    // Exact nanoseconds (pprof otherwise rounds to the table's unit).
+    let rows = |index: &str| pprof_top(&profile, &[&format!("-sample_index={index}"), "-unit=ns"]);
     let (calls, polls, latency, cancelled) = match (
         rows("calls"),
         rows("polls"),
