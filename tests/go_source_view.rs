@@ -85,16 +85,6 @@ fn list_and_weblist(cwd: &Path, file: &Path, index: &str, func: &str, line: &str
     );
 }
 
-/// A child process killed when dropped (also when the test panics).
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The `-http` UI serves the Source page of `func` (with `line`) and the
 /// Graph page (with `func`).
 fn http_source_and_graph(cwd: &Path, file: &Path, index: &str, func: &str, line: &str) {
@@ -110,7 +100,7 @@ fn http_source_and_graph(cwd: &Path, file: &Path, index: &str, func: &str, line:
         .output()
         .unwrap();
     let tool = String::from_utf8_lossy(&tool.stdout).trim().to_owned();
-    let server = Server(
+    let server = KillOnDrop(
         Command::new(tool)
             .arg("-no_browser")
             .arg(format!("-http=127.0.0.1:{port}"))
@@ -168,14 +158,7 @@ fn list_weblist_and_http_source_on_time_heap_and_mutex_profiles() {
     g.stop().unwrap();
     let kept = allocating_source_line();
     contending_source_line(&M);
-    let write = |name: &str| {
-        let f = dir.join(format!("{name}.pb.gz"));
-        inprof::lookup(name)
-            .unwrap()
-            .write_to(std::fs::File::create(&f).unwrap(), 0)
-            .unwrap();
-        f
-    };
+    let write = |name: &str| write_named(&dir, name);
     let (heap, mutex) = (write("heap"), write("mutex"));
     inprof::set_mutex_profile_fraction(0);
 

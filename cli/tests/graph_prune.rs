@@ -5,6 +5,10 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
+#[path = "../../tests/common/mod.rs"]
+mod common;
+use common::KillOnDrop;
+
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
@@ -12,17 +16,6 @@ mod synthetic;
 fn big_profile(path: &std::path::Path) {
     let p = synthetic::profile(400, 20_000);
     p.write_gzip(std::fs::File::create(path).unwrap()).unwrap();
-}
-
-/// A child process killed when dropped (also when the test panics: a
-/// server left running would hold the test's output open).
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -66,7 +59,7 @@ fn big_graphs_are_pruned_and_served() {
     assert!(dot.contains("Showing top 10 nodes out of 400"), "{dot}");
 
     // The web UI: the page and the graph, served for the big profile.
-    let mut server = Server(
+    let mut server = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_inprof"))
             .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
             .stdout(Stdio::piped())

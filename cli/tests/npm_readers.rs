@@ -48,14 +48,7 @@ fn pprof_format_and_speedscope_open_our_profiles() {
     inprof::set_mutex_profile_fraction(1);
     holder(&M);
     inprof::set_mutex_profile_fraction(0);
-    let write = |name: &str| {
-        let f = dir.join(format!("{name}.pb.gz"));
-        inprof::lookup(name)
-            .unwrap()
-            .write_to(std::fs::File::create(&f).unwrap(), 0)
-            .unwrap();
-        f
-    };
+    let write = |name: &str| write_named(&dir, name);
     let (heap, mutex) = (write("heap"), write("mutex"));
     let web = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web");
     // The mutex profile names no default, as Go writes it (pprof's rule:

@@ -184,14 +184,7 @@ fn top_agrees_with_go_tool_pprof() {
     let kept = allocate();
     contend(&M);
     g.stop().unwrap();
-    let write = |name: &str| {
-        let f = dir.join(format!("{name}.pb.gz"));
-        inprof::lookup(name)
-            .unwrap()
-            .write_to(std::fs::File::create(&f).unwrap(), 0)
-            .unwrap();
-        f
-    };
+    let write = |name: &str| write_named(&dir, name);
     let (heap, block, mutex) = (write("heap"), write("block"), write("mutex"));
 
     agree(&cpu, None, "ns");

@@ -45,20 +45,9 @@ fn holder(m: &'static inprof::sync::Mutex<u64>) {
     t.join().unwrap();
 }
 
-/// A child process killed when dropped (also when the test panics: a
-/// server left running would hold the test's output open).
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Serves `file` with `inprof web` and drives the UI; the script's JSON.
 fn drive(file: &std::path::Path, func: &str, other: &str, name: &str) -> String {
-    let mut server = Server(
+    let mut server = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_inprof"))
             .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
             .stdout(Stdio::piped())
@@ -123,14 +112,7 @@ fn web_ui_in_headless_chromium() {
     inprof::set_mutex_profile_fraction(1);
     holder(&M);
     inprof::set_mutex_profile_fraction(0);
-    let write = |name: &str| {
-        let f = dir.join(format!("{name}.pb.gz"));
-        inprof::lookup(name)
-            .unwrap()
-            .write_to(std::fs::File::create(&f).unwrap(), 0)
-            .unwrap();
-        f
-    };
+    let write = |name: &str| write_named(&dir, name);
     let (heap, mutex) = (write("heap"), write("mutex"));
 
     for (file, func, default, other, name) in [

@@ -151,3 +151,25 @@ pub fn traces(file: &Path, extra: &[&str]) -> Vec<(String, Vec<String>)> {
     }
     res
 }
+
+/// A child process killed and reaped when dropped (also when the test
+/// panics: a server left running would hold the test's output open).
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Writes the named profile (`inprof::lookup(name)`) as pprof into
+/// `dir/NAME.pb.gz`; its path.
+pub fn write_named(dir: &Path, name: &str) -> PathBuf {
+    let f = dir.join(format!("{name}.pb.gz"));
+    inprof::lookup(name)
+        .unwrap()
+        .write_to(std::fs::File::create(&f).unwrap(), 0)
+        .unwrap();
+    f
+}
