@@ -56,7 +56,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 return Ok(item);
             }
             let block = std::mem::replace(&mut *f.block, syn::parse_quote!({}));
+            let small = is_small(&block);
             *f.block = instrument(&f.sig, block, &args, method)?;
+            keep_inlinable(&mut f.attrs, &f.sig, small);
             Ok(f.into_token_stream())
         }
         Item::Impl(imp) => {
@@ -228,8 +230,49 @@ fn expand_method(
         return Ok(());
     }
     let taken = std::mem::replace(block, syn::parse_quote!({}));
+    let small = is_small(&taken);
     *block = instrument(sig, taken, &args, true)?;
+    keep_inlinable(attrs, sig, small);
     Ok(())
+}
+
+/// Whether a body is small enough that the compiler would inline the
+/// function as written (a handful of tokens: an accessor, a forwarding
+/// call, a comparison).
+fn is_small(block: &Block) -> bool {
+    /// Tokens (identifiers, punctuation, literals; a group's contents
+    /// counted) up to which a body is small.
+    const SMALL: usize = 48;
+    fn count(ts: TokenStream, n: &mut usize) {
+        for t in ts {
+            if *n > SMALL {
+                return;
+            }
+            *n += 1;
+            if let TokenTree::Group(g) = t {
+                count(g.stream(), n);
+            }
+        }
+    }
+    let mut n = 0;
+    for s in &block.stmts {
+        count(s.to_token_stream(), &mut n);
+    }
+    n <= SMALL
+}
+
+/// An instrumented sync function grows by the calls of its recorded path
+/// (cold on an off or demoted callsite, but counted by the inliner): a
+/// small function gets `#[inline]` so that it stays inlined where it was.
+fn keep_inlinable(attrs: &mut Vec<Attribute>, sig: &Signature, small: bool) {
+    if !small || sig.asyncness.is_some() || sig.ident == "main" {
+        return;
+    }
+    let decided = |a: &Attribute| a.path().is_ident("inline") || a.path().is_ident("cold");
+    if attrs.iter().any(decided) {
+        return;
+    }
+    attrs.push(syn::parse_quote!(#[inline]));
 }
 
 fn const_error(span: Span) -> syn::Error {
@@ -330,10 +373,14 @@ fn instrument(sig: &Signature, block: Block, args: &Args, method: bool) -> syn::
         // The user's block itself, its braces and spans kept (lints that
         // look at the function's body, such as clippy's needless_return,
         // keep seeing the user's), with the guard first.
+        // The guard's record goes into a slot of this function's stack,
+        // written only when the call is recorded (see `enter_scope`).
         let guard = syn::Ident::new("__inprof_guard", Span::mixed_site());
+        let slot = syn::Ident::new("__inprof_slot", Span::mixed_site());
         let prefix: Block = syn::parse2(quote! {{
             #statics
-            let #guard = ::inprof::__private::enter(&#cs, #self_ty);
+            let mut #slot: ::inprof::__private::ScopeSlot = ::inprof::__private::ScopeSlot::uninit();
+            let #guard = ::inprof::__private::enter_scope(&#cs, #self_ty, &mut #slot);
         }})?;
         let mut out = block;
         out.stmts.splice(0..0, prefix.stmts);

@@ -26,6 +26,7 @@ use crate::engine::start::{self, Trigger};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::atomic::{
     fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
@@ -951,12 +952,86 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
     )
 }
 
+/// The frame of an instrumented sync function: what `#[profile]` puts in
+/// its body. One pointer (null: nothing recorded) to the [`Guard`] that
+/// [`enter_scope`] wrote into a slot on the function's own stack, so that a
+/// call that is off or demoted stores nothing at all, keeps its frame in a
+/// register, and checks one register when it ends; a [`Guard`] returned
+/// by value is built in memory on every call, recorded or not.
+#[must_use = "the frame ends when this is dropped"]
+pub struct Scope(*mut Guard);
+
+/// Where [`enter_scope`] writes the frame's [`Guard`]: uninitialized stack
+/// space until the call is recorded.
+pub type ScopeSlot = MaybeUninit<Guard>;
+
+/// Enters `cs` for a sync function's body (see [`Scope`]); `slot` is a
+/// local of the instrumented function declared before the returned
+/// `Scope`, so that it outlives it.
+///
+/// A callsite that is off or demoted costs one load and one predictable
+/// branch here and a test of one register when the scope ends.
+#[inline(always)]
+pub fn enter_scope(
+    cs: &'static Callsite,
+    self_ty: Option<SelfTypeName>,
+    slot: &mut ScopeSlot,
+) -> Scope {
+    if cs.state.load(Ordering::Relaxed) <= mode::DEMOTED {
+        return Scope(ptr::null_mut());
+    }
+    // The stack pointer of the instrumented function itself (this is
+    // inlined into it), where native stacks below it are cut.
+    enter_scope_on(cs, self_ty, crate::engine::stack::current_sp(), slot)
+}
+
+/// [`enter_scope`] for a callsite that is on or not yet seen.
+#[inline(never)]
+fn enter_scope_on(
+    cs: &'static Callsite,
+    self_ty: Option<SelfTypeName>,
+    sp: usize,
+    slot: &mut ScopeSlot,
+) -> Scope {
+    let mut state = cs.state.load(Ordering::Relaxed);
+    if state != mode::ON {
+        state = mode::first_sight(cs);
+        if state != mode::ON {
+            return Scope(ptr::null_mut());
+        }
+    }
+    let g = enter_on_inline(cs, self_ty.map_or(0, |f| f as usize), sp);
+    if g.node.is_null() {
+        return Scope(ptr::null_mut());
+    }
+    Scope(slot.write(g))
+}
+
+impl Drop for Scope {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: a non-null pointer is the slot `enter_scope_on` wrote
+            // a recording guard into; the slot is a local of the same
+            // function declared before this scope, so it is still alive,
+            // and nothing else reads or drops it (a `MaybeUninit`).
+            let _ = unsafe { (*self.0).leave() };
+        }
+    }
+}
+
 /// [`enter`] for a callsite that is on: track the path, and time the call
 /// when time is recorded or the path is still being probed. Out of line,
 /// so that the instrumented function itself stays small: a skipped call
 /// then costs its load and branch and nothing else (no saved registers).
 #[inline(never)]
 fn enter_on(cs: &'static Callsite, self_ty: usize, sp: usize) -> Guard {
+    enter_on_inline(cs, self_ty, sp)
+}
+
+/// The body of [`enter_on`], also inlined into [`enter_scope_on`].
+#[inline(always)]
+fn enter_on_inline(cs: &'static Callsite, self_ty: usize, sp: usize) -> Guard {
     let t = this_tree();
     if t.is_null() {
         return Guard::disabled();
