@@ -2,7 +2,8 @@
 //! 4096 live slots per thread, on 1 and 2 threads, for `System`, inprof's
 //! `Alloc` and the peers (dhat with a profiler running, stats_alloc,
 //! re_memory with call stacks), each called directly through `GlobalAlloc`
-//! in the same run.
+//! in the same run. Then small objects only (16 to 64 B, where half the
+//! sizes are inprof's own slots) against `System`.
 //!
 //! `cargo bench -p inprof-benches --bench alloc`
 
@@ -12,8 +13,12 @@ use std::time::{Duration, Instant};
 
 const SLOTS: usize = 4096;
 
+/// Sizes: 16 B and up to `SPAN - 1` more.
+static SPAN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(4081);
+
 /// `iters` alloc+free pairs on one thread through `a`.
 fn churn<A: GlobalAlloc>(a: &A, iters: u64, seed: u64) -> Duration {
+    let span = SPAN.load(std::sync::atomic::Ordering::Relaxed) as u64;
     let mut slots: Vec<(*mut u8, Layout)> =
         vec![(std::ptr::null_mut(), Layout::new::<u8>()); SLOTS];
     let mut x = seed | 1;
@@ -25,7 +30,7 @@ fn churn<A: GlobalAlloc>(a: &A, iters: u64, seed: u64) -> Duration {
     };
     // Fill the slots first (not timed).
     for s in slots.iter_mut() {
-        let l = Layout::from_size_align(16 + (next() % 4081) as usize, 8).unwrap();
+        let l = Layout::from_size_align(16 + (next() % span) as usize, 8).unwrap();
         // SAFETY: non-zero size.
         *s = (unsafe { a.alloc(l) }, l);
     }
@@ -33,7 +38,7 @@ fn churn<A: GlobalAlloc>(a: &A, iters: u64, seed: u64) -> Duration {
     for _ in 0..iters {
         let r = next();
         let i = (r as usize) % SLOTS;
-        let l = Layout::from_size_align(16 + ((r >> 20) % 4081) as usize, 8).unwrap();
+        let l = Layout::from_size_align(16 + ((r >> 20) % span) as usize, 8).unwrap();
         let (p, old) = slots[i];
         // SAFETY: p was allocated by `a` with `old`.
         unsafe { a.dealloc(p, old) };
@@ -120,6 +125,22 @@ fn allocators(c: &mut Criterion) {
         g.bench_function("dhat", |b| {
             let _p = dhat::Profiler::builder().testing().build();
             b.iter_custom(|n| run(&DHAT, threads, n))
+        });
+        g.finish();
+    }
+    // Small objects: 16 to 64 bytes.
+    SPAN.store(49, std::sync::atomic::Ordering::Relaxed);
+    for threads in [1usize, 2] {
+        eprintln!(
+            "small objects (16-64 B): paired inprof/System ratio, {threads} thread(s), median of 21 alternating rounds: {:.3}",
+            paired_ratio(threads)
+        );
+        let mut g = c.benchmark_group(format!("alloc_free_pair_small_{threads}_thread"));
+        g.measurement_time(Duration::from_secs(3));
+        g.warm_up_time(Duration::from_millis(500));
+        g.bench_function("system", |b| b.iter_custom(|n| run(&System, threads, n)));
+        g.bench_function("inprof", |b| {
+            b.iter_custom(|n| inprof_under_a_frame(threads, n))
         });
         g.finish();
     }

@@ -33,7 +33,7 @@ fn main() {
         "{:>6} {:>12} {:>12} {:>7}",
         "bytes", "System MiB", "inprof MiB", "ratio"
     );
-    for size in [8usize, 16, 24, 32, 48, 64, 128, 256] {
+    for size in [8usize, 16, 24, 32, 40, 48, 56, 64, 128, 256] {
         if !filter.is_empty() && !filter.contains(&size) {
             continue;
         }

@@ -18,6 +18,7 @@ pub(crate) mod dropped;
 pub(crate) mod fold;
 pub mod mode;
 pub mod site;
+pub(crate) mod slab;
 pub(crate) mod spin;
 pub mod stack;
 pub mod start;

@@ -2,9 +2,10 @@
 //! one held by a thread that does not exist there.
 //!
 //! The free lists of heap sites and of call trees ([`SITES`], [`TREES`])
-//! are held for a few instructions with nothing inside that allocates or
-//! blocks: `fork` takes both first (after the fold lock, which a folder
-//! holds while it takes them) and gives them back in parent and child.
+//! and the allocator's slot classes ([`SLABS`]) are held for a few
+//! instructions with nothing inside that allocates or blocks: `fork` takes
+//! them all first (after the fold lock, which a folder holds while it takes
+//! them) and gives them back in parent and child.
 //! The naming lock ([`NAMES`]) is held while a callsite's name is made (it
 //! allocates) and guards nothing but the choice of one writer: a name is
 //! published by one atomic store, so the child simply finds it free (a name
@@ -64,6 +65,8 @@ impl Drop for SpinGuard {
 pub(crate) static SITES: SpinLock = SpinLock::new();
 /// The free list of call trees.
 pub(crate) static TREES: SpinLock = SpinLock::new();
+/// The allocator's slot classes (`profiles::slab`).
+pub(crate) static SLABS: [SpinLock; 3] = [SpinLock::new(), SpinLock::new(), SpinLock::new()];
 /// The making of callsite names (cold: once per callsite and `Self` type).
 pub(crate) static NAMES: SpinLock = SpinLock::new();
 
@@ -73,15 +76,24 @@ extern "C" fn before_fork() {
     crate::engine::fold::before_fork();
     TREES.acquire();
     SITES.acquire();
+    for l in &SLABS {
+        l.acquire();
+    }
 }
 
 extern "C" fn after_fork_parent() {
+    for l in &SLABS {
+        l.release();
+    }
     SITES.release();
     TREES.release();
     crate::engine::fold::after_fork();
 }
 
 extern "C" fn after_fork_child() {
+    for l in &SLABS {
+        l.release();
+    }
     SITES.release();
     TREES.release();
     crate::engine::fold::after_fork();

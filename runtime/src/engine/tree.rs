@@ -723,6 +723,9 @@ impl Drop for ExitNotice {
             // last destructors allocate is not charged.
             let _ = CURRENT.try_with(|c| c.set(ptr::null()));
             let _ = INTERNAL.try_with(|i| i.set(true));
+            // Its free allocator slots go back to all threads (it takes and
+            // gives slots uncached from here on, being unregistered).
+            crate::engine::slab::flush_thread();
             // SAFETY: trees are never freed.
             let t = unsafe { &*t };
             t.state.store(State::Exited as u8, Ordering::Release);

@@ -16,11 +16,17 @@
 //! | 16 | the last word of a 16-byte header | 16 |
 //! | above 16 | the word after the block (unaligned) | 8 |
 //!
+//!
+//! except for blocks of 17–24, 33–40 and 49–56 bytes (alignment up to 8),
+//! which a tag would push into the inner allocator's next size class: they
+//! are slots of inprof's own (`slab`), the tag in the slot's first word.
+//!
 //! The tag is 0 (not counted: inprof itself, or a thread being torn
 //! down), a node, or a native-stack record with its low bit set.
 
 use crate::engine::counters::Reentrant;
 use crate::engine::site::{self, Site};
+use crate::engine::slab::{self, opaque};
 use crate::engine::tree::{self, Tree};
 use crate::profiles::native::{self, Record};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -147,44 +153,6 @@ impl<A> Alloc<A> {
     }
 }
 
-/// `x`, through a barrier the optimizer cannot see through, so that it
-/// cannot relate the result to the pointer the address came from.
-#[inline(always)]
-fn opaque(x: usize) -> usize {
-    #[cfg(any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64",
-        target_arch = "riscv32",
-        target_arch = "loongarch64"
-    ))]
-    {
-        let mut v = x;
-        // SAFETY: an empty assembly block that names `v` as an in/out
-        // register operand: it executes no instruction, touches no memory
-        // and no flags, and leaves the value as it was; only the optimizer
-        // loses track of where the value came from.
-        unsafe {
-            std::arch::asm!("/* {0} */", inout(reg) v, options(pure, nomem, nostack, preserves_flags))
-        };
-        v
-    }
-    #[cfg(not(any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64",
-        target_arch = "riscv32",
-        target_arch = "loongarch64"
-    )))]
-    {
-        std::hint::black_box(x)
-    }
-}
-
 /// The calling thread's tree for accounting, or null when accounting must
 /// be skipped (inprof itself is running on this thread).
 #[inline(always)]
@@ -193,6 +161,13 @@ fn accounting_tree() -> *const Tree {
         return ptr::null();
     }
     tree::this_tree_from_alloc()
+}
+
+/// Whether this thread may use its own free slots (`slab::take`): it is
+/// registered and not exiting.
+#[inline(always)]
+fn cached() -> bool {
+    !tree::this_tree_if_registered().is_null()
 }
 
 /// The low bit of a tag that names a native-stack record, not a site.
@@ -283,14 +258,18 @@ fn record(tag: usize, size: usize, free: bool) {
 }
 
 impl<A: GlobalAlloc> Alloc<A> {
-    /// Allocates `layout` grown by its tag through `inner_alloc`, charges
-    /// it and writes its tag; null passes through.
+    /// Allocates `layout` grown by its tag through `inner_alloc` (or in a
+    /// slot), charges it and writes its tag; null passes through.
     #[inline(always)]
     fn alloc_tagged(
         &self,
         layout: Layout,
+        zeroed: bool,
         inner_alloc: impl FnOnce(&A, Layout) -> *mut u8,
     ) -> *mut u8 {
+        if let Some(c) = slab::class_of(layout) {
+            return self.alloc_slot(c, layout.size(), zeroed);
+        }
         let Some(full) = padded(layout) else {
             return ptr::null_mut();
         };
@@ -306,6 +285,124 @@ impl<A: GlobalAlloc> Alloc<A> {
         unsafe { tag_ptr(base, place, layout.size()).write_unaligned(tag) };
         user_ptr(base, place)
     }
+
+    /// A block of `size` bytes in a slot of class `c`, charged and tagged.
+    #[inline(never)]
+    fn alloc_slot(&self, c: usize, size: usize, zeroed: bool) -> *mut u8 {
+        let addr = slab::take(&self.inner, c, cached());
+        if addr == 0 {
+            return ptr::null_mut();
+        }
+        let tag = charge(size);
+        let user = slab::user_of(addr);
+        // SAFETY: the slot is ours until given back: its first word is the
+        // tag, and the `size` bytes after it are the user's (size + TAG is
+        // at most the slot's size).
+        unsafe {
+            slab::slot_word(addr).write(tag);
+            if zeroed {
+                ptr::write_bytes(user, 0, size);
+            }
+        }
+        user
+    }
+
+    /// Frees the block `p` of `size` bytes in a slot of class `c`.
+    #[inline(never)]
+    fn dealloc_slot(&self, c: usize, p: *mut u8, size: usize) {
+        let addr = slab::slot_of(p);
+        // SAFETY: p is a live block of this class, so `addr` is its slot
+        // and the slot's first word its tag.
+        let tag = unsafe { slab::slot_word(addr).read() };
+        record(tag, size, true);
+        slab::give(c, addr, cached());
+    }
+
+    /// A realloc where the old or the new block is (or both are) a slot:
+    /// a new block, the bytes copied, the old block freed; the tag (and so
+    /// the path that made the block) kept, as the inner realloc keeps it.
+    #[inline(never)]
+    fn realloc_slot(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+            return ptr::null_mut();
+        };
+        let (old_c, new_c) = (slab::class_of(layout), slab::class_of(new_layout));
+        // The old tag, and where it is.
+        let old_tag = match old_c {
+            // SAFETY: p is a live slot block: its slot's first word is the tag.
+            Some(_) => unsafe { slab::slot_word(slab::slot_of(p)).read() },
+            None => {
+                let place = place_of(layout);
+                // SAFETY: p came from this allocator with `layout`: its tag
+                // is where `tag_ptr` says.
+                unsafe { tag_ptr(base_ptr(p, place), place, layout.size()).read_unaligned() }
+            }
+        };
+        if old_c.is_some() && old_c == new_c {
+            // The same slot holds the new size.
+            let tag = self.recharge(old_tag, layout.size(), new_size);
+            // SAFETY: as above.
+            unsafe { slab::slot_word(slab::slot_of(p)).write(tag) };
+            return p;
+        }
+        // The new block, untagged yet.
+        let (new_p, tag_at) = match new_c {
+            Some(c) => {
+                let addr = slab::take(&self.inner, c, cached());
+                if addr == 0 {
+                    return ptr::null_mut();
+                }
+                (slab::user_of(addr), slab::slot_word(addr))
+            }
+            None => {
+                let Some(full) = padded(new_layout) else {
+                    return ptr::null_mut();
+                };
+                let place = place_of(new_layout);
+                // SAFETY: a valid non-zero layout for the inner allocator.
+                let base = unsafe { self.inner.alloc(full) };
+                if base.is_null() {
+                    return base;
+                }
+                expose(base);
+                (user_ptr(base, place), tag_ptr(base, place, new_size))
+            }
+        };
+        // SAFETY: both blocks hold at least the bytes copied and do not
+        // overlap (the old one is live until freed below).
+        unsafe { ptr::copy_nonoverlapping(p, new_p, layout.size().min(new_size)) };
+        let tag = self.recharge(old_tag, layout.size(), new_size);
+        // SAFETY: `tag_at` is the new block's tag word (unaligned above 16).
+        unsafe { tag_at.write_unaligned(tag) };
+        // The old block, without counting a free (recharge moved it).
+        match old_c {
+            Some(c) => slab::give(c, slab::slot_of(p), cached()),
+            None => {
+                let place = place_of(layout);
+                // SAFETY: p came from this allocator with `layout`.
+                unsafe {
+                    self.inner
+                        .dealloc(base_ptr(p, place), padded(layout).unwrap_unchecked())
+                };
+            }
+        }
+        new_p
+    }
+
+    /// The tag of a block reallocated from `old` to `new` bytes: the same
+    /// path charged the new size and freed the old (new before old, so the
+    /// path never shows as empty in between); an untracked block is
+    /// charged anew.
+    #[inline(always)]
+    fn recharge(&self, tag: usize, old: usize, new: usize) -> usize {
+        if untag(tag).0.is_null() {
+            charge(new)
+        } else {
+            record(tag, new, false);
+            record(tag, old, true);
+            tag
+        }
+    }
 }
 
 // SAFETY: every method forwards to the inner allocator with the layout
@@ -313,23 +410,30 @@ impl<A: GlobalAlloc> Alloc<A> {
 // block is 8 bytes for alignments up to 8 and 16 for alignment 16, so the
 // block stays aligned; above 16 the tag goes after the block), and returns
 // null unchanged. The tag lies outside the caller's `size` bytes and is
-// reached through the inner block's provenance (`base_ptr`).
+// reached through the inner block's provenance (`base_ptr`). Blocks of the
+// slot classes (`slab::class_of`, decided by the layout alone, so a block's
+// dealloc and realloc find it where its alloc put it) are slots instead:
+// 8-aligned user bytes after the tag word, inside a chunk the inner
+// allocator gave, reached through that chunk's exposed provenance.
 #[cfg(feature = "enable")]
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the inner allocator gets a valid, non-zero-size layout.
-        self.alloc_tagged(layout, |a, l| unsafe { a.alloc(l) })
+        self.alloc_tagged(layout, false, |a, l| unsafe { a.alloc(l) })
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as above.
-        self.alloc_tagged(layout, |a, l| unsafe { a.alloc_zeroed(l) })
+        self.alloc_tagged(layout, true, |a, l| unsafe { a.alloc_zeroed(l) })
     }
 
     #[inline]
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        if let Some(c) = slab::class_of(layout) {
+            return self.dealloc_slot(c, p, layout.size());
+        }
         let place = place_of(layout);
         let base = base_ptr(p, place);
         // SAFETY: p came from this allocator with this layout, so its inner
@@ -343,6 +447,12 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
 
     #[inline]
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if layout.align() <= TAG && (new_size <= 56 || layout.size() <= 56) {
+            let new = Layout::from_size_align(new_size, layout.align());
+            if slab::class_of(layout).is_some() || new.is_ok_and(|l| slab::class_of(l).is_some()) {
+                return self.realloc_slot(p, layout, new_size);
+            }
+        }
         let place = place_of(layout);
         let Some(new_full) = new_size.checked_add(extra(place)) else {
             return ptr::null_mut();
@@ -361,15 +471,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
                 return nb;
             }
             expose(nb);
-            let tag = if untag(tag).0.is_null() {
-                charge(new_size)
-            } else {
-                // The new size is charged before the old is freed, so the
-                // path never shows as empty in between.
-                record(tag, new_size, false);
-                record(tag, layout.size(), true);
-                tag
-            };
+            let tag = self.recharge(tag, layout.size(), new_size);
             tag_ptr(nb, place, new_size).write_unaligned(tag);
             user_ptr(nb, place)
         }
