@@ -50,8 +50,45 @@ impl Speak for S<u8> {
     }
 }
 
+// Inline attributes: a small body is made `inline(always)` unless the
+// user said otherwise, or it cannot be (`target_feature`).
+#[inprof::profile]
+#[inline]
+fn small_inline(x: u32) -> u32 {
+    x + 1
+}
+
+#[inprof::profile]
+#[inline(never)]
+fn small_never(x: u32) -> u32 {
+    x + 2
+}
+
+#[inprof::profile]
+#[cold]
+fn small_cold(x: u32) -> u32 {
+    x + 3
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inprof::profile]
+#[target_feature(enable = "sse2")]
+fn small_target_feature(x: u32) -> u32 {
+    x + 4
+}
+
+#[inprof::profile]
+fn small_recursive(n: u32) -> u32 {
+    if n == 0 { 0 } else { small_recursive(n - 1) + 1 }
+}
+
 fn main() {
     inprof::scope!("main block");
+    assert_eq!(small_inline(1) + small_never(1) + small_cold(1), 9);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: sse2 is part of x86_64.
+    assert_eq!(unsafe { small_target_feature(1) }, 5);
+    assert_eq!(small_recursive(5), 5);
     assert_eq!(free(2), 2);
     let s = S::make(3u8);
     assert_eq!(s.get(), 3);
