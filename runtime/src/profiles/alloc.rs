@@ -16,10 +16,10 @@
 //! | 16 | the last word of a 16-byte header | 16 |
 //! | above 16 | the word after the block (unaligned) | 8 |
 //!
-//!
-//! except for blocks of 17–24, 33–40 and 49–56 bytes (alignment up to 8),
-//! which a tag would push into the inner allocator's next size class: they
-//! are slots of inprof's own (`slab`), the tag in the slot's first word.
+//! Blocks of 17–24, 33–40 and 49–56 bytes (alignment up to 8) are the
+//! exception: a tag would push them into the inner allocator's next size
+//! class, so they are slots of inprof's own (`engine::slab`), the tag in
+//! the slot's first word, costing what the inner allocator would have.
 //!
 //! The tag is 0 (not counted: inprof itself, or a thread being torn
 //! down), a node, or a native-stack record with its low bit set.
