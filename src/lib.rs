@@ -118,10 +118,9 @@ pub use inprof_runtime::{pprof, report};
 ///   attributes, spans and lints are the user's); with the `enable` feature
 ///   off, untouched;
 /// - a sync function with a small body (up to 48 tokens) and no inline
-///   attribute, or a plain `#[inline]`, gets `#[inline(always)]` (not with
-///   `#[cold]` or `#[target_feature]`): the recorded path's calls make it
-///   look bigger to the inliner than it runs when off or demoted, and it
-///   should stay inlined where it was;
+///   attribute or `#[cold]` of its own gets `#[inline]`: the recorded
+///   path's calls make it look bigger to the inliner than it runs when off
+///   or demoted, and it should stay inlinable where it was;
 /// - the order of other attributes does not matter: after `#[tokio::main]`
 ///   or `#[tokio::test]` the body future is instrumented (not the runtime's
 ///   idle time), after `#[async_trait]` the boxed future;

@@ -262,31 +262,20 @@ fn is_small(block: &Block) -> bool {
 }
 
 /// An instrumented sync function grows by the calls of its recorded path
-/// (cold on an off or demoted callsite, but counted by the inliner, and
-/// nested instrumented calls add up): a small function without an inline
-/// attribute, or with a plain `#[inline]`, gets `#[inline(always)]`, so that
-/// it stays inlined where the compiler inlined it as written. An explicit
-/// `#[inline(never)]`, `#[inline(always)]` or `#[cold]` is left as it is.
+/// (cold on an off or demoted callsite, but counted by the inliner): a
+/// small function without an inline attribute of its own gets `#[inline]`
+/// (not with `#[cold]`), so that it stays inlinable where it was, also
+/// across crates (rustc makes small leaf functions inlinable across crates
+/// by itself; an instrumented one is no longer a leaf).
 fn keep_inlinable(attrs: &mut Vec<Attribute>, sig: &Signature, small: bool) {
     if !small || sig.asyncness.is_some() || sig.ident == "main" {
         return;
     }
-    // `#[target_feature]` functions cannot be `inline(always)`.
-    let keep_as_is =
-        |a: &Attribute| a.path().is_ident("cold") || a.path().is_ident("target_feature");
-    if attrs.iter().any(keep_as_is) {
+    let decided = |a: &Attribute| a.path().is_ident("inline") || a.path().is_ident("cold");
+    if attrs.iter().any(decided) {
         return;
     }
-    let inline = attrs.iter().position(|a| a.path().is_ident("inline"));
-    match inline {
-        Some(i) if matches!(attrs[i].meta, syn::Meta::Path(_)) => {
-            attrs[i] = syn::parse_quote!(#[inline(always)]);
-        }
-        Some(_) => return,
-        None => attrs.push(syn::parse_quote!(#[inline(always)])),
-    }
-    // The attribute is inprof's, not the user's: no pedantic lint for it.
-    attrs.push(syn::parse_quote!(#[allow(clippy::inline_always)]));
+    attrs.push(syn::parse_quote!(#[inline]));
 }
 
 fn const_error(span: Span) -> syn::Error {
