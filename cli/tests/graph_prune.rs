@@ -2,12 +2,14 @@
 //! 80 nodes by default, with a legend saying what was dropped), and
 //! `inprof web` serves such a profile's page and graph.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use std::io::{Read, Write};
+use std::process::Command;
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
-use common::KillOnDrop;
+
+#[path = "support/web.rs"]
+mod web;
 
 #[path = "support/synthetic.rs"]
 mod synthetic;
@@ -59,23 +61,12 @@ fn big_graphs_are_pruned_and_served() {
     assert!(dot.contains("Showing top 10 nodes out of 400"), "{dot}");
 
     // The web UI: the page and the graph, served for the big profile.
-    let mut server = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_inprof"))
-            .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
-        .map(|w| w.trim_end_matches('/').to_owned())
-        .unwrap_or_else(|| panic!("no URL in {line:?}"));
+    let (server, url) = web::serve(&file);
+    let addr = url
+        .strip_prefix("http://")
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
     let get = |path: &str| -> String {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
         write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();

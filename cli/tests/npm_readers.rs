@@ -9,6 +9,9 @@ use common::*;
 use std::process::Command;
 use std::time::Duration;
 
+#[path = "support/profiles.rs"]
+mod profiles;
+
 #[global_allocator]
 static ALLOC: inprof::Alloc = inprof::Alloc::system();
 
@@ -22,41 +25,19 @@ fn busy() -> u64 {
     x
 }
 
-#[inprof::profile]
-fn keeper() -> Vec<Vec<u8>> {
-    (0..20).map(|i| vec![1u8; 2048 + i]).collect()
-}
-
-#[inprof::profile]
-fn holder(m: &'static inprof::sync::Mutex<u64>) {
-    let g = m.lock();
-    let t = std::thread::spawn(move || *m.lock() += 1);
-    std::thread::sleep(Duration::from_millis(20));
-    drop(g);
-    t.join().unwrap();
-}
-
 #[test]
 fn pprof_format_and_speedscope_open_our_profiles() {
-    static M: inprof::sync::Mutex<u64> = inprof::sync::Mutex::new(0);
     let dir = tmpdir("npm-readers");
-    let time = dir.join("cpu.pb.gz");
-    let g = inprof::start_cpu_profile(std::fs::File::create(&time).unwrap()).unwrap();
-    busy();
-    g.stop().unwrap();
-    let kept = keeper();
-    inprof::set_mutex_profile_fraction(1);
-    holder(&M);
-    inprof::set_mutex_profile_fraction(0);
-    let write = |name: &str| write_named(&dir, name);
-    let (heap, mutex) = (write("heap"), write("mutex"));
+    let ([time, heap, mutex], kept) = profiles::time_heap_mutex(&dir, || {
+        busy();
+    });
     let web = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web");
     // The mutex profile names no default, as Go writes it (pprof's rule:
     // the last type).
     for (file, func, types, default, name) in [
         (&time, "npm_readers::busy", "\"samples/count\",\"cpu/nanoseconds\",\"calls/count\",\"wall/nanoseconds\"", "cpu", "time"),
-        (&heap, "npm_readers::keeper", "\"alloc_objects/count\",\"alloc_space/bytes\",\"inuse_objects/count\",\"inuse_space/bytes\"", "inuse_space", "heap"),
-        (&mutex, "npm_readers::holder", "\"contentions/count\",\"delay/nanoseconds\"", "", "mutex"),
+        (&heap, "npm_readers::profiles::keeper", "\"alloc_objects/count\",\"alloc_space/bytes\",\"inuse_objects/count\",\"inuse_space/bytes\"", "inuse_space", "heap"),
+        (&mutex, "npm_readers::profiles::holder", "\"contentions/count\",\"delay/nanoseconds\"", "", "mutex"),
     ] {
         let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../target/speedscope-{name}.png"));

@@ -8,9 +8,13 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
+
+#[path = "support/profiles.rs"]
+mod profiles;
+#[path = "support/web.rs"]
+mod web;
 
 #[global_allocator]
 static ALLOC: inprof::Alloc = inprof::Alloc::system();
@@ -31,39 +35,9 @@ fn caller_of_hot() -> u64 {
     sum
 }
 
-#[inprof::profile]
-fn keeper() -> Vec<Vec<u8>> {
-    (0..50).map(|i| vec![1u8; 4096 + i]).collect()
-}
-
-#[inprof::profile]
-fn holder(m: &'static inprof::sync::Mutex<u64>) {
-    let g = m.lock();
-    let t = std::thread::spawn(move || *m.lock() += 1);
-    std::thread::sleep(Duration::from_millis(30));
-    drop(g);
-    t.join().unwrap();
-}
-
 /// Serves `file` with `inprof web` and drives the UI; the script's JSON.
 fn drive(file: &std::path::Path, func: &str, other: &str, name: &str) -> String {
-    let mut server = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_inprof"))
-            .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
+    let (server, url) = web::serve(file);
     let web = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web");
     let prefix =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/web-ui-{name}"));
@@ -102,29 +76,27 @@ fn field<'a>(json: &'a str, key: &str) -> &'a str {
 
 #[test]
 fn web_ui_in_headless_chromium() {
-    static M: inprof::sync::Mutex<u64> = inprof::sync::Mutex::new(0);
     let dir = tmpdir("web");
-    let time = dir.join("cpu.pb.gz");
-    let g = inprof::start_cpu_profile(std::fs::File::create(&time).unwrap()).unwrap();
-    caller_of_hot();
-    g.stop().unwrap();
-    let kept = keeper();
-    inprof::set_mutex_profile_fraction(1);
-    holder(&M);
-    inprof::set_mutex_profile_fraction(0);
-    let write = |name: &str| write_named(&dir, name);
-    let (heap, mutex) = (write("heap"), write("mutex"));
+    let ([time, heap, mutex], kept) = profiles::time_heap_mutex(&dir, || {
+        caller_of_hot();
+    });
 
     for (file, func, default, other, name) in [
         (&time, "web_ui::hot", "cpu", "wall", "time"),
         (
             &heap,
-            "web_ui::keeper",
+            "web_ui::profiles::keeper",
             "inuse_space",
             "alloc_objects",
             "heap",
         ),
-        (&mutex, "web_ui::holder", "delay", "contentions", "mutex"),
+        (
+            &mutex,
+            "web_ui::profiles::holder",
+            "delay",
+            "contentions",
+            "mutex",
+        ),
     ] {
         let json = drive(file, func, other, name);
         // It says what it shows: the default, then the one switched to.
