@@ -66,13 +66,13 @@ static REGISTRY: AtomicPtr<Callsite> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Turns recording on or off at run time (on by default). Off, an
 /// instrumented call reads one byte and skips: nothing is tracked, timed or
+/// counted, and allocations are charged to the thread's root.
 ///
 /// ```
 /// inprof::set_enabled(false); // every instrumented call: one load, one branch
 /// assert!(!inprof::enabled());
 /// inprof::set_enabled(true);
 /// ```
-/// counted, and allocations are charged to the thread's root.
 pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::SeqCst);
     for cs in callsites() {
@@ -80,11 +80,11 @@ pub fn set_enabled(on: bool) {
     }
 }
 
+/// Whether recording is on.
 ///
 /// ```
 /// assert!(inprof::enabled()); // on unless set_enabled(false)
 /// ```
-/// Whether recording is on.
 pub fn enabled() -> bool {
     ENABLED.load(Ordering::SeqCst)
 }
@@ -139,12 +139,12 @@ impl Drop for Timing {
 }
 
 /// Turns adaptive instrumentation on (the default) or off. Off, no
+/// callsite is demoted and those demoted are timed again.
 ///
 /// ```
 /// inprof::set_adaptive(false); // time every call, however short
 /// # inprof::set_adaptive(true);
 /// ```
-/// callsite is demoted and those demoted are timed again.
 pub fn set_adaptive(on: bool) {
     ADAPTIVE.store(on, Ordering::SeqCst);
     if !on {
@@ -163,13 +163,13 @@ pub fn adaptive() -> bool {
 /// Sets the demotion threshold: callsites whose calls take less than this
 /// on average (over their first [`PROBE_CALLS`] on one path) are demoted.
 /// `None` goes back to the default, [`DEFAULT_DEMOTE_FACTOR`] times
+/// [`call_cost_ns`].
 ///
 /// ```
 /// inprof::set_demote_threshold(Some(std::time::Duration::from_micros(1)));
 /// assert!((inprof::demote_threshold_ns() - 1000.0).abs() < 10.0);
 /// inprof::set_demote_threshold(None); // back to 25x the call cost
 /// ```
-/// [`call_cost_ns`].
 pub fn set_demote_threshold(t: Option<std::time::Duration>) {
     let ticks = match t {
         Some(d) => (d.as_nanos() as f64 * crate::engine::clock::ticks_per_ns()).max(1.0) as u64,
@@ -179,24 +179,24 @@ pub fn set_demote_threshold(t: Option<std::time::Duration>) {
     THRESHOLD_TICKS.store(ticks, Ordering::SeqCst);
 }
 
+/// The demotion threshold in force, in nanoseconds.
 ///
 /// ```
 /// // Calls shorter than this on average are demoted (25x the call cost).
 /// assert!(inprof::demote_threshold_ns() > inprof::call_cost_ns());
 /// ```
-/// The demotion threshold in force, in nanoseconds.
 pub fn demote_threshold_ns() -> f64 {
     threshold_ticks() as f64 / crate::engine::clock::ticks_per_ns()
 }
 
 /// What a timed call costs on this machine, in nanoseconds: two
 /// cycle-counter reads and the stores around them, measured once (a few
+/// microseconds, the first time it is needed).
 ///
 /// ```
 /// let ns = inprof::call_cost_ns(); // two clock reads, measured at start
 /// assert!(ns > 0.0);
 /// ```
-/// microseconds, the first time it is needed).
 pub fn call_cost_ns() -> f64 {
     cost_ticks() as f64 / crate::engine::clock::ticks_per_ns()
 }
@@ -314,6 +314,7 @@ pub struct Demoted {
     pub mean_ns: f64,
 }
 
+/// The callsites demoted so far.
 ///
 /// ```
 /// #[inprof::profile]
@@ -326,7 +327,6 @@ pub struct Demoted {
 ///     println!("{} demoted after {} calls", d.name, d.calls_before);
 /// }
 /// ```
-/// The callsites demoted so far.
 pub fn demoted() -> Vec<Demoted> {
     let tpn = crate::engine::clock::ticks_per_ns();
     let mut v: Vec<Demoted> = callsites()

@@ -47,12 +47,12 @@ pub fn lookup(name: &str) -> Option<NamedProfile> {
         .map(|n| NamedProfile { name: n })
 }
 
+/// Every named profile, sorted by name (Go's `pprof.Profiles`).
 ///
 /// ```
 /// let names: Vec<&str> = inprof::profiles().iter().map(|p| p.name()).collect();
 /// assert!(names.contains(&"heap") && names.contains(&"goroutine"));
 /// ```
-/// Every named profile, sorted by name (Go's `pprof.Profiles`).
 pub fn profiles() -> Vec<NamedProfile> {
     NAMES.iter().map(|n| NamedProfile { name: n }).collect()
 }

@@ -548,12 +548,12 @@ pub fn live_tasks() -> usize {
 /// Go's goroutine-dump style: number, state (running on a thread, or
 /// waiting and for how long), the await tree (root first, each pending
 /// future indented under the one awaiting it), and where
+/// the task was created.
 ///
 /// ```
 /// // The live tasks (also at the end of `inprof::threads::dump()`).
 /// print!("{}", inprof_runtime::tasks::dump());
 /// ```
-/// the task was created.
 pub fn dump() -> String {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     let mut out = String::new();

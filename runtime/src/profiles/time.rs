@@ -438,11 +438,11 @@ pub fn profile_for_with(
     }
 }
 
+/// Whether a time profile is running.
 ///
 /// ```
 /// assert!(!inprof::cpu_profile_running());
 /// ```
-/// Whether a time profile is running.
 pub fn cpu_profile_running() -> bool {
     lock_running().is_some()
 }
@@ -524,6 +524,7 @@ fn lock_whole_run() -> std::sync::MutexGuard<'static, Option<Result<Sampling, St
 /// profile runs (off, the default): calls are timed and CPU sampled, and
 /// the cumulative profile ([`write_time_profile`], `INPROF_CPUPROFILE`)
 /// holds what was recorded since. Turning it off ends the whole-run CPU
+/// sampling (its samples are gone from the cumulative profile).
 ///
 /// ```
 /// inprof::set_time_recording(true); // first thing in main: the whole run is timed
@@ -533,7 +534,6 @@ fn lock_whole_run() -> std::sync::MutexGuard<'static, Option<Result<Sampling, St
 /// # inprof::set_time_recording(false);
 /// # Ok::<(), inprof::Error>(())
 /// ```
-/// sampling (its samples are gone from the cumulative profile).
 pub fn set_time_recording(on: bool) {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     let mut w = lock_whole_run();
@@ -568,6 +568,7 @@ pub fn time_profile() -> Profile {
     build(None, &end, w.as_ref(), None)
 }
 
+/// Writes the cumulative time profile (gzipped pprof) to `w`.
 ///
 /// ```
 /// let mut out = Vec::new();
@@ -575,7 +576,6 @@ pub fn time_profile() -> Profile {
 /// assert!(!out.is_empty());
 /// # Ok::<(), inprof::Error>(())
 /// ```
-/// Writes the cumulative time profile (gzipped pprof) to `w`.
 pub fn write_time_profile<W: Write>(w: W) -> Result<(), Error> {
     let _not_counted = crate::engine::counters::Reentrant::enter();
     time_profile().write_gzip(w)?;
