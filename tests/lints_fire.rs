@@ -35,6 +35,7 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
         (11, "unneeded `return` statement"),
         (16, "unused variable: `unused`"),
         (25, "unneeded `return` statement"),
+        (44, "unused variable: `unused_arg`"),
     ] {
         assert!(
             warnings
@@ -48,7 +49,8 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             "src/lib.rs:6:",
             "src/lib.rs:11:",
             "src/lib.rs:16:",
-            "src/lib.rs:25:"
+            "src/lib.rs:25:",
+            "src/lib.rs:44:"
         ]
         .iter()
         .any(|l| w.contains(l))

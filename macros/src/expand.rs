@@ -3,9 +3,20 @@
 //! The item comes back as written, apart from the instrumentation: its
 //! attributes (inner ones stay inside the body), signature and statements
 //! are the user's tokens with the user's spans, so lints keep firing on
-//! them and errors point at them; what is added is a guard statement (or,
-//! for an `async fn`, a wrapper future) and the statics it needs, with
-//! hygienic names.
+//! them and errors point at them; what is added is a check at the top of
+//! the body (or, for an `async fn`, a wrapper future) and the statics it
+//! needs, with hygienic names.
+//!
+//! A sync function is *outlined* where it can be: its body starts with
+//! `if may_record(&CS) && !reentered(&CS) { return record(&CS, .., move ||
+//! f(args)) }`, so a recorded call calls the function again from
+//! `record`, which holds the frame around that call, and that call runs the
+//! body. An off or demoted call then costs one load and one predictable
+//! branch and runs the body exactly as written, with nothing after it (no
+//! guard to drop, no register kept for it, no unwinding cleanup). Where
+//! calling the function again could differ from running its body (see
+//! [`outlined_call`]) the body gets a guard statement instead, dropped when
+//! the body ends.
 //!
 //! Other attributes may run before or after this one with the same
 //! result: after `#[tokio::main]` / `#[tokio::test]` (a sync function that
@@ -57,7 +68,15 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
             let block = std::mem::replace(&mut *f.block, syn::parse_quote!({}));
             let small = is_small(&block);
-            *f.block = instrument(&f.sig, block, &args, method)?;
+            // A method on its own may sit in a trait impl, where `Self::f`
+            // could name an inherent method instead: not outlined.
+            let callee = if method {
+                Callee::Unknown
+            } else {
+                Callee::Free
+            };
+            let call = outlined_call(&f.sig, &f.attrs, &callee, &block);
+            *f.block = instrument(&f.sig, block, &args, method, call)?;
             keep_inlinable(&mut f.attrs, &f.sig, small);
             Ok(f.into_token_stream())
         }
@@ -160,9 +179,17 @@ fn is_profile_attr(a: &Attribute) -> bool {
 /// compile time) and those marked `#[profile(skip)]`. A method's own
 /// `#[profile(...)]` sets its arguments.
 fn expand_impl(mut imp: ItemImpl) -> syn::Result<TokenStream> {
+    let callee = match &imp.trait_ {
+        // `Drop::drop` cannot be called explicitly.
+        Some((_, path, _)) if path.segments.last().is_some_and(|s| s.ident == "Drop") => {
+            Callee::Unknown
+        }
+        Some((_, path, _)) => Callee::TraitImpl(quote! { <Self as #path> }),
+        None => Callee::Inherent,
+    };
     for it in &mut imp.items {
         if let ImplItem::Fn(m) = it {
-            expand_method(&mut m.attrs, &m.sig, &mut m.block)?;
+            expand_method(&mut m.attrs, &m.sig, &mut m.block, &callee)?;
         }
     }
     Ok(imp.into_token_stream())
@@ -173,10 +200,13 @@ fn expand_impl(mut imp: ItemImpl) -> syn::Result<TokenStream> {
 /// `<Type as Trait>::method`.
 fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
     let mut errors = TokenStream::new();
+    let (_, ty_generics, _) = tr.generics.split_for_impl();
+    let trait_ident = &tr.ident;
+    let callee = Callee::Trait(quote! { <Self as #trait_ident #ty_generics> });
     for it in &mut tr.items {
         if let TraitItem::Fn(m) = it {
             if let Some(block) = &mut m.default {
-                expand_method(&mut m.attrs, &m.sig, block)?;
+                expand_method(&mut m.attrs, &m.sig, block, &callee)?;
             } else if m.attrs.iter().any(is_profile_attr) {
                 // One error, and the attribute taken off so that it does
                 // not expand on its own and give another.
@@ -202,6 +232,7 @@ fn expand_method(
     attrs: &mut Vec<Attribute>,
     sig: &Signature,
     block: &mut Block,
+    callee: &Callee,
 ) -> syn::Result<()> {
     let mut args = Args::default();
     let mut explicit = false;
@@ -231,7 +262,8 @@ fn expand_method(
     }
     let taken = std::mem::replace(block, syn::parse_quote!({}));
     let small = is_small(&taken);
-    *block = instrument(sig, taken, &args, true)?;
+    let call = outlined_call(sig, attrs, callee, &taken);
+    *block = instrument(sig, taken, &args, true, call)?;
     keep_inlinable(attrs, sig, small);
     Ok(())
 }
@@ -278,6 +310,154 @@ fn keep_inlinable(attrs: &mut Vec<Attribute>, sig: &Signature, small: bool) {
     attrs.push(syn::parse_quote!(#[inline]));
 }
 
+/// How an instrumented function names itself, to be called again by
+/// `record` (see [`outlined_call`]).
+enum Callee {
+    /// A free function: by its name.
+    Free,
+    /// A method of an inherent impl: `Self::f`.
+    Inherent,
+    /// A trait's default method: `<Self as Trait>::f`.
+    Trait(TokenStream),
+    /// A method of a trait impl: `<Self as Trait>::f`, which holds the
+    /// trait's bounds (an impl's generic method may leave some out).
+    TraitImpl(TokenStream),
+    /// A method annotated on its own (its impl unknown).
+    Unknown,
+}
+
+/// The call by which a recorded call of a sync function runs its body
+/// (`Self::f(self, a, b)`), or `None` where calling the function again
+/// could differ from running its body: arguments bound by patterns, a
+/// `#[track_caller]` location, `unsafe` and variadic functions, `impl
+/// Trait` or `!` returns, generics that an `impl Trait` argument keeps
+/// from being named, trait impls' methods that may be more general than
+/// the trait's (see [`same_as_trait`]), `main`, and methods outside an
+/// annotated impl. Those keep a guard in their body, and so does a
+/// function whose body does not name one of its arguments (passing it on
+/// would be a use, and rustc's `unused_variables` warning for it would be
+/// lost).
+fn outlined_call(
+    sig: &Signature,
+    attrs: &[Attribute],
+    callee: &Callee,
+    body: &Block,
+) -> Option<TokenStream> {
+    let path = match callee {
+        Callee::Free => sig.ident.to_token_stream(),
+        Callee::Inherent => {
+            let f = &sig.ident;
+            quote! { Self::#f }
+        }
+        Callee::Trait(t) => {
+            let f = &sig.ident;
+            quote! { #t::#f }
+        }
+        Callee::TraitImpl(t) => {
+            if !same_as_trait(sig) {
+                return None;
+            }
+            let f = &sig.ident;
+            quote! { #t::#f }
+        }
+        Callee::Unknown => return None,
+    };
+    if sig.unsafety.is_some()
+        || sig.variadic.is_some()
+        || sig.asyncness.is_some()
+        || sig.ident == "main"
+        || attrs.iter().any(|a| a.path().is_ident("track_caller"))
+    {
+        return None;
+    }
+    if let syn::ReturnType::Type(_, t) = &sig.output {
+        if matches!(**t, syn::Type::Never(_)) || names_impl(t.to_token_stream()) {
+            return None;
+        }
+    }
+    let body_tokens = body.to_token_stream();
+    let mut args = Vec::with_capacity(sig.inputs.len());
+    let mut impl_arg = false;
+    for a in &sig.inputs {
+        match a {
+            syn::FnArg::Receiver(r) => args.push(r.self_token.to_token_stream()),
+            syn::FnArg::Typed(pt) => match &*pt.pat {
+                syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                    if !p.ident.to_string().starts_with('_') && !names(&body_tokens, &p.ident) {
+                        return None;
+                    }
+                    impl_arg |= names_impl(pt.ty.to_token_stream());
+                    args.push(p.ident.to_token_stream());
+                }
+                _ => return None,
+            },
+        }
+    }
+    let generics: Vec<TokenStream> = sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+            syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let turbofish = if generics.is_empty() {
+        TokenStream::new()
+    } else if impl_arg {
+        return None;
+    } else {
+        quote! { ::<#(#generics),*> }
+    };
+    Some(quote! { #path #turbofish (#(#args),*) })
+}
+
+/// Whether calling a trait impl's method through the trait
+/// (`<Self as Trait>::f`) surely type-checks inside the method. An impl
+/// may be more general than its trait, and the trait's call then asks for
+/// what the impl does not give: a bound it left out (serde's visitors:
+/// `fn visit_bool<E>` for the trait's `E: Error`), a lifetime (`name:
+/// &str` for the trait's `&'static str`). So only methods without
+/// generics, `where` clauses and references outside the receiver are
+/// called through the trait; the others keep a guard.
+fn same_as_trait(sig: &Signature) -> bool {
+    fn plain(ts: TokenStream) -> bool {
+        ts.into_iter().all(|t| match t {
+            TokenTree::Punct(p) => p.as_char() != '&' && p.as_char() != '\'',
+            TokenTree::Group(g) => plain(g.stream()),
+            TokenTree::Ident(i) => i != "impl" && i != "dyn",
+            TokenTree::Literal(_) => true,
+        })
+    }
+    sig.generics.params.is_empty()
+        && sig.generics.where_clause.is_none()
+        && sig.inputs.iter().all(|a| match a {
+            syn::FnArg::Receiver(_) => true,
+            syn::FnArg::Typed(pt) => plain(pt.ty.to_token_stream()),
+        })
+        && plain(sig.output.to_token_stream())
+}
+
+/// Whether `ident` appears in `ts` (in a macro's arguments too; not in a
+/// string, such as an inlined format argument).
+fn names(ts: &TokenStream, ident: &syn::Ident) -> bool {
+    ts.clone().into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i == *ident,
+        TokenTree::Group(g) => names(&g.stream(), ident),
+        _ => false,
+    })
+}
+
+/// Whether tokens (a type) use `impl Trait`.
+fn names_impl(ts: TokenStream) -> bool {
+    ts.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i == "impl",
+        TokenTree::Group(g) => names_impl(g.stream()),
+        _ => false,
+    })
+}
+
 fn const_error(span: Span) -> syn::Error {
     syn::Error::new(
         span,
@@ -289,7 +469,13 @@ fn const_error(span: Span) -> syn::Error {
 /// a guard and the user's statements (sync), or the user's body as a
 /// future wrapped so that each poll is timed (async, and the futures other
 /// macros made out of an async body).
-fn instrument(sig: &Signature, block: Block, args: &Args, method: bool) -> syn::Result<Block> {
+fn instrument(
+    sig: &Signature,
+    block: Block,
+    args: &Args,
+    method: bool,
+    call: Option<TokenStream>,
+) -> syn::Result<Block> {
     let ident = &sig.ident;
     let span = ident.span();
     let tracking = crate::demoted::tracking();
@@ -375,7 +561,22 @@ fn instrument(sig: &Signature, block: Block, args: &Args, method: bool) -> syn::
     } else {
         // The user's block itself, its braces and spans kept (lints that
         // look at the function's body, such as clippy's needless_return,
-        // keep seeing the user's), with the guard first.
+        // keep seeing the user's), with the instrumentation first.
+        if let (Some(call), None) = (call, &args.always) {
+            // Outlined: a recorded call calls the function again from
+            // `record`, which holds the frame; the body runs as written,
+            // with nothing after it, so that an off or demoted call costs
+            // one load and one predictable branch and nothing else.
+            let prefix: Block = syn::parse2(quote! {{
+                #statics
+                if ::inprof::__private::may_record(&#cs) && !::inprof::__private::reentered(&#cs) {
+                    return ::inprof::__private::record(&#cs, #self_ty, move || #call);
+                }
+            }})?;
+            let mut out = block;
+            out.stmts.splice(0..0, prefix.stmts);
+            return Ok(out);
+        }
         // The guard's record goes into a slot of this function's stack,
         // written only when the call is recorded (see `enter_scope`).
         let guard = syn::Ident::new("__inprof_guard", Span::mixed_site());
@@ -436,4 +637,106 @@ fn returns_boxed_future(block: &Block) -> Option<(Vec<&Stmt>, &Expr)> {
     }
     let arg = call.args.first()?;
     matches!(arg, Expr::Async(_)).then(|| (before.iter().collect(), arg))
+}
+
+#[cfg(all(test, feature = "enable"))]
+mod tests {
+    use super::expand;
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    /// Which form `#[profile]` gave the function named `f` in the output.
+    fn form(args: TokenStream, item: TokenStream) -> &'static str {
+        let out = expand(args, item).unwrap().to_string();
+        match (out.contains("record"), out.contains("enter_scope")) {
+            (true, false) => "outlined",
+            (false, true) => "guard",
+            _ => panic!("neither or both forms: {out}"),
+        }
+    }
+
+    #[test]
+    fn outlined_where_calling_again_is_running_the_body() {
+        for item in [
+            quote! { fn f(a: u32) -> u32 { a } },
+            quote! { fn f<T: Default>(n: usize) -> Vec<T> { (0..n).map(|_| T::default()).collect() } },
+            quote! { fn f<'a>(a: &'a str, _b: &str) -> &'a str { a } },
+            quote! { fn f(xs: impl Iterator<Item = u8>) -> usize { xs.count() } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "outlined", "{item}");
+        }
+        let imp = quote! {
+            impl S {
+                fn f(&mut self, i: usize) -> &mut u32 { &mut self.v[i] }
+            }
+        };
+        let out = expand(quote! {}, imp).unwrap().to_string();
+        assert!(out.contains("Self :: f (self , i)"), "{out}");
+        let imp = quote! {
+            impl Tr for S {
+                fn f(&self) -> u32 { 1 }
+            }
+        };
+        let out = expand(quote! {}, imp).unwrap().to_string();
+        assert!(out.contains("< Self as Tr > :: f (self)"), "{out}");
+        let tr = quote! {
+            trait Tr<T> {
+                fn f(&self, t: T) -> T { t }
+            }
+        };
+        let out = expand(quote! {}, tr).unwrap().to_string();
+        assert!(
+            out.contains("< Self as Tr < T > > :: f (self , t)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_guard_where_calling_again_could_differ() {
+        for item in [
+            // An argument the body does not name keeps its warning.
+            quote! { fn f(a: u32) -> u32 { 1 } },
+            // Pattern arguments cannot be passed on by name.
+            quote! { fn f((a, b): (u32, u32)) -> u32 { a + b } },
+            quote! { #[track_caller] fn f() -> u32 { 1 } },
+            quote! { unsafe fn f() -> u32 { 1 } },
+            quote! { fn f() -> ! { loop {} } },
+            quote! { fn f() -> impl Clone { 1 } },
+            // Generics an `impl Trait` argument keeps from being named.
+            quote! { fn f<T: Clone>(t: T, u: impl Clone) -> T { let _ = u; t } },
+            quote! { fn main() {} },
+            // A method on its own: its impl (inherent or a trait's) unknown.
+            quote! { fn f(&self) -> u32 { 1 } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "guard", "{item}");
+        }
+        // `Drop::drop` cannot be called explicitly.
+        let out = expand(
+            quote! {},
+            quote! { impl Drop for S { fn drop(&mut self) { self.0 = 1; } } },
+        )
+        .unwrap()
+        .to_string();
+        assert!(
+            out.contains("enter_scope") && !out.contains("record"),
+            "{out}"
+        );
+        assert_eq!(
+            form(quote! { always }, quote! { fn f() -> u32 { 1 } }),
+            "guard"
+        );
+        // A trait impl's generic method may be more general than the trait's.
+        for m in [
+            quote! { fn visit<E>(self, v: bool) -> Result<u32, E> { Ok(v as u32) } },
+            quote! { fn name(&self, n: &str) -> usize { n.len() } },
+        ] {
+            let out = expand(quote! {}, quote! { impl Tr for S { #m } })
+                .unwrap()
+                .to_string();
+            assert!(
+                out.contains("enter_scope") && !out.contains("record"),
+                "{out}"
+            );
+        }
+    }
 }

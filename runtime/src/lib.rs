@@ -112,7 +112,9 @@ impl From<Error> for std::io::Error {
 pub mod __private {
     pub use crate::engine::callsite::{Callsite, SelfTypeName};
     pub use crate::engine::clock::ticks;
-    pub use crate::engine::tree::{enter, enter_scope, Guard, Scope, ScopeSlot};
+    pub use crate::engine::tree::{
+        enter, enter_scope, may_record, record, reentered, Guard, Scope, ScopeSlot,
+    };
     pub use core;
 
     /// The name of `_v`'s type (`core::any::type_name_of_val`, called here

@@ -41,12 +41,12 @@ static MAX_EXITED: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_EXITED_THREADS);
 /// Sets how many exited threads keep their own call tree; past that, their
 /// trees are folded into one aggregate tree per thread name (trailing
 /// numbers dropped: `worker-7` goes to `worker`), every total kept, and
+/// the memory reused for new threads. 0 folds at every new thread.
 ///
 /// ```
 /// inprof::set_max_exited_threads(1024); // fold exited threads' trees past this
 /// # inprof::set_max_exited_threads(256);
 /// ```
-/// the memory reused for new threads. 0 folds at every new thread.
 pub fn set_max_exited_threads(n: usize) {
     MAX_EXITED.store(n, Ordering::Relaxed);
 }
@@ -77,23 +77,23 @@ static MAX_DEPTH: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_DEPTH);
 /// Sets the bound on the depth of call paths (annotated frames, label
 /// nodes included); calls deeper than that are counted in one node,
 /// `[inprof: deeper frames folded]`, below the frame at the bound.
+/// Clamped to 2..=65536.
 ///
 /// ```
 /// inprof::set_max_depth(64); // deeper calls count in one folded frame
 /// # inprof::set_max_depth(128);
 /// ```
-/// Clamped to 2..=65536.
 pub fn set_max_depth(n: usize) {
     MAX_DEPTH.store(n.clamp(2, 65536), Ordering::Relaxed);
 }
 
 /// Sets the bound on call-path nodes per thread; new paths past it fold into
+/// one overflow node per thread. Clamped to 2..=[`HARD_MAX_NODES`].
 ///
 /// ```
 /// inprof::set_max_nodes(1 << 16); // per thread; more paths count in one frame
 /// # inprof::set_max_nodes(1 << 20);
 /// ```
-/// one overflow node per thread. Clamped to 2..=[`HARD_MAX_NODES`].
 pub fn set_max_nodes(n: usize) {
     MAX_NODES.store(n.clamp(2, HARD_MAX_NODES), Ordering::Relaxed);
 }
@@ -992,11 +992,219 @@ pub fn enter_scope(
     enter_scope_on(cs, self_ty, crate::engine::stack::current_sp(), slot)
 }
 
+/// Whether a call of an outlined instrumented function may be recorded
+/// (its callsite is on or not seen yet): its whole cost when the callsite
+/// is off or demoted, one load and one predictable branch, with nothing
+/// after the body (see [`record`]).
+#[inline(always)]
+pub fn may_record(cs: &'static Callsite) -> bool {
+    if cs.state.load(Ordering::Relaxed) > mode::DEMOTED {
+        // Laid out apart: an off or demoted call falls through to the body.
+        recorded_path();
+        true
+    } else {
+        false
+    }
+}
+
+/// The re-entry mark: which callsite's body the next call of it runs
+/// without recording itself (the call [`record`] makes: word 0, the
+/// callsite's address, 0 for none), and where that call's frame is cut for
+/// native stacks (word 1: the `frame_sp` of the tree whose frame `record`
+/// opened, 0 for none). Per thread, there on every thread at any time (no
+/// initialization, no destructor), also during thread teardown.
+///
+/// On x86-64 Linux it is a thread-local of our own, defined below in
+/// assembly and reached from [`reentered`] by inline assembly (the
+/// initial-exec model: the thread pointer plus an offset from the GOT), so
+/// that the check inlined into every instrumented function calls nothing
+/// and the function's fast path saves no register for it. Elsewhere it is
+/// a const-initialized `thread_local!`.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod reentry {
+    std::arch::global_asm!(
+        ".pushsection .tbss.inprof_reentry_v1,\"awT\",@nobits",
+        ".p2align 3",
+        ".globl inprof_reentry_v1",
+        ".hidden inprof_reentry_v1",
+        ".type inprof_reentry_v1,@object",
+        ".size inprof_reentry_v1,16",
+        "inprof_reentry_v1:",
+        ".zero 16",
+        ".popsection",
+    );
+
+    /// The calling thread's mark.
+    #[inline(always)]
+    pub(super) fn slot() -> *mut [usize; 2] {
+        let p: usize;
+        // SAFETY: reads the thread pointer (`fs:0` holds it on x86-64
+        // Linux, glibc and musl) and the mark's offset from it (the GOT
+        // entry the linker fills in); no write, no stack.
+        unsafe {
+            std::arch::asm!(
+                "mov {p}, qword ptr [rip + inprof_reentry_v1@GOTTPOFF]",
+                "add {p}, qword ptr fs:[0]",
+                p = out(reg) p,
+                options(nostack, pure, readonly),
+            );
+        }
+        p as *mut [usize; 2]
+    }
+
+    /// Whether the mark is `cs`; if so takes it, and cuts native stacks at
+    /// the calling function's frame. Inline assembly: no call.
+    #[inline(always)]
+    pub(super) fn take(cs: usize) -> bool {
+        let hit: usize;
+        // SAFETY: the mark is this thread's (see `slot`); word 1, when not
+        // 0, is the address of the `frame_sp` of this thread's tree (trees
+        // are never freed), which only this thread writes. `rsp` here is
+        // the instrumented function's own stack pointer (this is inlined
+        // into it; nothing is pushed).
+        unsafe {
+            std::arch::asm!(
+                "mov {t}, qword ptr [rip + inprof_reentry_v1@GOTTPOFF]",
+                "add {t}, qword ptr fs:[0]",
+                "xor {hit:e}, {hit:e}",
+                "cmp qword ptr [{t}], {cs}",
+                "jne 2f",
+                "mov qword ptr [{t}], 0",
+                "inc {hit:e}",
+                "mov {t}, qword ptr [{t} + 8]",
+                "test {t}, {t}",
+                "jz 2f",
+                "mov qword ptr [{t}], rsp",
+                "2:",
+                cs = in(reg) cs,
+                t = out(reg) _,
+                hit = out(reg) hit,
+                options(nostack),
+            );
+        }
+        hit != 0
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+mod reentry {
+    use std::cell::UnsafeCell;
+
+    thread_local! {
+        static MARK: UnsafeCell<[usize; 2]> = const { UnsafeCell::new([0; 2]) };
+    }
+
+    /// The calling thread's mark.
+    #[inline(always)]
+    pub(super) fn slot() -> *mut [usize; 2] {
+        MARK.with(|m| m.get())
+    }
+
+    /// Whether the mark is `cs`; if so takes it, and cuts native stacks at
+    /// the calling function's frame.
+    #[inline(always)]
+    pub(super) fn take(cs: usize) -> bool {
+        // Read here, in the instrumented function's own frame (this is
+        // inlined into it, also unoptimized).
+        let here = crate::engine::stack::current_sp();
+        let m = slot();
+        // SAFETY: this thread's mark; word 1 as in the x86-64 version.
+        unsafe {
+            if (*m)[0] != cs {
+                return false;
+            }
+            (*m)[0] = 0;
+            let sp = (*m)[1] as *const AtomicUsize;
+            if !sp.is_null() {
+                (*sp).store(here, Ordering::Relaxed);
+            }
+        }
+        true
+    }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+}
+
+/// After [`may_record`]: whether this call is the one [`record`] made to
+/// run the body (then it runs the body, and the mark is taken). Free of
+/// calls on x86-64 Linux, so that the function's fast path keeps no
+/// register saved for it.
+#[inline(always)]
+pub fn reentered(cs: &'static Callsite) -> bool {
+    reentry::take(cs as *const Callsite as usize)
+}
+
+/// Records one call of an outlined instrumented function: opens its frame
+/// (when the callsite is on), marks the callsite so that `body`'s call of
+/// the function runs its body (see [`reentered`]), calls it, closes the
+/// frame. Out of line, so that the instrumented function holds only its
+/// check and this call: an off or demoted call runs the body as written,
+/// with no frame to close after it.
+#[inline(never)]
+pub fn record<R>(
+    cs: &'static Callsite,
+    self_ty: Option<SelfTypeName>,
+    body: impl FnOnce() -> R,
+) -> R {
+    let mut slot = ScopeSlot::uninit();
+    let _frame = Outlined::open(cs, self_ty, &mut slot);
+    body()
+}
+
+/// The frame [`record`] holds: its scope (closed last), and the mark,
+/// cleared when the body returns or unwinds (in case the callsite turned
+/// off before the body's own call took it).
+struct Outlined {
+    _scope: Scope,
+}
+
+impl Outlined {
+    #[inline(never)]
+    fn open(
+        cs: &'static Callsite,
+        self_ty: Option<SelfTypeName>,
+        slot: &mut ScopeSlot,
+    ) -> Outlined {
+        let scope = enter_scope_on(cs, self_ty, crate::engine::stack::current_sp(), slot);
+        let frame_sp = if scope.0.is_null() {
+            ptr::null()
+        } else {
+            // SAFETY: the guard `enter_scope_on` wrote, with its tree.
+            unsafe { &(*(*scope.0).tree).frame_sp as *const AtomicUsize }
+        };
+        let mark = reentry::slot();
+        // SAFETY: this thread's mark (see `reentry`).
+        unsafe { *mark = [cs as *const Callsite as usize, frame_sp as usize] };
+        Outlined { _scope: scope }
+    }
+}
+
+impl Drop for Outlined {
+    fn drop(&mut self) {
+        // SAFETY: this thread's mark (see `reentry`).
+        unsafe { (*reentry::slot())[0] = 0 };
+    }
+}
+
 /// Marks the path that records a call as the unlikely one (for code
-/// layout only: it does nothing).
+/// layout only: it does nothing). `std::hint::cold_path` where the
+/// compiler has it (Rust 1.95): it marks the block it is in, also once
+/// inlined into the instrumented function; before, a call of a `#[cold]`
+/// function, whose mark inlining may lose.
+#[inline(always)]
+fn recorded_path() {
+    // Only where build.rs found it (the compiler is 1.95 or later).
+    #[cfg(inprof_cold_path)]
+    #[allow(clippy::incompatible_msrv)]
+    std::hint::cold_path();
+    #[cfg(not(inprof_cold_path))]
+    cold_mark();
+}
+
+#[cfg(not(inprof_cold_path))]
 #[cold]
 #[inline(always)]
-fn recorded_path() {}
+fn cold_mark() {}
 
 /// [`enter_scope`] for a callsite that is on or not yet seen.
 #[inline(never)]

@@ -36,3 +36,11 @@ async fn six() -> u32 {
 pub async fn only_awaits_one_future() -> u32 {
     six().await
 }
+
+/// An argument the body never names: rustc's warning for it stays (the
+/// function keeps its guard rather than being outlined, which would pass
+/// the argument on).
+#[inprof::profile]
+pub fn sync_unused_argument(unused_arg: u32) -> u32 {
+    8
+}

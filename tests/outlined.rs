@@ -1,0 +1,215 @@
+//! Outlined functions (a recorded call calls the function again from
+//! `inprof`'s `record`, which holds the frame, and that call runs the
+//! body): whatever the function's shape, each call runs its body once,
+//! with its arguments, and returns its result, recorded or not; the
+//! profile, read with `go tool pprof`, has the exact calls on the paths of
+//! known truth, and no frame of the recording machinery.
+#![cfg(target_os = "linux")]
+
+mod common;
+use common::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Bodies run, counted by the bodies themselves.
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+fn ran() {
+    RUNS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A type with an inherent method of the same name and signature as its
+/// trait method: the trait impl's body must run, not the inherent one.
+struct Twin(u32);
+
+impl Twin {
+    fn value(&self) -> u32 {
+        1000 + self.0
+    }
+}
+
+trait Value {
+    fn value(&self) -> u32;
+}
+
+#[inprof::profile]
+impl Value for Twin {
+    fn value(&self) -> u32 {
+        ran();
+        self.0
+    }
+}
+
+struct Store {
+    v: Vec<u32>,
+}
+
+#[inprof::profile]
+impl Store {
+    /// `&mut self` in, a borrow of it out.
+    fn slot(&mut self, i: usize) -> &mut u32 {
+        ran();
+        &mut self.v[i]
+    }
+
+    /// `self` by value.
+    fn into_inner(self) -> Vec<u32> {
+        ran();
+        self.v
+    }
+
+    /// A type parameter only the result names.
+    fn make<T: From<u32>>(n: u32) -> Vec<T> {
+        ran();
+        (0..n).map(T::from).collect()
+    }
+}
+
+#[inprof::profile]
+trait Greet {
+    fn name(&self) -> String;
+
+    /// A default method: named per implementing type.
+    fn greet(&self, times: usize) -> String {
+        ran();
+        self.name().repeat(times)
+    }
+}
+
+impl Greet for Twin {
+    fn name(&self) -> String {
+        format!("t{}", self.0)
+    }
+}
+
+/// An `impl Trait` argument.
+#[inprof::profile]
+fn total(xs: impl IntoIterator<Item = u32>) -> u32 {
+    ran();
+    xs.into_iter().sum()
+}
+
+/// A lifetime tying the result to an argument.
+#[inprof::profile]
+fn longest<'a>(a: &'a str, b: &'a str) -> &'a str {
+    ran();
+    if a.len() >= b.len() {
+        a
+    } else {
+        b
+    }
+}
+
+/// An argument the body does not name (its warning must stay: `_` here).
+#[inprof::profile]
+fn ignores(_unused: u32) -> u32 {
+    ran();
+    7
+}
+
+/// Every shape above, once; returns how many bodies ran.
+#[inprof::profile]
+fn shapes() -> usize {
+    let before = RUNS.load(Ordering::Relaxed);
+    let t = Twin(5);
+    assert_eq!(Value::value(&t), 5);
+    assert_eq!(t.value(), 1005);
+    let mut s = Store { v: vec![1, 2, 3] };
+    *s.slot(1) += 40;
+    assert_eq!(s.into_inner(), vec![1, 42, 3]);
+    assert_eq!(Store::make::<u64>(3), vec![0u64, 1, 2]);
+    assert_eq!(t.greet(2), "t5t5");
+    assert_eq!(total(vec![1, 2, 3]), 6);
+    assert_eq!(longest("ab", "abc"), "abc");
+    assert_eq!(ignores(1), 7);
+    RUNS.load(Ordering::Relaxed) - before
+}
+
+/// Burns CPU in a function that is not annotated.
+#[inline(never)]
+fn burn_unannotated(d: Duration) -> u64 {
+    let t = Instant::now();
+    let mut x = 1u64;
+    // Long stretches between clock reads: the clock is read in a library
+    // function without frame pointers, whose caller a frame-pointer walk
+    // does not see.
+    while t.elapsed() < d {
+        for _ in 0..200_000 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+    }
+    x
+}
+
+#[inprof::profile]
+fn hot(d: Duration) -> u64 {
+    burn_unannotated(d)
+}
+
+#[test]
+fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
+    // Exact calls on every path: no demotion (these bodies are short).
+    inprof::set_adaptive(false);
+    let dir = tmpdir("outlined");
+    let file = dir.join("cpu.pb.gz");
+    let guard = inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(shapes(), 8, "bodies run per round, recorded");
+    }
+    hot(Duration::from_millis(300));
+    guard.stop().unwrap();
+
+    // Not recorded (off): the same bodies, once each.
+    inprof::set_enabled(false);
+    let off = shapes();
+    inprof::set_enabled(true);
+    assert_eq!(off, 8, "bodies run per round, off");
+
+    let calls = top(&file, &["-sample_index=calls"]);
+    let expected = [
+        ("outlined::shapes", 3.0),
+        ("<outlined::Twin as outlined::Value>::value", 3.0),
+        ("outlined::Store::slot", 3.0),
+        ("outlined::Store::into_inner", 3.0),
+        ("outlined::Store::make", 3.0),
+        ("<outlined::Twin as outlined::Greet>::greet", 3.0),
+        ("outlined::total", 3.0),
+        ("outlined::longest", 3.0),
+        ("outlined::ignores", 3.0),
+        ("outlined::hot", 1.0),
+    ];
+    for (name, n) in expected {
+        assert_eq!(row(&calls, name).flat, n, "calls of {name}");
+    }
+    // Each shape right under `shapes`, none nested in another (nor in
+    // itself, as a second recorded frame would be).
+    for (_, stack) in traces(&file, &["-sample_index=calls"]) {
+        let Some(first) = stack.first() else { continue };
+        if expected[1..9].iter().any(|(n, _)| n == first) {
+            assert_eq!(stack.len(), 2, "{stack:?}");
+            assert_eq!(stack[1], "outlined::shapes", "{stack:?}");
+        }
+    }
+    // The sampled CPU below `hot` is the unannotated function, right
+    // below it: no frame of `record` or of its closure in between.
+    let cpu = traces(&file, &["-sample_index=cpu"]);
+    for (_, stack) in &cpu {
+        if let Some(i) = stack.iter().position(|f| f == "outlined::hot") {
+            assert!(
+                !stack[..i]
+                    .iter()
+                    .any(|f| f.contains("record") || f.contains("closure")),
+                "{stack:?}"
+            );
+        }
+    }
+    let rows = top(&file, &[]);
+    let (caller, helper) = (
+        row(&rows, "outlined::hot"),
+        row(&rows, "outlined::burn_unannotated"),
+    );
+    assert!(caller.cum > 0.2e9, "{rows:#?}");
+    assert!(helper.cum >= 0.8 * caller.cum, "{rows:#?}");
+    let wall = top(&file, &["-sample_index=wall"]);
+    assert_near("hot cum", row(&wall, "outlined::hot").cum, 300e6, 0.05);
+}
