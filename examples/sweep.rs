@@ -157,9 +157,10 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Measures one K: `rounds` alternating runs of the uninstrumented and
-/// the two instrumented programs (medians), after one warm-up run each
-/// (during which the adaptive one probes and decides).
+/// Measures one K: `rounds` alternating runs (more for a short root) of
+/// the uninstrumented and the two instrumented programs (medians), after
+/// one warm-up run each (during which the adaptive one probes and
+/// decides).
 pub fn measure(
     k: u32,
     prefix: &str,
@@ -168,9 +169,19 @@ pub fn measure(
     adaptive: fn(u64) -> u64,
     timed: fn(u64) -> u64,
 ) -> Row {
+    let t0 = Instant::now();
     black_box(plain(1));
+    let once = t0.elapsed().as_secs_f64();
     black_box(adaptive(1));
     black_box(timed(1));
+    // Short roots get more rounds (at least 50 ms of uninstrumented run in
+    // all, up to 41 rounds): a 1.5 ms run is at the mercy of one timer
+    // interrupt.
+    let rounds = if rounds > 1 {
+        rounds.max(((0.05 / once).ceil() as usize).min(41))
+    } else {
+        rounds
+    };
     let (mut p, mut a, mut t) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..rounds {
         let t0 = Instant::now();
