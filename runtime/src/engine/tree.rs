@@ -1059,9 +1059,12 @@ mod reentry {
         let hit: usize;
         // SAFETY: the mark is this thread's (see `slot`); word 1, when not
         // 0, is the address of the `frame_sp` of this thread's tree (trees
-        // are never freed), which only this thread writes. `rsp` here is
-        // the instrumented function's own stack pointer (this is inlined
-        // into it; nothing is pushed).
+        // are never freed), which only this thread writes; nothing is
+        // pushed. `rsp` here is the instrumented function's stack pointer
+        // at its check, which the compiler may place before the function's
+        // prologue: a sample in the function's own code then walks into
+        // its own frame, which the profile cuts by name
+        // (`native::cpu_frames`), as it cuts inlined copies.
         unsafe {
             std::arch::asm!(
                 "mov {t}, qword ptr [rip + inprof_reentry_v1@GOTTPOFF]",
@@ -1089,6 +1092,7 @@ mod reentry {
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
 mod reentry {
     use std::cell::UnsafeCell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     thread_local! {
         static MARK: UnsafeCell<[usize; 2]> = const { UnsafeCell::new([0; 2]) };
@@ -1121,8 +1125,6 @@ mod reentry {
         }
         true
     }
-
-    use std::sync::atomic::{AtomicUsize, Ordering};
 }
 
 /// After [`may_record`]: whether this call is the one [`record`] made to
