@@ -332,7 +332,8 @@ enum Callee {
 /// `#[track_caller]` location, `unsafe` and variadic functions, `impl
 /// Trait` or `!` returns, generics that an `impl Trait` argument keeps
 /// from being named, trait impls' methods that may be more general than
-/// the trait's (see [`same_as_trait`]), `main`, and methods outside an
+/// the trait's (see [`same_as_trait`]), `Drop::drop`, `main`, an
+/// argument named as the (free) function, and methods outside an
 /// annotated impl. Those keep a guard in their body, and so does a
 /// function whose body does not name one of its arguments (passing it on
 /// would be a use, and rustc's `unused_variables` warning for it would be
@@ -382,6 +383,10 @@ fn outlined_call(
         match a {
             syn::FnArg::Receiver(r) => args.push(r.self_token.to_token_stream()),
             syn::FnArg::Typed(pt) => match &*pt.pat {
+                // An argument named as the function would hide it.
+                syn::Pat::Ident(p) if matches!(callee, Callee::Free) && p.ident == sig.ident => {
+                    return None
+                }
                 syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                     if !p.ident.to_string().starts_with('_') && !names(&body_tokens, &p.ident) {
                         return None;
@@ -705,6 +710,8 @@ mod tests {
             // Generics an `impl Trait` argument keeps from being named.
             quote! { fn f<T: Clone>(t: T, u: impl Clone) -> T { let _ = u; t } },
             quote! { fn main() {} },
+            // The argument would hide the function from its own body.
+            quote! { fn len(len: usize) -> usize { len * 2 } },
             // A method on its own: its impl (inherent or a trait's) unknown.
             quote! { fn f(&self) -> u32 { 1 } },
         ] {

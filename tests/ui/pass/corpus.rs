@@ -296,6 +296,47 @@ impl WholeTrait for A {
     }
 }
 
+/// Shapes whose outlined form must not change what compiles: an argument
+/// named as its function, a trait impl more general than its trait (an
+/// unbounded parameter, a shorter lifetime), `Drop::drop`, and a type
+/// whose inherent method shares a trait method's name.
+#[inprof::profile]
+fn twice(twice: u32) -> u32 {
+    twice * 2
+}
+
+pub trait Visit {
+    fn visit<E: std::error::Error>(&self, v: bool) -> Result<u32, E>;
+    fn named(&self, name: &'static str) -> usize;
+}
+
+pub struct V;
+
+#[inprof::profile]
+impl Visit for V {
+    fn visit<E>(&self, v: bool) -> Result<u32, E> {
+        Ok(v as u32)
+    }
+    fn named(&self, name: &str) -> usize {
+        name.len()
+    }
+}
+
+pub struct Guarded(u32);
+
+#[inprof::profile]
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        self.0 = 0;
+    }
+}
+
+impl V {
+    pub fn named(&self, _name: &str) -> usize {
+        0
+    }
+}
+
 fn main() {
     let _ = doc_and_must_use();
     let _ = inner_attribute() + inlined(1) + inlined_always(1) + tracked();
@@ -315,4 +356,7 @@ fn main() {
     let _ = (diverges, S::<u8>::make, S::<u8>::get_async, A.work(), A.native());
     let _ = (A.provided(), A.provided_async());
     A.skipped();
+    let _ = (twice(2), Visit::named(&V, "v") + V.named("v"));
+    let _: Result<u32, std::fmt::Error> = V.visit(true);
+    drop(Guarded(1));
 }
