@@ -154,14 +154,19 @@ fn item_keyword_span(item: &Item) -> Span {
 
 /// Whether the signature names `Self` (so the fn is inside an impl).
 fn mentions_self(sig: &Signature) -> bool {
-    fn walk(ts: TokenStream) -> bool {
-        ts.into_iter().any(|t| match t {
-            TokenTree::Ident(i) => i == "Self",
-            TokenTree::Group(g) => walk(g.stream()),
-            _ => false,
-        })
-    }
-    walk(sig.inputs.to_token_stream()) || walk(sig.output.to_token_stream())
+    let is_self = |i: &proc_macro2::Ident| i == "Self";
+    has_ident(sig.inputs.to_token_stream(), &is_self)
+        || has_ident(sig.output.to_token_stream(), &is_self)
+}
+
+/// Whether an identifier in `ts` (in groups too; not in literals, such as
+/// an inlined format argument) satisfies `pred`.
+fn has_ident(ts: TokenStream, pred: &dyn Fn(&proc_macro2::Ident) -> bool) -> bool {
+    ts.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => pred(&i),
+        TokenTree::Group(g) => has_ident(g.stream(), pred),
+        _ => false,
+    })
 }
 
 fn is_profile_attr(a: &Attribute) -> bool {
@@ -344,23 +349,12 @@ fn outlined_call(
     callee: &Callee,
     body: &Block,
 ) -> Option<TokenStream> {
+    let f = &sig.ident;
     let path = match callee {
-        Callee::Free => sig.ident.to_token_stream(),
-        Callee::Inherent => {
-            let f = &sig.ident;
-            quote! { Self::#f }
-        }
-        Callee::Trait(t) => {
-            let f = &sig.ident;
-            quote! { #t::#f }
-        }
-        Callee::TraitImpl(t) => {
-            if !same_as_trait(sig) {
-                return None;
-            }
-            let f = &sig.ident;
-            quote! { #t::#f }
-        }
+        Callee::Free => quote! { #f },
+        Callee::Inherent => quote! { Self::#f },
+        Callee::TraitImpl(_) if !same_as_trait(sig) => return None,
+        Callee::Trait(t) | Callee::TraitImpl(t) => quote! { #t::#f },
         Callee::Unknown => return None,
     };
     if sig.unsafety.is_some()
@@ -388,7 +382,9 @@ fn outlined_call(
                     return None
                 }
                 syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                    if !p.ident.to_string().starts_with('_') && !names(&body_tokens, &p.ident) {
+                    if !p.ident.to_string().starts_with('_')
+                        && !has_ident(body_tokens.clone(), &|i| *i == p.ident)
+                    {
                         return None;
                     }
                     impl_arg |= names_impl(pt.ty.to_token_stream());
@@ -444,23 +440,9 @@ fn same_as_trait(sig: &Signature) -> bool {
         && plain(sig.output.to_token_stream())
 }
 
-/// Whether `ident` appears in `ts` (in a macro's arguments too; not in a
-/// string, such as an inlined format argument).
-fn names(ts: &TokenStream, ident: &syn::Ident) -> bool {
-    ts.clone().into_iter().any(|t| match t {
-        TokenTree::Ident(i) => i == *ident,
-        TokenTree::Group(g) => names(&g.stream(), ident),
-        _ => false,
-    })
-}
-
 /// Whether tokens (a type) use `impl Trait`.
 fn names_impl(ts: TokenStream) -> bool {
-    ts.into_iter().any(|t| match t {
-        TokenTree::Ident(i) => i == "impl",
-        TokenTree::Group(g) => names_impl(g.stream()),
-        _ => false,
-    })
+    has_ident(ts, &|i| i == "impl")
 }
 
 fn const_error(span: Span) -> syn::Error {
