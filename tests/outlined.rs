@@ -1,6 +1,7 @@
 //! Outlined functions (a recorded call calls the function again from
 //! `inprof`'s `record`, which holds the frame, and that call runs the
-//! body): whatever the function's shape, each call runs its body once,
+//! body; or, where calling again could differ, the body is a closure that
+//! `record_body` runs): whatever the function's shape, each call runs its body once,
 //! with its arguments, and returns its result, recorded or not; the
 //! profile, read with `go tool pprof`, has the exact calls on the paths of
 //! known truth, and no frame of the recording machinery.
@@ -107,6 +108,54 @@ fn ignores(_unused: u32) -> u32 {
     7
 }
 
+/// A trait whose impl below is more general than it (no bound on `E`):
+/// the impl's methods run their body as a closure.
+trait Visitor {
+    fn visit<E: std::error::Error>(&self, v: u32) -> Result<u32, E>;
+    fn burn<E: std::error::Error>(&self, d: Duration) -> Result<u64, E>;
+}
+
+struct Vis;
+
+#[inprof::profile]
+impl Visitor for Vis {
+    fn visit<E>(&self, v: u32) -> Result<u32, E> {
+        ran();
+        if v == 0 {
+            return Ok(0);
+        }
+        Ok(v + 1)
+    }
+
+    fn burn<E>(&self, d: Duration) -> Result<u64, E> {
+        Ok(burn_unannotated(d))
+    }
+}
+
+/// Arguments bound by patterns (a closure's body too), and an item in the
+/// body, whose path must not change.
+#[inprof::profile]
+fn sum_pair((a, b): (u32, u32)) -> u32 {
+    ran();
+    struct Inside;
+    assert_eq!(
+        std::any::type_name::<Inside>(),
+        "outlined::sum_pair::Inside"
+    );
+    a + b
+}
+
+/// `Drop::drop`, which cannot be called again (a closure's body too).
+struct Dropped(u32);
+
+#[inprof::profile]
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        ran();
+        self.0 = 0;
+    }
+}
+
 /// Every shape above, once; returns how many bodies ran.
 #[inprof::profile]
 fn shapes() -> usize {
@@ -122,6 +171,9 @@ fn shapes() -> usize {
     assert_eq!(total(vec![1, 2, 3]), 6);
     assert_eq!(longest("ab", "abc"), "abc");
     assert_eq!(ignores(1), 7);
+    assert_eq!(Vis.visit::<std::fmt::Error>(3), Ok(4));
+    assert_eq!(sum_pair((2, 3)), 5);
+    drop(Dropped(1));
     RUNS.load(Ordering::Relaxed) - before
 }
 
@@ -154,16 +206,19 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
     let file = dir.join("cpu.pb.gz");
     let guard = inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap();
     for _ in 0..3 {
-        assert_eq!(shapes(), 8, "bodies run per round, recorded");
+        assert_eq!(shapes(), 11, "bodies run per round, recorded");
     }
     hot(Duration::from_millis(300));
+    assert!(Vis
+        .burn::<std::fmt::Error>(Duration::from_millis(300))
+        .is_ok());
     guard.stop().unwrap();
 
     // Not recorded (off): the same bodies, once each.
     inprof::set_enabled(false);
     let off = shapes();
     inprof::set_enabled(true);
-    assert_eq!(off, 8, "bodies run per round, off");
+    assert_eq!(off, 11, "bodies run per round, off");
 
     let calls = top(&file, &["-sample_index=calls"]);
     let expected = [
@@ -176,7 +231,11 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
         ("outlined::total", 3.0),
         ("outlined::longest", 3.0),
         ("outlined::ignores", 3.0),
+        ("<outlined::Vis as outlined::Visitor>::visit", 3.0),
+        ("outlined::sum_pair", 3.0),
+        ("<outlined::Dropped as core::ops::drop::Drop>::drop", 3.0),
         ("outlined::hot", 1.0),
+        ("<outlined::Vis as outlined::Visitor>::burn", 1.0),
     ];
     for (name, n) in expected {
         assert_eq!(row(&calls, name).flat, n, "calls of {name}");
@@ -185,16 +244,18 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
     // itself, as a second recorded frame would be).
     for (_, stack) in traces(&file, &["-sample_index=calls"]) {
         let Some(first) = stack.first() else { continue };
-        if expected[1..9].iter().any(|(n, _)| n == first) {
+        if expected[1..12].iter().any(|(n, _)| n == first) {
             assert_eq!(stack.len(), 2, "{stack:?}");
             assert_eq!(stack[1], "outlined::shapes", "{stack:?}");
         }
     }
-    // The sampled CPU below `hot` is the unannotated function, right
-    // below it: no frame of `record` or of its closure in between.
+    // The sampled CPU below `hot` and `burn` is the unannotated function,
+    // right below it: no frame of `record`, `record_body` or of their
+    // closures in between.
     let cpu = traces(&file, &["-sample_index=cpu"]);
     for (_, stack) in &cpu {
-        if let Some(i) = stack.iter().position(|f| f == "outlined::hot") {
+        let annotated = |f: &String| f == "outlined::hot" || f.ends_with("Visitor>::burn");
+        if let Some(i) = stack.iter().position(annotated) {
             assert!(
                 !stack[..i]
                     .iter()
@@ -210,6 +271,13 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
     );
     assert!(caller.cum > 0.2e9, "{rows:#?}");
     assert!(helper.cum >= 0.8 * caller.cum, "{rows:#?}");
+    let burn = row(&rows, "<outlined::Vis as outlined::Visitor>::burn");
+    assert!(burn.cum > 0.2e9, "{rows:#?}");
+    // Both callers' CPU is the helper's, and the helper is called by
+    // nothing else.
+    assert!(helper.cum >= 0.8 * (caller.cum + burn.cum), "{rows:#?}");
     let wall = top(&file, &["-sample_index=wall"]);
     assert_near("hot cum", row(&wall, "outlined::hot").cum, 300e6, 0.05);
+    let burn = row(&wall, "<outlined::Vis as outlined::Visitor>::burn");
+    assert_near("burn cum", burn.cum, 300e6, 0.05);
 }

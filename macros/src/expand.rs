@@ -69,7 +69,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             let block = std::mem::replace(&mut *f.block, syn::parse_quote!({}));
             let small = is_small(&block);
             // A method on its own may sit in a trait impl, where `Self::f`
-            // could name an inherent method instead: not outlined.
+            // could name an inherent method instead: not called again (its
+            // body runs as a closure).
             let callee = if method {
                 Callee::Unknown
             } else {
@@ -331,45 +332,52 @@ enum Callee {
     Unknown,
 }
 
-/// The call by which a recorded call of a sync function runs its body
-/// (`Self::f(self, a, b)`), or `None` where calling the function again
-/// could differ from running its body: arguments bound by patterns, a
-/// `#[track_caller]` location, `unsafe` and variadic functions, `impl
-/// Trait` or `!` returns, generics that an `impl Trait` argument keeps
-/// from being named, trait impls' methods that may be more general than
-/// the trait's (see [`same_as_trait`]), `Drop::drop`, `main`, an
-/// argument named as the (free) function, and methods outside an
-/// annotated impl. Those keep a guard in their body, and so does a
-/// function whose body does not name one of its arguments (passing it on
-/// would be a use, and rustc's `unused_variables` warning for it would be
-/// lost).
-fn outlined_call(
-    sig: &Signature,
-    attrs: &[Attribute],
-    callee: &Callee,
-    body: &Block,
-) -> Option<TokenStream> {
-    let f = &sig.ident;
-    let path = match callee {
-        Callee::Free => quote! { #f },
-        Callee::Inherent => quote! { Self::#f },
-        Callee::TraitImpl(_) if !same_as_trait(sig) => return None,
-        Callee::Trait(t) | Callee::TraitImpl(t) => quote! { #t::#f },
-        Callee::Unknown => return None,
-    };
+/// How a recorded call of a sync function runs its body.
+enum Outline {
+    /// The function calls itself again from `record` (`Self::f(self, a,
+    /// b)`): the body is compiled once.
+    Call(TokenStream),
+    /// The body is a closure, run inline when the call is off or demoted
+    /// and inside `record_body` when it is recorded: where calling the
+    /// function again could differ from running its body (arguments bound
+    /// by patterns, a trait impl's method that may be more general than
+    /// the trait's, see [`same_as_trait`], `Drop::drop`, an argument named
+    /// as the function, a method outside an annotated impl) or would lose
+    /// rustc's `unused_variables` warning for an argument the body never
+    /// names (passing it on would be a use; a closure does not capture it).
+    Body,
+    /// A guard at the top of the body: `#[track_caller]` (a closure would
+    /// take the caller's location), `#[target_feature]` (an inlined
+    /// closure drops the features), `unsafe` and variadic functions, `impl
+    /// Trait` and `!` returns, `main`, `async`.
+    Guard,
+}
+
+/// How `sig` runs its body when recorded (see [`Outline`]).
+fn outlined_call(sig: &Signature, attrs: &[Attribute], callee: &Callee, body: &Block) -> Outline {
+    let has_attr = |n: &str| attrs.iter().any(|a| a.path().is_ident(n));
     if sig.unsafety.is_some()
         || sig.variadic.is_some()
         || sig.asyncness.is_some()
         || sig.ident == "main"
-        || attrs.iter().any(|a| a.path().is_ident("track_caller"))
+        || has_attr("track_caller")
+        || has_attr("target_feature")
     {
-        return None;
+        return Outline::Guard;
     }
     if let syn::ReturnType::Type(_, t) = &sig.output {
         if matches!(**t, syn::Type::Never(_)) || names_impl(t.to_token_stream()) {
-            return None;
+            return Outline::Guard;
         }
     }
+    let f = &sig.ident;
+    let path = match callee {
+        Callee::Free => quote! { #f },
+        Callee::Inherent => quote! { Self::#f },
+        Callee::TraitImpl(_) if !same_as_trait(sig) => return Outline::Body,
+        Callee::Trait(t) | Callee::TraitImpl(t) => quote! { #t::#f },
+        Callee::Unknown => return Outline::Body,
+    };
     let body_tokens = body.to_token_stream();
     let mut args = Vec::with_capacity(sig.inputs.len());
     let mut impl_arg = false;
@@ -379,18 +387,18 @@ fn outlined_call(
             syn::FnArg::Typed(pt) => match &*pt.pat {
                 // An argument named as the function would hide it.
                 syn::Pat::Ident(p) if matches!(callee, Callee::Free) && p.ident == sig.ident => {
-                    return None
+                    return Outline::Body
                 }
                 syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                     if !p.ident.to_string().starts_with('_')
                         && !has_ident(body_tokens.clone(), &|i| *i == p.ident)
                     {
-                        return None;
+                        return Outline::Body;
                     }
                     impl_arg |= names_impl(pt.ty.to_token_stream());
                     args.push(p.ident.to_token_stream());
                 }
-                _ => return None,
+                _ => return Outline::Body,
             },
         }
     }
@@ -407,11 +415,12 @@ fn outlined_call(
     let turbofish = if generics.is_empty() {
         TokenStream::new()
     } else if impl_arg {
-        return None;
+        // Generics an `impl Trait` argument keeps from being named.
+        return Outline::Body;
     } else {
         quote! { ::<#(#generics),*> }
     };
-    Some(quote! { #path #turbofish (#(#args),*) })
+    Outline::Call(quote! { #path #turbofish (#(#args),*) })
 }
 
 /// Whether calling a trait impl's method through the trait
@@ -461,7 +470,7 @@ fn instrument(
     block: Block,
     args: &Args,
     method: bool,
-    call: Option<TokenStream>,
+    outline: Outline,
 ) -> syn::Result<Block> {
     let ident = &sig.ident;
     let span = ident.span();
@@ -549,20 +558,47 @@ fn instrument(
         // The user's block itself, its braces and spans kept (lints that
         // look at the function's body, such as clippy's needless_return,
         // keep seeing the user's), with the instrumentation first.
-        if let (Some(call), None) = (call, &args.always) {
-            // Outlined: a recorded call calls the function again from
-            // `record`, which holds the frame; the body runs as written,
-            // with nothing after it, so that an off or demoted call costs
-            // one load and one predictable branch and nothing else.
-            let prefix: Block = syn::parse2(quote! {{
-                #statics
-                if ::inprof::__private::may_record(&#cs) && !::inprof::__private::reentered(&#cs) {
-                    return ::inprof::__private::record(&#cs, #self_ty, move || #call);
-                }
-            }})?;
-            let mut out = block;
-            out.stmts.splice(0..0, prefix.stmts);
-            return Ok(out);
+        match (outline, &args.always) {
+            (Outline::Call(call), None) => {
+                // Outlined: a recorded call calls the function again from
+                // `record`, which holds the frame; the body runs as
+                // written, with nothing after it, so that an off or
+                // demoted call costs one load and one predictable branch
+                // and nothing else.
+                let prefix: Block = syn::parse2(quote! {{
+                    #statics
+                    if ::inprof::__private::may_record(&#cs) && !::inprof::__private::reentered(&#cs) {
+                        return ::inprof::__private::record(&#cs, #self_ty, move || #call);
+                    }
+                }})?;
+                let mut out = block;
+                out.stmts.splice(0..0, prefix.stmts);
+                return Ok(out);
+            }
+            (Outline::Body, None) => {
+                // The body as a closure, inlined where the call is off or
+                // demoted, run by `record_body` where it is recorded; its
+                // return type is the function's (the closure's is taken
+                // from the call's expected type, so `?` and `return` in
+                // it mean what they meant).
+                // Items declared in the body stay in the function's own
+                // body, so that their paths (`type_name`, profile names)
+                // do not gain a `{{closure}}`; they see no local either way.
+                let (items, rest): (Vec<Stmt>, Vec<Stmt>) = block
+                    .stmts
+                    .into_iter()
+                    .partition(|s| matches!(s, Stmt::Item(_)));
+                let body = Block {
+                    brace_token: block.brace_token,
+                    stmts: rest,
+                };
+                return syn::parse2(quote! {{
+                    #statics
+                    #(#items)*
+                    ::inprof::__private::run_body(&#cs, #self_ty, #[inline(always)] move || #body)
+                }});
+            }
+            _ => {}
         }
         // The guard's record goes into a slot of this function's stack,
         // written only when the call is recorded (see `enter_scope`).
@@ -632,14 +668,19 @@ mod tests {
     use proc_macro2::TokenStream;
     use quote::quote;
 
-    /// Which form `#[profile]` gave the function named `f` in the output.
-    fn form(args: TokenStream, item: TokenStream) -> &'static str {
-        let out = expand(args, item).unwrap().to_string();
-        match (out.contains("record"), out.contains("enter_scope")) {
-            (true, false) => "outlined",
-            (false, true) => "guard",
-            _ => panic!("neither or both forms: {out}"),
+    /// Which form `#[profile]` gave the item.
+    fn form_of(out: &str) -> &'static str {
+        let has = |w: &str| out.contains(w);
+        match (has(":: record ("), has("run_body"), has("enter_scope")) {
+            (true, false, false) => "outlined",
+            (false, true, false) => "body",
+            (false, false, true) => "guard",
+            _ => panic!("no one form: {out}"),
         }
+    }
+
+    fn form(args: TokenStream, item: TokenStream) -> &'static str {
+        form_of(&expand(args, item).unwrap().to_string())
     }
 
     #[test]
@@ -679,53 +720,62 @@ mod tests {
     }
 
     #[test]
-    fn a_guard_where_calling_again_could_differ() {
+    fn the_body_as_a_closure_where_calling_again_could_differ() {
         for item in [
             // An argument the body does not name keeps its warning.
             quote! { fn f(a: u32) -> u32 { 1 } },
             // Pattern arguments cannot be passed on by name.
             quote! { fn f((a, b): (u32, u32)) -> u32 { a + b } },
-            quote! { #[track_caller] fn f() -> u32 { 1 } },
-            quote! { unsafe fn f() -> u32 { 1 } },
-            quote! { fn f() -> ! { loop {} } },
-            quote! { fn f() -> impl Clone { 1 } },
             // Generics an `impl Trait` argument keeps from being named.
             quote! { fn f<T: Clone>(t: T, u: impl Clone) -> T { let _ = u; t } },
-            quote! { fn main() {} },
             // The argument would hide the function from its own body.
             quote! { fn len(len: usize) -> usize { len * 2 } },
             // A method on its own: its impl (inherent or a trait's) unknown.
             quote! { fn f(&self) -> u32 { 1 } },
         ] {
-            assert_eq!(form(quote! {}, item.clone()), "guard", "{item}");
+            assert_eq!(form(quote! {}, item.clone()), "body", "{item}");
         }
-        // `Drop::drop` cannot be called explicitly.
+        // `Drop::drop` cannot be called explicitly; a trait impl's generic
+        // method may be more general than the trait's.
+        for imp in [
+            quote! { impl Drop for S { fn drop(&mut self) { self.0 = 1; } } },
+            quote! { impl Tr for S { fn visit<E>(self, v: bool) -> Result<u32, E> { Ok(v as u32) } } },
+            quote! { impl Tr for S { fn name(&self, n: &str) -> usize { n.len() } } },
+        ] {
+            let out = expand(quote! {}, imp.clone()).unwrap().to_string();
+            assert_eq!(form_of(&out), "body", "{imp}");
+            // The user's block, braces and all, is the closure's body,
+            // inlined where the call is not recorded.
+            assert!(out.contains("# [inline (always)] move | | {"), "{out}");
+        }
+        // Items in the body stay out of the closure (their paths unchanged).
         let out = expand(
             quote! {},
-            quote! { impl Drop for S { fn drop(&mut self) { self.0 = 1; } } },
+            quote! { fn f((a, b): (u32, u32)) -> u32 { let c = a; struct In; fn g() -> u32 { 1 } c + b + g() } },
         )
         .unwrap()
         .to_string();
-        assert!(
-            out.contains("enter_scope") && !out.contains("record"),
-            "{out}"
-        );
+        let closure = out.find("move | |").unwrap();
+        assert!(out.find("struct In").unwrap() < closure, "{out}");
+        assert!(out.find("fn g ()").unwrap() < closure, "{out}");
+        assert!(out.find("let c = a").unwrap() > closure, "{out}");
+    }
+
+    #[test]
+    fn a_guard_where_a_closure_could_differ() {
+        for item in [
+            quote! { #[track_caller] fn f() -> u32 { 1 } },
+            quote! { #[target_feature(enable = "avx2")] fn f() -> u32 { 1 } },
+            quote! { unsafe fn f() -> u32 { 1 } },
+            quote! { fn f() -> ! { loop {} } },
+            quote! { fn f() -> impl Clone { 1 } },
+            quote! { fn main() {} },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "guard", "{item}");
+        }
         assert_eq!(
             form(quote! { always }, quote! { fn f() -> u32 { 1 } }),
             "guard"
         );
-        // A trait impl's generic method may be more general than the trait's.
-        for m in [
-            quote! { fn visit<E>(self, v: bool) -> Result<u32, E> { Ok(v as u32) } },
-            quote! { fn name(&self, n: &str) -> usize { n.len() } },
-        ] {
-            let out = expand(quote! {}, quote! { impl Tr for S { #m } })
-                .unwrap()
-                .to_string();
-            assert!(
-                out.contains("enter_scope") && !out.contains("record"),
-                "{out}"
-            );
-        }
     }
 }

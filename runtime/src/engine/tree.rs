@@ -1153,6 +1153,41 @@ pub fn record<R>(
     body()
 }
 
+/// Runs the body of an instrumented function that cannot call itself
+/// again to be recorded (see [`record`]): a trait impl's method that may
+/// be more general than its trait, an argument bound by a pattern or never
+/// named. `body` is the function's own block as a closure the macro marks
+/// `#[inline(always)]`: an off or demoted call is one load and one
+/// predictable branch, then the body inlined as written; a recorded call
+/// runs it inside [`record_body`], which holds the frame.
+#[inline(always)]
+pub fn run_body<R>(
+    cs: &'static Callsite,
+    self_ty: Option<SelfTypeName>,
+    body: impl FnOnce() -> R,
+) -> R {
+    if may_record(cs) {
+        record_body(cs, self_ty, body)
+    } else {
+        body()
+    }
+}
+
+/// Records one call whose body is a closure (see [`run_body`]): opens the
+/// frame (when the callsite is on) with this function's stack pointer,
+/// where native stacks are cut (the body is inlined here), runs the body,
+/// closes the frame, also when the body unwinds.
+#[inline(never)]
+pub fn record_body<R>(
+    cs: &'static Callsite,
+    self_ty: Option<SelfTypeName>,
+    body: impl FnOnce() -> R,
+) -> R {
+    let mut slot = ScopeSlot::uninit();
+    let _scope = enter_scope_on(cs, self_ty, crate::engine::stack::current_sp(), &mut slot);
+    body()
+}
+
 /// The frame [`record`] holds: its scope (closed last), and the mark,
 /// cleared when the body returns or unwinds (in case the callsite turned
 /// off before the body's own call took it).

@@ -337,6 +337,82 @@ impl V {
     }
 }
 
+/// Shapes whose body becomes a closure (a trait impl's generic method, a
+/// pattern argument, a method outside an annotated impl): `?` with a
+/// conversion, early `return`, a borrow returned out of `&mut self`, a
+/// mutated argument, labels, items in the body, the trait's associated
+/// types and lifetimes.
+pub trait Access<'de> {
+    type Out;
+    fn next<T: std::str::FromStr>(&mut self, seed: &'de str) -> Result<Option<T>, String>
+    where
+        T::Err: Display;
+    fn slot(&mut self, i: usize) -> Result<&mut u32, fmt::Error>;
+    fn out(self, extra: u32) -> Self::Out;
+}
+
+pub struct Acc(Vec<u32>);
+
+#[inprof::profile]
+impl<'de> Access<'de> for Acc {
+    type Out = Vec<u32>;
+    fn next<T: std::str::FromStr>(&mut self, seed: &str) -> Result<Option<T>, String>
+    where
+        T::Err: Display,
+    {
+        if seed.is_empty() {
+            return Ok(None);
+        }
+        let v = seed.parse::<T>().map_err(|e| e.to_string())?;
+        self.0.push(seed.len() as u32);
+        Ok(Some(v))
+    }
+    fn slot(&mut self, i: usize) -> Result<&mut u32, fmt::Error> {
+        fn clamp(i: usize, n: usize) -> usize {
+            i.min(n.saturating_sub(1))
+        }
+        let n = self.0.len();
+        self.0.get_mut(clamp(i, n)).ok_or(fmt::Error)
+    }
+    fn out(mut self, mut extra: u32) -> Self::Out {
+        'outer: loop {
+            while extra > 0 {
+                self.0.push(extra);
+                extra -= 1;
+                if extra == 1 {
+                    break 'outer;
+                }
+            }
+            break;
+        }
+        self.0
+    }
+}
+
+#[inprof::profile]
+fn pair((a, b): (u32, u32), [c, _]: [u8; 2]) -> Result<u32, std::num::TryFromIntError> {
+    let d = u32::try_from(u64::from(a))?;
+    Ok(d + b + u32::from(c))
+}
+
+impl Acc {
+    #[inprof::profile]
+    fn alone(&self, k: u32) -> impl Fn(u32) -> u32 + '_ {
+        move |x| x + k + self.0.len() as u32
+    }
+    #[inprof::profile]
+    fn first(&self) -> Option<&u32> {
+        self.0.first()
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inprof::profile]
+#[target_feature(enable = "sse2")]
+fn with_features(x: u32) -> u32 {
+    x + 1
+}
+
 fn main() {
     let _ = doc_and_must_use();
     let _ = inner_attribute() + inlined(1) + inlined_always(1) + tracked();
@@ -359,4 +435,12 @@ fn main() {
     let _ = (twice(2), Visit::named(&V, "v") + V.named("v"));
     let _: Result<u32, std::fmt::Error> = V.visit(true);
     drop(Guarded(1));
+    let mut acc = Acc(vec![1]);
+    let _: Result<Option<u32>, String> = acc.next("12");
+    let _ = acc.slot(3).map(|s| *s += 1);
+    let _ = (acc.alone(1)(2), acc.first().copied(), pair((1, 2), [3, 4]));
+    let _ = acc.out(3);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: sse2 is in every x86-64 CPU.
+    let _ = unsafe { with_features(1) };
 }
