@@ -7,7 +7,8 @@
 //! then costs nothing at all, not even its one-byte check. Every
 //! instrumented function carries `include_bytes!(FILE)` and
 //! `option_env!("INPROF_DEMOTED")`, so cargo rebuilds when the list or the
-//! variable changes.
+//! variable changes; a missing FILE is created empty, so that it is
+//! tracked from the first build.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -21,6 +22,14 @@ fn list() -> Option<&'static List> {
     static LIST: OnceLock<Option<List>> = OnceLock::new();
     LIST.get_or_init(|| {
         let path = std::env::var("INPROF_DEMOTED").ok()?;
+        // Created empty if missing, so that the build tracks it from the
+        // start: a variable set once (`[env]` in `.cargo/config.toml`)
+        // then makes the build after the first run compile out what that
+        // run demoted. Opened to append: never truncates a list.
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path);
         let path = std::fs::canonicalize(&path).ok()?;
         let text = std::fs::read_to_string(&path).ok()?;
         let set = text
