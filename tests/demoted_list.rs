@@ -108,6 +108,14 @@ fn a_demoted_list_set_in_cargo_config_compiles_out_what_a_run_demoted() {
     let calls = top(&cpu, &["-sample_index=calls"]);
     assert_eq!(row(&calls, "demoted_flow::parent").flat, 1.0);
     assert!(!calls.iter().any(|r| r.name.contains("tiny")), "{calls:?}");
+    // The profile says what was compiled out, where `-top` shows it.
+    let shown = pprof(&["-top"], &cpu);
+    assert!(
+        shown.contains("inprof: 1 functions compiled without instrumentation")
+            && shown.contains("inprof: compiled out demoted_flow::tiny (")
+            && !shown.contains("compiled out demoted_flow::parent"),
+        "{shown}"
+    );
 
     // Nothing changed since: no rebuild, and the list stays as it was.
     let (_, err) = cargo_run(&dir);

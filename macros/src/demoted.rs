@@ -71,3 +71,12 @@ pub fn tracking() -> TokenStream {
         },
     }
 }
+
+/// `.compiled_out(include_bytes!(FILE))` for a callsite, when the build has
+/// a list: the running program can then name what was compiled out.
+pub fn compiled_out() -> TokenStream {
+    match list() {
+        Some((path, _)) => quote! { .compiled_out(::core::include_bytes!(#path)) },
+        None => TokenStream::new(),
+    }
+}

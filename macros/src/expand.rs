@@ -500,7 +500,9 @@ fn instrument(
         )
     };
     // The crate's directory: profiles carry absolute source paths.
-    let callsite = quote! { #callsite.crate_dir(::core::option_env!("CARGO_MANIFEST_DIR")) };
+    let compiled_out = crate::demoted::compiled_out();
+    let callsite =
+        quote! { #callsite.crate_dir(::core::option_env!("CARGO_MANIFEST_DIR")) #compiled_out };
     let callsite = if args.always.is_some() {
         quote! { #callsite.always() }
     } else {

@@ -38,6 +38,9 @@ pub struct Callsite {
     /// `CARGO_MANIFEST_DIR`; empty if unknown): where a relative `file`
     /// is found.
     crate_dir: &'static str,
+    /// The demoted list (`INPROF_DEMOTED`) its crate was built with, as
+    /// it was then (empty if none): the functions compiled out of it.
+    compiled_out: &'static [u8],
     /// `file` made absolute, on first need (profile building).
     source: std::sync::OnceLock<String>,
     /// Its frames are futures (an `async fn`): polls are counted apart
@@ -128,6 +131,7 @@ impl Callsite {
             line,
             always: false,
             crate_dir: "",
+            compiled_out: b"",
             source: std::sync::OnceLock::new(),
             is_async: std::sync::atomic::AtomicBool::new(false),
             state: AtomicU8::new(mode::UNSEEN),
@@ -147,6 +151,19 @@ impl Callsite {
             self.crate_dir = d;
         }
         self
+    }
+
+    /// The same callsite, its crate built with the demoted list `list`
+    /// (`INPROF_DEMOTED`'s contents at build time), so that profiles can
+    /// name the functions compiled out of it.
+    pub const fn compiled_out(mut self, list: &'static [u8]) -> Self {
+        self.compiled_out = list;
+        self
+    }
+
+    /// The demoted list its crate was built with (empty if none).
+    pub(crate) fn compiled_out_list(&self) -> &'static [u8] {
+        self.compiled_out
     }
 
     /// The source file as an absolute path where it can be found (rustc

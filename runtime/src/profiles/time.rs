@@ -286,6 +286,7 @@ pub(crate) fn build(
 /// Comments naming the callsites demoted as too short to time, which
 /// `go tool pprof -top` shows above the table.
 pub(crate) fn demoted_comment(b: &mut Builder, tpn: f64) {
+    compiled_out_comment(b);
     let mut demoted: Vec<_> = crate::engine::mode::callsites()
         .filter(|c| c.is_demoted())
         .collect();
@@ -305,6 +306,39 @@ pub(crate) fn demoted_comment(b: &mut Builder, tpn: f64) {
             c.demoted_calls.load(Ordering::Relaxed),
             c.demoted_mean_ticks.load(Ordering::Relaxed) as f64 / tpn
         ));
+    }
+}
+
+/// Comments naming the functions compiled without instrumentation by the
+/// demoted list (`INPROF_DEMOTED`) the running code was built with, as
+/// the callsites seen so far carry it: they are in no profile.
+fn compiled_out_comment(b: &mut Builder) {
+    let mut lists: Vec<&'static [u8]> = Vec::new();
+    for c in crate::engine::mode::callsites() {
+        let l = c.compiled_out_list();
+        if !l.is_empty() && !lists.iter().any(|x| std::ptr::eq(*x, l)) {
+            lists.push(l);
+        }
+    }
+    // `FILE:LINE NAME` lines (see `serve::env::write_demoted_list`).
+    let names: std::collections::BTreeSet<(&str, &str)> = lists
+        .iter()
+        .filter_map(|l| std::str::from_utf8(l).ok())
+        .flat_map(str::lines)
+        .filter_map(|l| {
+            let (at, name) = l.split_once(' ')?;
+            Some((name.trim(), at))
+        })
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    b.comment(&format!(
+        "inprof: {} functions compiled without instrumentation (the INPROF_DEMOTED list of an earlier run): in no profile, their time in their callers",
+        names.len()
+    ));
+    for (name, at) in names {
+        b.comment(&format!("inprof: compiled out {name} ({at})"));
     }
 }
 
