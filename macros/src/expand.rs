@@ -15,8 +15,11 @@
 //! branch and runs the body exactly as written, with nothing after it (no
 //! guard to drop, no register kept for it, no unwinding cleanup). Where
 //! calling the function again could differ from running its body (see
-//! [`outlined_call`]) the body gets a guard statement instead, dropped when
-//! the body ends.
+//! [`Outline`]) the body becomes an `#[inline(always)]` closure, run
+//! inline when the call is off or demoted and inside `record_body` when
+//! it is recorded; where a closure could differ too (`#[track_caller]`,
+//! `#[target_feature]`, `unsafe fn`, ...) the body gets a guard statement,
+//! dropped when the body ends.
 //!
 //! Other attributes may run before or after this one with the same
 //! result: after `#[tokio::main]` / `#[tokio::test]` (a sync function that
@@ -430,7 +433,7 @@ fn outlined_call(sig: &Signature, attrs: &[Attribute], callee: &Callee, body: &B
 /// `fn visit_bool<E>` for the trait's `E: Error`), a lifetime (`name:
 /// &str` for the trait's `&'static str`). So only methods without
 /// generics, `where` clauses and references outside the receiver are
-/// called through the trait; the others keep a guard.
+/// called through the trait; the others run their body as a closure.
 fn same_as_trait(sig: &Signature) -> bool {
     fn plain(ts: TokenStream) -> bool {
         ts.into_iter().all(|t| match t {
