@@ -17,6 +17,13 @@ fn inner(p: bool) -> u32 {
     1
 }
 
+/// A pattern argument: the body runs as a closure inside `record_body`,
+/// whose frame must be left on unwinding too.
+#[inprof::profile]
+fn via_closure((p, _): (bool, u8)) -> u32 {
+    inner(p)
+}
+
 #[inprof::profile]
 fn after() -> u32 {
     std::hint::black_box(7)
@@ -28,6 +35,10 @@ fn driver() {
     assert!(r.is_err());
     after();
     may_panic(false);
+    let r = std::panic::catch_unwind(|| via_closure((true, 0)));
+    assert!(r.is_err());
+    after();
+    via_closure((false, 0));
 }
 
 #[test]
@@ -57,6 +68,8 @@ fn unwinding_keeps_the_tree_right() {
         want(&["after"]),
         want(&["inner", "may_panic", "driver"]),
         want(&["may_panic", "driver"]),
+        want(&["inner", "via_closure", "driver"]),
+        want(&["via_closure", "driver"]),
         want(&["driver"]),
     ] {
         assert!(
@@ -68,14 +81,16 @@ fn unwinding_keeps_the_tree_right() {
     for s in &stacks {
         if s[0] == "time_panic::after" {
             assert!(
-                !s.iter()
-                    .any(|f| f.contains("may_panic") || f.contains("inner")),
+                !s.iter().any(|f| f.contains("may_panic")
+                    || f.contains("via_closure")
+                    || f.contains("inner")),
                 "{s:?}"
             );
         }
     }
     let calls = top(&file, &["-sample_index=calls"]);
     assert_eq!(row(&calls, "time_panic::may_panic").flat, 2.0);
-    assert_eq!(row(&calls, "time_panic::inner").flat, 2.0);
-    assert_eq!(row(&calls, "time_panic::after").flat, 2.0);
+    assert_eq!(row(&calls, "time_panic::via_closure").flat, 2.0);
+    assert_eq!(row(&calls, "time_panic::inner").flat, 4.0);
+    assert_eq!(row(&calls, "time_panic::after").flat, 3.0);
 }
