@@ -349,6 +349,7 @@ pub trait Access<'de> {
         T::Err: Display;
     fn slot(&mut self, i: usize) -> Result<&mut u32, fmt::Error>;
     fn out(self, extra: u32) -> Self::Out;
+    fn fill<I: Iterator<Item = u32>>(&mut self, it: I, times: u32) -> usize;
 }
 
 pub struct Acc(Vec<u32>);
@@ -373,6 +374,16 @@ impl<'de> Access<'de> for Acc {
         }
         let n = self.0.len();
         self.0.get_mut(clamp(i, n)).ok_or(fmt::Error)
+    }
+    fn fill<I: Iterator<Item = u32>>(&mut self, mut it: I, mut times: u32) -> usize {
+        while times > 0 {
+            match it.next() {
+                Some(v) => self.0.push(v),
+                None => break,
+            }
+            times -= 1;
+        }
+        self.0.len()
     }
     fn out(mut self, mut extra: u32) -> Self::Out {
         'outer: loop {
@@ -439,6 +450,7 @@ fn main() {
     let _: Result<Option<u32>, String> = acc.next("12");
     let _ = acc.slot(3).map(|s| *s += 1);
     let _ = (acc.alone(1)(2), acc.first().copied(), pair((1, 2), [3, 4]));
+    let _ = acc.fill(1..5, 2);
     let _ = acc.out(3);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: sse2 is in every x86-64 CPU.
