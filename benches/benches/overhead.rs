@@ -30,6 +30,22 @@ fn inprof_leaf_adaptive(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
+/// The same leaf as a trait impl's generic method, whose body runs as a
+/// closure (it cannot call itself again through the trait): adaptive.
+trait Leaf {
+    fn leaf<T: Into<u64>>(&self, x: T) -> u64;
+}
+
+struct ClosureBody;
+
+#[inprof::profile]
+impl Leaf for ClosureBody {
+    #[inline(never)]
+    fn leaf<T: Into<u64>>(&self, x: T) -> u64 {
+        black_box(x.into()).wrapping_mul(3)
+    }
+}
+
 #[inline(never)]
 fn puffin_leaf(x: u64) -> u64 {
     puffin::profile_function!();
@@ -152,6 +168,27 @@ fn per_call(c: &mut Criterion) {
     g.bench_function("inprof_off_at_runtime", |b| {
         inprof::set_enabled(false);
         b.iter(|| inprof_leaf(black_box(1)));
+        inprof::set_enabled(true);
+    });
+    // The same two for a body run as a closure.
+    g.bench_function("inprof_demoted_closure_body", |b| {
+        inprof::scope!("bench::root");
+        inprof::scope!("bench::mid");
+        for i in 0..1000u64 {
+            ClosureBody.leaf(i);
+        }
+        assert!(
+            inprof::demoted()
+                .iter()
+                .any(|d| d.name.ends_with("ClosureBody as overhead::Leaf>::leaf")),
+            "the closure-body leaf was not demoted: {:?}",
+            inprof::demoted().iter().map(|d| d.name).collect::<Vec<_>>()
+        );
+        b.iter(|| ClosureBody.leaf(black_box(1u64)))
+    });
+    g.bench_function("inprof_off_closure_body", |b| {
+        inprof::set_enabled(false);
+        b.iter(|| ClosureBody.leaf(black_box(1u64)));
         inprof::set_enabled(true);
     });
 
