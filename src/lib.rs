@@ -37,7 +37,7 @@
 //!   [`set_time_recording`]): about the cost of two cycle-counter reads.
 //!
 //! **Adaptive instrumentation.** The first 256 calls of each call path are
-//! timed; if their mean is under 25 times the cost of a timed call
+//! timed; if their mean is under 64 times the cost of a timed call
 //! ([`call_cost_ns`]), the function is demoted for good: its later calls
 //! are neither timed nor counted, and their time stays in the caller, so
 //! that a profile of everything keeps the proportions of the uninstrumented
