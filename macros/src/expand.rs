@@ -588,11 +588,18 @@ fn instrument(
                 // it mean what they meant).
                 // Items declared in the body stay in the function's own
                 // body, so that their paths (`type_name`, profile names)
-                // do not gain a `{{closure}}`; they see no local either way.
+                // do not gain a `{{closure}}`; they see no local either
+                // way. Not where the body defines a macro (`macro_rules!`
+                // may name a local, and items may use the macro): then
+                // all stays in the closure.
+                let defines_macro = block
+                    .stmts
+                    .iter()
+                    .any(|s| matches!(s, Stmt::Item(Item::Macro(_))));
                 let (items, rest): (Vec<Stmt>, Vec<Stmt>) = block
                     .stmts
                     .into_iter()
-                    .partition(|s| matches!(s, Stmt::Item(_)));
+                    .partition(|s| !defines_macro && matches!(s, Stmt::Item(_)));
                 let body = Block {
                     brace_token: block.brace_token,
                     stmts: rest,
@@ -764,6 +771,16 @@ mod tests {
         assert!(out.find("struct In").unwrap() < closure, "{out}");
         assert!(out.find("fn g ()").unwrap() < closure, "{out}");
         assert!(out.find("let c = a").unwrap() > closure, "{out}");
+        // Not where the body defines a macro (it may name a local).
+        let out = expand(
+            quote! {},
+            quote! { fn f((a, b): (u32, u32)) -> u32 { let c = a; macro_rules! m { () => { c } } struct In; m!() + b } },
+        )
+        .unwrap()
+        .to_string();
+        let closure = out.find("move | |").unwrap();
+        assert!(out.find("struct In").unwrap() > closure, "{out}");
+        assert!(out.find("macro_rules").unwrap() > closure, "{out}");
     }
 
     #[test]

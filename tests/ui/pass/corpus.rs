@@ -400,6 +400,24 @@ impl<'de> Access<'de> for Acc {
     }
 }
 
+/// A macro in the body that names a local, and an item that uses it.
+#[inprof::profile]
+fn with_macro((a, b): (u32, u32)) -> u32 {
+    let base = a;
+    macro_rules! plus_base {
+        ($e:expr) => {
+            base + $e
+        };
+    }
+    macro_rules! three {
+        () => {
+            3
+        };
+    }
+    const THREE: u32 = three!();
+    plus_base!(b) + THREE
+}
+
 #[inprof::profile]
 fn pair((a, b): (u32, u32), [c, _]: [u8; 2]) -> Result<u32, std::num::TryFromIntError> {
     let d = u32::try_from(u64::from(a))?;
@@ -450,7 +468,7 @@ fn main() {
     let _: Result<Option<u32>, String> = acc.next("12");
     let _ = acc.slot(3).map(|s| *s += 1);
     let _ = (acc.alone(1)(2), acc.first().copied(), pair((1, 2), [3, 4]));
-    let _ = acc.fill(1..5, 2);
+    let _ = acc.fill(1..5, 2) + with_macro((1, 2)) as usize;
     let _ = acc.out(3);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: sse2 is in every x86-64 CPU.
