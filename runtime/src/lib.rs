@@ -113,8 +113,7 @@ pub mod __private {
     pub use crate::engine::callsite::{Callsite, SelfTypeName};
     pub use crate::engine::clock::ticks;
     pub use crate::engine::tree::{
-        enter, enter_scope, may_record, record, record_body, reentered, run_body, Guard, Scope,
-        ScopeSlot,
+        enter, enter_scope, may_record, record, reentered, run_body, Guard, Scope, ScopeSlot,
     };
     pub use core;
 

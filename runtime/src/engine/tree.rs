@@ -1178,7 +1178,7 @@ pub fn run_body<R>(
 /// where native stacks are cut (the body is inlined here), runs the body,
 /// closes the frame, also when the body unwinds.
 #[inline(never)]
-pub fn record_body<R>(
+fn record_body<R>(
     cs: &'static Callsite,
     self_ty: Option<SelfTypeName>,
     body: impl FnOnce() -> R,

@@ -283,8 +283,9 @@ pub(crate) fn build(
     b.finish(time_nanos, duration)
 }
 
-/// Comments naming the callsites demoted as too short to time, which
-/// `go tool pprof -top` shows above the table.
+/// Comments naming the functions compiled out by a demoted list, then the
+/// callsites demoted as too short to time, which `go tool pprof -top`
+/// shows above the table.
 pub(crate) fn demoted_comment(b: &mut Builder, tpn: f64) {
     compiled_out_comment(b);
     let mut demoted: Vec<_> = crate::engine::mode::callsites()
