@@ -583,9 +583,8 @@ fn instrument(
             (Outline::Body, None) => {
                 // The body as a closure, inlined where the call is off or
                 // demoted, run by `record_body` where it is recorded; its
-                // return type is the function's (the closure's is taken
-                // from the call's expected type, so `?` and `return` in
-                // it mean what they meant).
+                // return type is the function's (so `?` and `return` in it
+                // mean what they meant).
                 // Items declared in the body stay in the function's own
                 // body, so that their paths (`type_name`, profile names)
                 // do not gain a `{{closure}}`; they see no local either
@@ -604,10 +603,20 @@ fn instrument(
                     brace_token: block.brace_token,
                     stmts: rest,
                 };
+                // The closure returns the function's type, written out:
+                // a value coerced where it is returned (`Some(s)` of a
+                // `&String` for an `Option<&str>`) needs the type known
+                // while the body is checked, which the call's expected
+                // type alone does not give. Elided lifetimes in it are
+                // inferred, as they are in any closure's return type.
+                let ret = match &sig.output {
+                    syn::ReturnType::Default => TokenStream::new(),
+                    syn::ReturnType::Type(arrow, ty) => quote! { #arrow #ty },
+                };
                 return syn::parse2(quote! {{
                     #statics
                     #(#items)*
-                    ::inprof::__private::run_body(&#cs, #self_ty, #[inline(always)] move || #body)
+                    ::inprof::__private::run_body(&#cs, #self_ty, #[inline(always)] move || #ret #body)
                 }});
             }
             _ => {}
@@ -749,16 +758,26 @@ mod tests {
         }
         // `Drop::drop` cannot be called explicitly; a trait impl's generic
         // method may be more general than the trait's.
-        for imp in [
-            quote! { impl Drop for S { fn drop(&mut self) { self.0 = 1; } } },
-            quote! { impl Tr for S { fn visit<E>(self, v: bool) -> Result<u32, E> { Ok(v as u32) } } },
-            quote! { impl Tr for S { fn name(&self, n: &str) -> usize { n.len() } } },
+        for (imp, closure) in [
+            (
+                quote! { impl Drop for S { fn drop(&mut self) { self.0 = 1; } } },
+                "# [inline (always)] move | | {",
+            ),
+            (
+                quote! { impl Tr for S { fn visit<E>(self, v: bool) -> Result<u32, E> { Ok(v as u32) } } },
+                "# [inline (always)] move | | -> Result < u32 , E > {",
+            ),
+            (
+                quote! { impl Tr for S { fn name(&self, n: &str) -> Option<&str> { Some(n) } } },
+                "# [inline (always)] move | | -> Option < & str > {",
+            ),
         ] {
             let out = expand(quote! {}, imp.clone()).unwrap().to_string();
             assert_eq!(form_of(&out), "body", "{imp}");
             // The user's block, braces and all, is the closure's body,
-            // inlined where the call is not recorded.
-            assert!(out.contains("# [inline (always)] move | | {"), "{out}");
+            // inlined where the call is not recorded; it returns the
+            // function's own type, written out.
+            assert!(out.contains(closure), "{out}");
         }
         // Items in the body stay out of the closure (their paths unchanged).
         let out = expand(

@@ -433,6 +433,30 @@ impl Acc {
     fn first(&self) -> Option<&u32> {
         self.0.first()
     }
+    /// Coerced where it is returned (`&String` to `&str`, `&Vec` to a
+    /// slice, inside `Some` and `Ok`): the body's return type is the
+    /// method's, not what the tail expression would infer alone.
+    #[inprof::profile]
+    fn label<'a>(&self, s: &'a String) -> Option<&'a str> {
+        match self.0.len() {
+            0 => None,
+            _ => Some(s),
+        }
+    }
+    #[inprof::profile]
+    fn items(&self) -> Result<&[u32], ()> {
+        if self.0.is_empty() {
+            return Err(());
+        }
+        Ok(&self.0)
+    }
+}
+
+/// A pattern argument (its body runs as a closure) returning a coerced
+/// value.
+#[inprof::profile]
+fn name_of((s, _): (&String, u8)) -> Option<&str> {
+    Some(s)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -469,6 +493,8 @@ fn main() {
     let _ = acc.slot(3).map(|s| *s += 1);
     let _ = (acc.alone(1)(2), acc.first().copied(), pair((1, 2), [3, 4]));
     let _ = acc.fill(1..5, 2) + with_macro((1, 2)) as usize;
+    let name = String::from("n");
+    let _ = (acc.label(&name), acc.items(), name_of((&name, 1)));
     let _ = acc.out(3);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: sse2 is in every x86-64 CPU.
