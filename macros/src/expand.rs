@@ -375,6 +375,9 @@ fn outlined_call(sig: &Signature, attrs: &[Attribute], callee: &Callee, body: &B
     }
     let f = &sig.ident;
     let path = match callee {
+        // An item of the body with the function's name (a nested helper
+        // `fn f<T>()`, a `use`) would be what `f` names at the check.
+        Callee::Free if body.stmts.iter().any(|s| shadows(s, f)) => return Outline::Body,
         Callee::Free => quote! { #f },
         Callee::Inherent => quote! { Self::#f },
         Callee::TraitImpl(_) if !same_as_trait(sig) => return Outline::Body,
@@ -424,6 +427,38 @@ fn outlined_call(sig: &Signature, attrs: &[Attribute], callee: &Callee, body: &B
         quote! { ::<#(#generics),*> }
     };
     Outline::Call(quote! { #path #turbofish (#(#args),*) })
+}
+
+/// Whether a statement of a function's body declares `name` in the value
+/// namespace for the whole body (items are in scope in all of their block,
+/// before them too); a glob `use` may.
+fn shadows(stmt: &Stmt, name: &proc_macro2::Ident) -> bool {
+    fn in_use(tree: &syn::UseTree, name: &proc_macro2::Ident) -> bool {
+        match tree {
+            syn::UseTree::Path(p) => in_use(&p.tree, name),
+            syn::UseTree::Name(n) => n.ident == *name,
+            syn::UseTree::Rename(r) => r.rename == *name,
+            syn::UseTree::Glob(_) => true,
+            syn::UseTree::Group(g) => g.items.iter().any(|t| in_use(t, name)),
+        }
+    }
+    let Stmt::Item(item) = stmt else {
+        return false;
+    };
+    match item {
+        Item::Fn(f) => f.sig.ident == *name,
+        Item::Const(c) => c.ident == *name,
+        Item::Static(s) => s.ident == *name,
+        // A tuple or unit struct's constructor.
+        Item::Struct(s) => s.ident == *name,
+        Item::Use(u) => in_use(&u.tree, name),
+        Item::ForeignMod(m) => m.items.iter().any(|i| match i {
+            syn::ForeignItem::Fn(f) => f.sig.ident == *name,
+            syn::ForeignItem::Static(s) => s.ident == *name,
+            _ => false,
+        }),
+        _ => false,
+    }
 }
 
 /// Whether calling a trait impl's method through the trait
@@ -711,6 +746,8 @@ mod tests {
             quote! { fn f<T: Default>(n: usize) -> Vec<T> { (0..n).map(|_| T::default()).collect() } },
             quote! { fn f<'a>(a: &'a str, _b: &str) -> &'a str { a } },
             quote! { fn f(xs: impl Iterator<Item = u8>) -> usize { xs.count() } },
+            // Items of other names do not hide it.
+            quote! { fn f() -> u32 { fn g() -> u32 { 1 } use m::{h, k as j}; g() + h() + j() } },
         ] {
             assert_eq!(form(quote! {}, item.clone()), "outlined", "{item}");
         }
@@ -753,6 +790,12 @@ mod tests {
             quote! { fn len(len: usize) -> usize { len * 2 } },
             // A method on its own: its impl (inherent or a trait's) unknown.
             quote! { fn f(&self) -> u32 { 1 } },
+            // An item of the body named as the function hides it.
+            quote! { fn f() { fn f<T>() {} f::<u8>() } },
+            quote! { fn f() -> u32 { use other::f; f() } },
+            quote! { fn f() -> u32 { use other::{g as f}; f() } },
+            quote! { fn f() -> u32 { use other::*; g() } },
+            quote! { fn f() -> u32 { const f: u32 = 1; f } },
         ] {
             assert_eq!(form(quote! {}, item.clone()), "body", "{item}");
         }

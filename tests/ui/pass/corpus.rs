@@ -452,6 +452,17 @@ impl Acc {
     }
 }
 
+/// A helper in the body named as its function (indexmap's
+/// `assert_send_sync` test): the function's own name means the helper
+/// there, so the body runs as a closure.
+#[inprof::profile]
+fn assert_send_sync() {
+    #[inprof::profile]
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Vec<u8>>();
+    assert_send_sync::<String>();
+}
+
 /// A pattern argument (its body runs as a closure) returning a coerced
 /// value.
 #[inprof::profile]
@@ -495,6 +506,7 @@ fn main() {
     let _ = acc.fill(1..5, 2) + with_macro((1, 2)) as usize;
     let name = String::from("n");
     let _ = (acc.label(&name), acc.items(), name_of((&name, 1)));
+    assert_send_sync();
     let _ = acc.out(3);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: sse2 is in every x86-64 CPU.
