@@ -39,8 +39,9 @@ use syn::{
 const ENABLED: bool = cfg!(feature = "enable");
 
 pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let written = args.to_string();
     let args: Args = syn::parse2(args)?;
-    let parsed: Item = match syn::parse2(item.clone()) {
+    let mut parsed: Item = match syn::parse2(item.clone()) {
         Ok(i) => i,
         Err(_) => {
             return Err(syn::Error::new(
@@ -48,6 +49,11 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 "#[inprof::profile] applies to functions, methods, impl blocks and traits",
             ))
         }
+    };
+    let item = if drop_repeats(&mut parsed, &written)? {
+        parsed.to_token_stream()
+    } else {
+        item
     };
     match parsed {
         Item::Fn(mut f) => {
@@ -130,6 +136,44 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             item_keyword_span(&other),
             "#[inprof::profile] applies to functions, methods, impl blocks and traits",
         )),
+    }
+}
+
+/// Drops the item's other `#[inprof::profile]` attributes with the same
+/// arguments as the one being expanded (returns whether there were any):
+/// an attribute copied onto a function by another macro (rstest_reuse's
+/// `#[apply(template)]` gives the function the template's attributes) must
+/// not instrument it twice. With other arguments it is an error: which
+/// ones were meant is not ours to guess.
+fn drop_repeats(item: &mut Item, written: &str) -> syn::Result<bool> {
+    let attrs = match item {
+        Item::Fn(f) => &mut f.attrs,
+        Item::Impl(i) => &mut i.attrs,
+        Item::Trait(t) => &mut t.attrs,
+        _ => return Ok(false),
+    };
+    let before = attrs.len();
+    let mut error = None;
+    attrs.retain(|a| {
+        if !is_profile_attr(a) {
+            return true;
+        }
+        let same = match &a.meta {
+            syn::Meta::Path(_) => written.is_empty(),
+            syn::Meta::List(l) => l.tokens.to_string() == written,
+            syn::Meta::NameValue(_) => false,
+        };
+        if !same && error.is_none() {
+            error = Some(syn::Error::new_spanned(
+                a,
+                "#[inprof::profile] is on this item twice, with different arguments: keep one",
+            ));
+        }
+        false
+    });
+    match error {
+        Some(e) => Err(e),
+        None => Ok(attrs.len() != before),
     }
 }
 
@@ -843,6 +887,37 @@ mod tests {
         let closure = out.find("move | |").unwrap();
         assert!(out.find("struct In").unwrap() > closure, "{out}");
         assert!(out.find("macro_rules").unwrap() > closure, "{out}");
+    }
+
+    #[test]
+    fn instrumented_once_however_often_the_attribute_is_repeated() {
+        // rstest_reuse's `#[apply]` copies a template's attributes.
+        let once = expand(quote! {}, quote! { fn f(a: u32) -> u32 { a } })
+            .unwrap()
+            .to_string();
+        let twice = expand(
+            quote! {},
+            quote! { #[inprof::profile] #[profile] fn f(a: u32) -> u32 { a } },
+        )
+        .unwrap()
+        .to_string();
+        assert_eq!(once, twice);
+        let always = expand(
+            quote! { always },
+            quote! { #[inprof::profile(always)] fn f(a: u32) -> u32 { a } },
+        )
+        .unwrap()
+        .to_string();
+        assert_eq!(always.matches("__INPROF_CALLSITE :").count(), 1, "{always}");
+        let e = expand(
+            quote! {},
+            quote! { #[inprof::profile(always)] fn f(a: u32) -> u32 { a } },
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("twice, with different arguments"),
+            "{e}"
+        );
     }
 
     #[test]

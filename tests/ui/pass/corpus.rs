@@ -463,6 +463,14 @@ fn assert_send_sync() {
     assert_send_sync::<String>();
 }
 
+/// The attribute repeated (another macro may copy it: rstest_reuse's
+/// `#[apply]`): instrumented once.
+#[inprof::profile]
+#[inprof::profile]
+fn repeated(x: u32) -> u32 {
+    x * 2
+}
+
 /// A pattern argument (its body runs as a closure) returning a coerced
 /// value.
 #[inprof::profile]
@@ -507,6 +515,7 @@ fn main() {
     let name = String::from("n");
     let _ = (acc.label(&name), acc.items(), name_of((&name, 1)));
     assert_send_sync();
+    let _ = repeated(2);
     let _ = acc.out(3);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: sse2 is in every x86-64 CPU.
