@@ -573,7 +573,7 @@ fn instrument(
     } else if method {
         (
             quote! { ::inprof::__private::Callsite::method(#here, #file_line) },
-            quote! { ::core::option::Option::Some(::core::any::type_name::<Self> as ::inprof::__private::SelfTypeName) },
+            quote! { ::core::option::Option::Some(::inprof::__private::type_name::<Self> as ::inprof::__private::SelfTypeName) },
         )
     } else {
         (

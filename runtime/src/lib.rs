@@ -124,6 +124,15 @@ pub mod __private {
         core::any::type_name::<T>()
     }
 
+    /// The name of type `T` (`core::any::type_name`, called here so that
+    /// generated code builds under the user's MSRV lints: clippy's
+    /// `incompatible_msrv` flags `type_name` in a crate older than 1.38).
+    /// Its instance for `Self` is a method's [`SelfTypeName`].
+    #[inline]
+    pub fn type_name<T: ?Sized>() -> &'static str {
+        core::any::type_name::<T>()
+    }
+
     /// Bytes one call-path node takes (for the memory figures).
     pub const NODE_SIZE: usize = core::mem::size_of::<crate::engine::tree::Node>();
 

@@ -73,7 +73,8 @@ enum Kind {
 }
 
 /// A function that returns the name of the `Self` type of a method
-/// (`core::any::type_name::<Self>`), passed by generated code.
+/// (`__private::type_name::<Self>`, which is `core::any::type_name`),
+/// passed by generated code.
 pub type SelfTypeName = fn() -> &'static str;
 
 /// A function declared in an instrumented function's body that returns
