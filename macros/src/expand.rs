@@ -310,7 +310,7 @@ fn expand_method(
         }
         return Ok(());
     }
-    if !ENABLED {
+    if !ENABLED || (!explicit && canonical_body(sig, block)) {
         return Ok(());
     }
     let taken = std::mem::replace(block, syn::parse_quote!({}));
@@ -319,6 +319,46 @@ fn expand_method(
     *block = instrument(sig, taken, &args, true, call)?;
     keep_inlinable(attrs, sig, small);
     Ok(())
+}
+
+/// Whether a method's body is the canonical one clippy asks for, which it
+/// checks by the body's shape (`non_canonical_clone_impl`,
+/// `non_canonical_partial_ord_impl`): `clone` as `*self` (a copy: nothing
+/// to time) and `partial_cmp` as `Some(self.cmp(other))` (its time is
+/// `cmp`'s, instrumented on its own). An impl block's attribute leaves
+/// these as written; instrumented, they would get clippy's warning the
+/// user's code does not deserve. `#[profile]` on the method itself still
+/// instruments it.
+fn canonical_body(sig: &Signature, block: &Block) -> bool {
+    let is_self = |e: &Expr| matches!(e, Expr::Path(p) if p.path.is_ident("self"));
+    let [Stmt::Expr(e, None)] = block.stmts.as_slice() else {
+        return false;
+    };
+    if sig.ident == "clone" {
+        return matches!(e, Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) && is_self(&u.expr));
+    }
+    if sig.ident != "partial_cmp" {
+        return false;
+    }
+    let Expr::Call(some) = e else {
+        return false;
+    };
+    let Expr::Path(f) = &*some.func else {
+        return false;
+    };
+    if !f.path.is_ident("Some") || some.args.len() != 1 {
+        return false;
+    }
+    let arg = &some.args[0];
+    match arg {
+        Expr::MethodCall(m) => m.method == "cmp" && is_self(&m.receiver) && m.args.len() == 1,
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "cmp"))
+                && c.args.len() == 2
+                && is_self(&c.args[0])
+        }
+        _ => false,
+    }
 }
 
 /// Whether a body is small enough that the compiler would inline the
@@ -918,6 +958,27 @@ mod tests {
             e.to_string().contains("twice, with different arguments"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn canonical_clone_and_partial_cmp_left_as_written() {
+        for imp in [
+            quote! { impl Clone for P { fn clone(&self) -> Self { *self } } },
+            quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { Some(self.cmp(o)) } } },
+            quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { Some(Ord::cmp(self, o)) } } },
+        ] {
+            let out = expand(quote! {}, imp.clone()).unwrap().to_string();
+            assert!(!out.contains("__INPROF_CALLSITE"), "{out}");
+        }
+        // Other bodies are timed; so is a canonical one annotated itself.
+        for imp in [
+            quote! { impl Clone for P { fn clone(&self) -> Self { P(self.0) } } },
+            quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { self.0.partial_cmp(&o.0) } } },
+            quote! { impl Clone for P { #[profile] fn clone(&self) -> Self { *self } } },
+        ] {
+            let out = expand(quote! {}, imp.clone()).unwrap().to_string();
+            assert!(out.contains("__INPROF_CALLSITE"), "{out}");
+        }
     }
 
     #[test]

@@ -44,3 +44,30 @@ pub async fn only_awaits_one_future() -> u32 {
 pub fn sync_unused_argument(unused_arg: u32) -> u32 {
     8
 }
+
+/// No warning: `clone` and `partial_cmp` as clippy wants them written
+/// (`non_canonical_clone_impl` and `non_canonical_partial_ord_impl` look
+/// at the whole body); the impl block's attribute leaves them as they are.
+#[derive(Copy, PartialEq, Eq)]
+pub struct P(u32);
+
+#[inprof::profile]
+impl Clone for P {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+#[inprof::profile]
+impl PartialOrd for P {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[inprof::profile]
+impl Ord for P {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
