@@ -71,6 +71,15 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             if let Some(c) = &f.sig.constness {
                 return Err(const_error(c.span));
             }
+            if doc_gap(&f.attrs, || {
+                let (vis, sig) = (&f.vis, &f.sig);
+                quote! { #vis #sig }
+            }) {
+                allow_doc_gap(&mut f.attrs);
+                if !ENABLED {
+                    return Ok(f.into_token_stream());
+                }
+            }
             if !ENABLED {
                 // The item exactly as written.
                 return Ok(item);
@@ -136,6 +145,120 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             item_keyword_span(&other),
             "#[inprof::profile] applies to functions, methods, impl blocks and traits",
         )),
+    }
+}
+
+/// Whether a doc attribute in `attrs` is followed by an empty line (before
+/// the next attribute, or before the item, whose tokens after its
+/// attributes are `rest`). Re-emitted by an attribute macro, a `///`
+/// comment is a `#[doc]` attribute to clippy, and such a gap gets
+/// `empty_line_after_outer_attr`, which the published code does not get
+/// (url 2.5.4's `Url::join`); the item then gets an `allow` for it (the
+/// gap's own `empty_line_after_doc_comments`, if the user's code had it,
+/// is not repeated). Outside a proc macro (unit tests), no line numbers:
+/// false.
+fn doc_gap(attrs: &[Attribute], rest: impl FnOnce() -> TokenStream) -> bool {
+    if !proc_macro::is_available() || !attrs.iter().any(|a| a.path().is_ident("doc")) {
+        return false;
+    }
+    let start = |s: Span| s.unwrap().line();
+    let end = |s: Span| s.unwrap().end().line();
+    let mut item_line = None;
+    let mut rest = Some(rest);
+    for (i, a) in attrs.iter().enumerate() {
+        if !a.path().is_ident("doc") {
+            continue;
+        }
+        let next = match attrs.get(i + 1) {
+            Some(b) => start(b.pound_token.span),
+            None => {
+                if item_line.is_none() {
+                    let first = rest.take().and_then(|r| r().into_iter().next());
+                    item_line = first.map(|t| start(t.span()));
+                }
+                match item_line {
+                    Some(l) => l,
+                    None => continue,
+                }
+            }
+        };
+        if next > end(a.bracket_token.span.close()) + 1 {
+            return true;
+        }
+    }
+    false
+}
+
+/// `#[allow(clippy::empty_line_after_outer_attr)]` (see [`doc_gap`]).
+fn allow_doc_gap(attrs: &mut Vec<Attribute>) {
+    attrs.push(syn::parse_quote!(#[allow(clippy::empty_line_after_outer_attr)]));
+}
+
+/// An impl's or trait's item (method, constant, type, macro): its
+/// attributes, and its first tokens after them.
+trait ItemAttrs {
+    fn attrs_mut(&mut self) -> Option<&mut Vec<Attribute>>;
+    fn head(&self) -> TokenStream;
+}
+
+impl ItemAttrs for ImplItem {
+    fn attrs_mut(&mut self) -> Option<&mut Vec<Attribute>> {
+        match self {
+            ImplItem::Fn(i) => Some(&mut i.attrs),
+            ImplItem::Const(i) => Some(&mut i.attrs),
+            ImplItem::Type(i) => Some(&mut i.attrs),
+            ImplItem::Macro(i) => Some(&mut i.attrs),
+            _ => None,
+        }
+    }
+    fn head(&self) -> TokenStream {
+        match self {
+            ImplItem::Fn(i) => {
+                let (vis, d, sig) = (&i.vis, &i.defaultness, &i.sig);
+                quote! { #vis #d #sig }
+            }
+            ImplItem::Const(i) => {
+                let (vis, c) = (&i.vis, &i.const_token);
+                quote! { #vis #c }
+            }
+            ImplItem::Type(i) => {
+                let (vis, t) = (&i.vis, &i.type_token);
+                quote! { #vis #t }
+            }
+            ImplItem::Macro(i) => i.mac.path.to_token_stream(),
+            _ => TokenStream::new(),
+        }
+    }
+}
+
+impl ItemAttrs for TraitItem {
+    fn attrs_mut(&mut self) -> Option<&mut Vec<Attribute>> {
+        match self {
+            TraitItem::Fn(i) => Some(&mut i.attrs),
+            TraitItem::Const(i) => Some(&mut i.attrs),
+            TraitItem::Type(i) => Some(&mut i.attrs),
+            TraitItem::Macro(i) => Some(&mut i.attrs),
+            _ => None,
+        }
+    }
+    fn head(&self) -> TokenStream {
+        match self {
+            TraitItem::Fn(i) => i.sig.to_token_stream(),
+            TraitItem::Const(i) => i.const_token.to_token_stream(),
+            TraitItem::Type(i) => i.type_token.to_token_stream(),
+            TraitItem::Macro(i) => i.mac.path.to_token_stream(),
+            _ => TokenStream::new(),
+        }
+    }
+}
+
+/// [`allow_doc_gap`] on an impl's or trait's item where [`doc_gap`] says.
+fn quiet_doc_gap<T: ItemAttrs>(item: &mut T) {
+    let head = item.head();
+    if let Some(attrs) = item.attrs_mut() {
+        if doc_gap(attrs, || head) {
+            allow_doc_gap(attrs);
+        }
     }
 }
 
@@ -240,7 +363,14 @@ fn expand_impl(mut imp: ItemImpl) -> syn::Result<TokenStream> {
         Some((_, path, _)) => Callee::TraitImpl(quote! { <Self as #path> }),
         None => Callee::Inherent,
     };
+    if doc_gap(&imp.attrs, || {
+        let (d, u, i) = (&imp.defaultness, &imp.unsafety, &imp.impl_token);
+        quote! { #d #u #i }
+    }) {
+        allow_doc_gap(&mut imp.attrs);
+    }
     for it in &mut imp.items {
+        quiet_doc_gap(it);
         if let ImplItem::Fn(m) = it {
             expand_method(&mut m.attrs, &m.sig, &mut m.block, &callee)?;
         }
@@ -256,7 +386,14 @@ fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
     let (_, ty_generics, _) = tr.generics.split_for_impl();
     let trait_ident = &tr.ident;
     let callee = Callee::Trait(quote! { <Self as #trait_ident #ty_generics> });
+    if doc_gap(&tr.attrs, || {
+        let (vis, u, t) = (&tr.vis, &tr.unsafety, &tr.trait_token);
+        quote! { #vis #u #t }
+    }) {
+        allow_doc_gap(&mut tr.attrs);
+    }
     for it in &mut tr.items {
+        quiet_doc_gap(it);
         if let TraitItem::Fn(m) = it {
             if let Some(block) = &mut m.default {
                 expand_method(&mut m.attrs, &m.sig, block, &callee)?;

@@ -71,3 +71,28 @@ impl Ord for P {
         self.0.cmp(&other.0)
     }
 }
+
+/// No warning: an empty line between doc comments (url 2.5.4's
+/// `Url::join`). Re-emitted by the attribute they are `#[doc]`
+/// attributes, which clippy's empty_line_after_outer_attr would flag.
+pub struct Gap;
+
+#[inprof::profile]
+impl Gap {
+    /// First paragraph.
+
+    /// Second paragraph.
+    #[inline]
+    pub fn method(&self) -> u32 {
+        9
+    }
+}
+
+/// First paragraph.
+
+/// Second paragraph.
+#[inline]
+#[inprof::profile]
+pub fn gap_free_fn() -> u32 {
+    10
+}
