@@ -36,6 +36,10 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
         (16, "unused variable: `unused`"),
         (25, "unneeded `return` statement"),
         (44, "unused variable: `unused_arg`"),
+        (
+            106,
+            "the `Err`-variant returned from this function is very large",
+        ),
     ] {
         assert!(
             warnings
@@ -50,7 +54,8 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             "src/lib.rs:11:",
             "src/lib.rs:16:",
             "src/lib.rs:25:",
-            "src/lib.rs:44:"
+            "src/lib.rs:44:",
+            "src/lib.rs:106:"
         ]
         .iter()
         .any(|l| w.contains(l))

@@ -855,8 +855,9 @@ fn instrument(
                     .stmts
                     .into_iter()
                     .partition(|s| !defines_macro && matches!(s, Stmt::Item(_)));
+                let braces = block.brace_token;
                 let body = Block {
-                    brace_token: block.brace_token,
+                    brace_token: braces,
                     stmts: rest,
                 };
                 // The closure returns the function's type, written out:
@@ -869,11 +870,26 @@ fn instrument(
                     syn::ReturnType::Default => TokenStream::new(),
                     syn::ReturnType::Type(arrow, ty) => quote! { #arrow #ty },
                 };
-                return syn::parse2(quote! {{
+                // clippy's result_large_err looks at closures too: the
+                // function has the user's warning already (the allow also
+                // covers closures inside the body: a warning lost there).
+                let mut out: Block = syn::parse2(quote! {{
                     #statics
                     #(#items)*
-                    ::inprof::__private::run_body(&#cs, #self_ty, #[inline(always)] move || #ret #body)
-                }});
+                    ::inprof::__private::run_body(
+                        &#cs,
+                        #self_ty,
+                        #[allow(clippy::result_large_err)]
+                        #[inline(always)]
+                        move || #ret #body,
+                    )
+                }})?;
+                // The function's own braces: its span stays the user's, so
+                // that clippy, which skips what it finds came from a macro
+                // by the item's source text, keeps linting the function
+                // (result_large_err, ...) as written.
+                out.brace_token = braces;
+                return Ok(out);
             }
             _ => {}
         }

@@ -96,3 +96,17 @@ impl Gap {
 pub fn gap_free_fn() -> u32 {
     10
 }
+
+/// A large error type: clippy's result_large_err fires on the function, as
+/// written, and not a second time on the closure its body runs in (a
+/// pattern argument: the body runs as a closure).
+pub struct LargeError(pub [u8; 256]);
+
+#[inprof::profile]
+pub fn large_err((a, _): (u32, u32)) -> Result<u32, LargeError> {
+    if a > 1 {
+        Ok(a)
+    } else {
+        Err(LargeError([0; 256]))
+    }
+}
