@@ -137,43 +137,50 @@ pub(crate) fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) 
     )
 }
 
-/// Runs the wholesale test; the failures it found, if any.
-pub fn check(work: &Path) -> Result<(), Vec<String>> {
-    let t: &Target = fetch_target("json");
-    let (plain, instr) = prepare(work, t);
-    let dir = work.join(t.name);
-    let tgt_plain = dir.join("target-check-plain");
-    let tgt_instr = dir.join("target-check-instr");
-    let mut failures = Vec::new();
+/// What [`suite`] found comparing a published crate with its copy
+/// instrumented wholesale.
+pub(crate) struct Suite {
+    /// Warnings of the published crate, of the instrumented one, and those
+    /// only the instrumented one has.
+    pub warnings: (usize, usize, Vec<String>),
+    /// (passed, failed, ignored) tests: published, instrumented.
+    pub tests: ((u64, u64, u64), (u64, u64, u64)),
+    pub failures: Vec<String>,
+}
 
+/// Steps 1 and 2 of the wholesale test on `plain` and `instr` (see the
+/// module's doc): clippy's warnings on `targets` (cargo's target
+/// selection) compared, then the test suites.
+pub(crate) fn suite(
+    plain: &Path,
+    instr: &Path,
+    tgt_plain: &Path,
+    tgt_instr: &Path,
+    targets: &[&str],
+) -> Suite {
+    let mut failures = Vec::new();
     // 1. Warnings.
     eprintln!("check: clippy on the published and the instrumented crate");
-    let (ok_p, out_p) = cargo(
-        &plain,
-        &tgt_plain,
-        &["clippy", "--all-targets", "--message-format=short"],
-    );
-    let (ok_i, out_i) = cargo(
-        &instr,
-        &tgt_instr,
-        &[
-            "clippy",
-            "--all-targets",
-            "--message-format=short",
-            "--features",
-            "inprof/enable",
-        ],
-    );
+    let clippy = |extra: &[&str]| -> Vec<String> {
+        let mut a = vec!["clippy".to_owned(), "--message-format=short".to_owned()];
+        a.extend(targets.iter().chain(extra).map(|s| s.to_string()));
+        a
+    };
+    let args_p = clippy(&[]);
+    let args_i = clippy(&["--features", "inprof/enable"]);
+    fn as_strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(|s| s.as_str()).collect()
+    }
+    let (ok_p, out_p) = cargo(plain, tgt_plain, &as_strs(&args_p));
+    let (ok_i, out_i) = cargo(instr, tgt_instr, &as_strs(&args_i));
     if !ok_p {
-        return Err(vec![format!(
-            "the published crate does not build:\n{out_p}"
-        )]);
+        failures.push(format!("the published crate does not build:\n{out_p}"));
     }
     if !ok_i {
         failures.push(format!("the instrumented crate does not build:\n{out_i}"));
     }
     let (wp, wi) = (warnings(&out_p), warnings(&out_i));
-    let new: Vec<&String> = wi.difference(&wp).collect();
+    let new: Vec<String> = wi.difference(&wp).cloned().collect();
     eprintln!(
         "check: {} warnings published, {} instrumented, {} new",
         wp.len(),
@@ -188,10 +195,10 @@ pub fn check(work: &Path) -> Result<(), Vec<String>> {
 
     // 2. The test suite.
     eprintln!("check: the test suites");
-    let (_, tp) = cargo(&plain, &tgt_plain, &["test", "--no-fail-fast"]);
+    let (_, tp) = cargo(plain, tgt_plain, &["test", "--no-fail-fast"]);
     let (ok_ti, ti) = cargo(
-        &instr,
-        &tgt_instr,
+        instr,
+        tgt_instr,
         &["test", "--no-fail-fast", "--features", "inprof/enable"],
     );
     let (cp, ci) = (test_counts(&tp), test_counts(&ti));
@@ -200,6 +207,27 @@ pub fn check(work: &Path) -> Result<(), Vec<String>> {
         failures.push(format!(
             "the test suite differs: published {cp:?}, instrumented {ci:?}\n{ti}"
         ));
+    }
+    Suite {
+        warnings: (wp.len(), wi.len(), new),
+        tests: (cp, ci),
+        failures,
+    }
+}
+
+/// Runs the wholesale test; the failures it found, if any.
+pub fn check(work: &Path) -> Result<(), Vec<String>> {
+    let t: &Target = fetch_target("json");
+    let (plain, instr, _) = prepare(work, t);
+    let dir = work.join(t.name);
+    let tgt_plain = dir.join("target-check-plain");
+    let tgt_instr = dir.join("target-check-instr");
+    let mut failures = suite(&plain, &instr, &tgt_plain, &tgt_instr, &["--all-targets"]).failures;
+    if failures
+        .iter()
+        .any(|f| f.starts_with("the published crate does not build"))
+    {
+        return Err(failures);
     }
 
     // 3. Names.

@@ -76,7 +76,7 @@ fn expect(failures: &mut Vec<String>, what: &str, got: f64, want: f64) {
 /// Runs the async wholesale test; the failures it found, if any.
 pub fn check(work: &Path) -> Result<(), Vec<String>> {
     let t: &Target = fetch_target("redis");
-    let (plain, instr) = prepare(work, t);
+    let (plain, instr, _) = prepare(work, t);
     let dir = work.join(t.name);
     let tgt_plain = dir.join("target-check-plain");
     let tgt_instr = dir.join("target-check-instr");

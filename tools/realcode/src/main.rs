@@ -7,6 +7,7 @@
 //! cargo run --release -p inprof-realcode            # every crate
 //! cargo run --release -p inprof-realcode -- json    # one
 //! cargo run -p inprof-realcode -- check             # the wholesale test
+//! cargo run -p inprof-realcode -- corpus [CRATE...] # it on more crates
 //! ```
 //!
 //! `check` is the wholesale test of `#[profile]` on code we did not write
@@ -33,6 +34,7 @@
 
 mod check;
 mod check_async;
+mod corpus;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -176,7 +178,7 @@ fn sync_dir(from: &Path, to: &Path, transform: Option<Transform>) {
 /// The published sources, and a copy instrumented wholesale (with inprof
 /// as a dependency, `enable` left to the workload or to
 /// `--features inprof/enable`).
-fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf) {
+fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Counts) {
     let src = fetch(work, t);
     let plain = work.join(t.name).join("plain");
     let instr = work.join(t.name).join("instr");
@@ -216,7 +218,7 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf) {
             std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
         }
     }
-    (plain, instr)
+    (plain, instr, c)
 }
 
 /// A workload crate using `krate_dir`, with inprof's `enable` on or off,
@@ -299,7 +301,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn bench(work: &Path, t: &Target) {
-    let (plain, instr) = prepare(work, t);
+    let (plain, instr, _) = prepare(work, t);
     eprintln!("{}: building the workload five ways", t.krate);
     let exe_plain = workload(work, t, "plain", &plain, false, None);
     let exe_on = workload(work, t, "on", &instr, true, None);
@@ -421,6 +423,20 @@ fn main() -> std::process::ExitCode {
             Err(failures) => {
                 for f in failures {
                     println!("async wholesale check: FAILED: {f}");
+                }
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    if only.first().is_some_and(|a| a == "corpus") {
+        return match corpus::corpus(&work, &only[1..]) {
+            Ok(()) => {
+                println!("corpus check: ok");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(failures) => {
+                for f in failures {
+                    println!("corpus check: FAILED: {f}");
                 }
                 std::process::ExitCode::FAILURE
             }

@@ -1,0 +1,105 @@
+//! The corpus test (`inprof-realcode corpus [CRATE...]`): steps 1 and 2 of
+//! the wholesale test (see `check.rs`: no new warning under clippy, the
+//! crate's own test suite passes as published) on more published crates,
+//! each fetched at a pinned version and instrumented wholesale. They were
+//! picked for what they hold: unsafe and `#[target_feature]` code
+//! (memchr, hashbrown, smallvec), `no_std` crates, generic-heavy
+//! collections (indexmap, arrayvec), test macros that copy attributes
+//! (base64's rstest templates), a published `Cargo.lock` with old
+//! dependencies (indexmap), macro-generated items (log, either).
+//!
+//! Not run by `cargo test` (about 20 minutes on two cores); its last
+//! results are in the README.
+
+use crate::check::suite;
+use crate::{prepare, Target};
+use std::path::Path;
+
+const fn krate(krate: &'static str, version: &'static str) -> Target {
+    Target {
+        name: krate,
+        krate,
+        version,
+        workload_deps: "",
+    }
+}
+
+/// The crates, pinned.
+const CORPUS: &[Target] = &[
+    krate("itoa", "1.0.15"),
+    krate("semver", "1.0.26"),
+    krate("smallvec", "1.15.1"),
+    krate("bytes", "1.10.1"),
+    krate("indexmap", "2.10.0"),
+    krate("regex-syntax", "0.8.5"),
+    krate("base64", "0.22.1"),
+    krate("either", "1.15.0"),
+    krate("arrayvec", "0.7.6"),
+    krate("once_cell", "1.21.3"),
+    krate("memchr", "2.7.5"),
+    krate("url", "2.5.4"),
+    krate("log", "0.4.27"),
+    krate("hashbrown", "0.15.4"),
+];
+
+/// Runs the corpus test on every crate (or those named); prints a row per
+/// crate; the failures, if any.
+pub fn corpus(work: &Path, only: &[String]) -> Result<(), Vec<String>> {
+    let chosen: Vec<&Target> = CORPUS
+        .iter()
+        .filter(|t| only.is_empty() || only.iter().any(|o| o == t.krate))
+        .collect();
+    if chosen.is_empty() {
+        let known: Vec<&str> = CORPUS.iter().map(|t| t.krate).collect();
+        return Err(vec![format!(
+            "no such crate in the corpus; it has {known:?}"
+        )]);
+    }
+    // One target directory per side for all crates: dependencies they
+    // share are built once.
+    let tgt_plain = work.join("corpus-target-plain");
+    let tgt_instr = work.join("corpus-target-instr");
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for t in chosen {
+        eprintln!("corpus: {} {}", t.krate, t.version);
+        let (plain, instr, c) = prepare(work, t);
+        // The library and its tests: some crates' benches need a nightly
+        // compiler (`#![feature(test)]`).
+        let s = suite(
+            &plain,
+            &instr,
+            &tgt_plain,
+            &tgt_instr,
+            &["--lib", "--tests"],
+        );
+        let ((pp, pf, pi), (ip, if_, ii)) = s.tests;
+        rows.push(format!(
+            "| {} {} | {} / {} / {} | {pp} / {pf} / {pi} | {ip} / {if_} / {ii} | {} / {} | {} | {} |",
+            t.krate,
+            t.version,
+            c.impls,
+            c.traits,
+            c.fns,
+            s.warnings.0,
+            s.warnings.1,
+            s.warnings.2.len(),
+            if s.failures.is_empty() { "ok" } else { "FAILED" },
+        ));
+        failures.extend(
+            s.failures
+                .into_iter()
+                .map(|f| format!("{} {}: {f}", t.krate, t.version)),
+        );
+    }
+    println!("| crate | impl blocks / traits / fns annotated | tests passed / failed / ignored, published | instrumented | clippy warnings published / instrumented | new warnings | result |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
