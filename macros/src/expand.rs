@@ -829,7 +829,13 @@ fn instrument(
                 let prefix: Block = syn::parse2(quote! {{
                     #statics
                     if ::inprof::__private::may_record(&#cs) && !::inprof::__private::reentered(&#cs) {
-                        return ::inprof::__private::record(&#cs, #self_ty, move || #call);
+                        return ::inprof::__private::record(
+                            &#cs,
+                            #self_ty,
+                            // As for a body run as a closure (below).
+                            #[allow(clippy::result_large_err)]
+                            move || #call,
+                        );
                     }
                 }})?;
                 let mut out = block;

@@ -110,3 +110,13 @@ pub fn large_err((a, _): (u32, u32)) -> Result<u32, LargeError> {
         Err(LargeError([0; 256]))
     }
 }
+
+/// The same, outlined (called again from the recording closure).
+#[inprof::profile]
+pub fn large_err_outlined(a: u32) -> Result<u32, LargeError> {
+    if a > 1 {
+        Ok(a)
+    } else {
+        Err(LargeError([0; 256]))
+    }
+}
