@@ -92,7 +92,7 @@ pub fn corpus(work: &Path, only: &[String]) -> Result<(), Vec<String>> {
                 .map(|f| format!("{} {}: {f}", t.krate, t.version)),
         );
     }
-    println!("| crate | impl blocks / traits / fns annotated | tests passed / failed / ignored, published | instrumented | clippy warnings published / instrumented | new warnings | result |");
+    println!("| crate | impl blocks / traits / fns annotated | tests passed / failed / ignored, published | instrumented | clippy diagnostics published / instrumented | new | result |");
     println!("|---|---|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
