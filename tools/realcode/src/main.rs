@@ -414,43 +414,21 @@ fn main() -> std::process::ExitCode {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let work = repo().join("target/realcode");
     std::fs::create_dir_all(&work).unwrap();
-    if only.first().is_some_and(|a| a == "check-async") {
-        return match check_async::check(&work) {
+    let checked = match only.first().map(String::as_str) {
+        Some("check-async") => Some(("async wholesale check", check_async::check(&work))),
+        Some("corpus") => Some(("corpus check", corpus::corpus(&work, &only[1..]))),
+        Some("check") => Some(("wholesale check", check::check(&work))),
+        _ => None,
+    };
+    if let Some((what, result)) = checked {
+        return match result {
             Ok(()) => {
-                println!("async wholesale check: ok");
+                println!("{what}: ok");
                 std::process::ExitCode::SUCCESS
             }
             Err(failures) => {
                 for f in failures {
-                    println!("async wholesale check: FAILED: {f}");
-                }
-                std::process::ExitCode::FAILURE
-            }
-        };
-    }
-    if only.first().is_some_and(|a| a == "corpus") {
-        return match corpus::corpus(&work, &only[1..]) {
-            Ok(()) => {
-                println!("corpus check: ok");
-                std::process::ExitCode::SUCCESS
-            }
-            Err(failures) => {
-                for f in failures {
-                    println!("corpus check: FAILED: {f}");
-                }
-                std::process::ExitCode::FAILURE
-            }
-        };
-    }
-    if only.first().is_some_and(|a| a == "check") {
-        return match check::check(&work) {
-            Ok(()) => {
-                println!("wholesale check: ok");
-                std::process::ExitCode::SUCCESS
-            }
-            Err(failures) => {
-                for f in failures {
-                    println!("wholesale check: FAILED: {f}");
+                    println!("{what}: FAILED: {f}");
                 }
                 std::process::ExitCode::FAILURE
             }
