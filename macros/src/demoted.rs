@@ -63,11 +63,11 @@ pub fn is_demoted(ident: Span) -> bool {
 pub fn tracking() -> TokenStream {
     match list() {
         Some((path, _)) => quote! {
-            const _: &[u8] = ::core::include_bytes!(#path);
-            const _: ::core::option::Option<&str> = ::core::option_env!("INPROF_DEMOTED");
+            const _: &[u8] = ::inprof::__private::core::include_bytes!(#path);
+            const _: ::inprof::__private::core::option::Option<&str> = ::inprof::__private::core::option_env!("INPROF_DEMOTED");
         },
         None => quote! {
-            const _: ::core::option::Option<&str> = ::core::option_env!("INPROF_DEMOTED");
+            const _: ::inprof::__private::core::option::Option<&str> = ::inprof::__private::core::option_env!("INPROF_DEMOTED");
         },
     }
 }
@@ -76,7 +76,9 @@ pub fn tracking() -> TokenStream {
 /// a list: the running program can then name what was compiled out.
 pub fn compiled_out() -> TokenStream {
     match list() {
-        Some((path, _)) => quote! { .compiled_out(::core::include_bytes!(#path)) },
+        Some((path, _)) => {
+            quote! { .compiled_out(::inprof::__private::core::include_bytes!(#path)) }
+        }
         None => TokenStream::new(),
     }
 }

@@ -741,27 +741,26 @@ fn instrument(
     }
     let here = syn::Ident::new("__inprof_here", Span::mixed_site());
     let cs = syn::Ident::new("__INPROF_CALLSITE", Span::mixed_site());
-    let file_line = quote_spanned! {span=> ::core::file!(), ::core::line!() };
+    let file_line = quote_spanned! {span=> ::inprof::__private::core::file!(), ::inprof::__private::core::line!() };
     let (callsite, self_ty) = if let Some(n) = &args.name {
         (
             quote! { ::inprof::__private::Callsite::new(#n, #file_line) },
-            quote! { ::core::option::Option::None },
+            quote! { ::inprof::__private::core::option::Option::None },
         )
     } else if method {
         (
             quote! { ::inprof::__private::Callsite::method(#here, #file_line) },
-            quote! { ::core::option::Option::Some(::inprof::__private::type_name::<Self> as ::inprof::__private::SelfTypeName) },
+            quote! { ::inprof::__private::core::option::Option::Some(::inprof::__private::type_name::<Self> as ::inprof::__private::SelfTypeName) },
         )
     } else {
         (
             quote! { ::inprof::__private::Callsite::function(#here, #file_line) },
-            quote! { ::core::option::Option::None },
+            quote! { ::inprof::__private::core::option::Option::None },
         )
     };
     // The crate's directory: profiles carry absolute source paths.
     let compiled_out = crate::demoted::compiled_out();
-    let callsite =
-        quote! { #callsite.crate_dir(::core::option_env!("CARGO_MANIFEST_DIR")) #compiled_out };
+    let callsite = quote! { #callsite.crate_dir(::inprof::__private::core::option_env!("CARGO_MANIFEST_DIR")) #compiled_out };
     let callsite = if args.always.is_some() {
         quote! { #callsite.always() }
     } else {

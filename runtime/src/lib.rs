@@ -115,6 +115,8 @@ pub mod __private {
     pub use crate::engine::tree::{
         enter, enter_scope, may_record, record, reentered, run_body, Guard, Scope, ScopeSlot,
     };
+    /// The core library, as generated code names it: in an edition-2015
+    /// crate `::core` is that crate's own root.
     pub use core;
 
     /// The name of `_v`'s type (`core::any::type_name_of_val`, called here
