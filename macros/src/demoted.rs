@@ -61,13 +61,14 @@ pub fn is_demoted(ident: Span) -> bool {
 /// Statements that make cargo rebuild the crate when the list or the
 /// variable changes (nothing at run time).
 pub fn tracking() -> TokenStream {
+    let p = crate::expand::private();
     match list() {
         Some((path, _)) => quote! {
-            const _: &[u8] = ::inprof::__private::core::include_bytes!(#path);
-            const _: ::inprof::__private::core::option::Option<&str> = ::inprof::__private::core::option_env!("INPROF_DEMOTED");
+            const _: &[u8] = #p::core::include_bytes!(#path);
+            const _: #p::core::option::Option<&str> = #p::core::option_env!("INPROF_DEMOTED");
         },
         None => quote! {
-            const _: ::inprof::__private::core::option::Option<&str> = ::inprof::__private::core::option_env!("INPROF_DEMOTED");
+            const _: #p::core::option::Option<&str> = #p::core::option_env!("INPROF_DEMOTED");
         },
     }
 }
@@ -75,9 +76,10 @@ pub fn tracking() -> TokenStream {
 /// `.compiled_out(include_bytes!(FILE))` for a callsite, when the build has
 /// a list: the running program can then name what was compiled out.
 pub fn compiled_out() -> TokenStream {
+    let p = crate::expand::private();
     match list() {
         Some((path, _)) => {
-            quote! { .compiled_out(::inprof::__private::core::include_bytes!(#path)) }
+            quote! { .compiled_out(#p::core::include_bytes!(#path)) }
         }
         None => TokenStream::new(),
     }

@@ -38,6 +38,21 @@ use syn::{
 /// Whether instrumentation is compiled in (the `enable` feature).
 const ENABLED: bool = cfg!(feature = "enable");
 
+/// `::inprof::__private`, for generated code, located at `at`. Spanned
+/// mixed-site, which carries this crate's edition: with the call site's
+/// span an edition-2015 crate reads `::inprof` (and `::core`) as paths
+/// from its own root, where there is no `inprof` without an `extern
+/// crate` (glob 0.3.2 instrumented wholesale did not build).
+pub(crate) fn private_at(at: Span) -> TokenStream {
+    let s = Span::mixed_site().located_at(at);
+    quote_spanned! {s=> ::inprof::__private }
+}
+
+/// [`private_at`] the call site.
+pub(crate) fn private() -> TokenStream {
+    private_at(Span::call_site())
+}
+
 pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let written = args.to_string();
     let args: Args = syn::parse2(args)?;
@@ -741,26 +756,29 @@ fn instrument(
     }
     let here = syn::Ident::new("__inprof_here", Span::mixed_site());
     let cs = syn::Ident::new("__INPROF_CALLSITE", Span::mixed_site());
-    let file_line = quote_spanned! {span=> ::inprof::__private::core::file!(), ::inprof::__private::core::line!() };
+    let p = private();
+    let pf = private_at(span);
+    let file_line = quote_spanned! {span=> #pf::core::file!(), #pf::core::line!() };
     let (callsite, self_ty) = if let Some(n) = &args.name {
         (
-            quote! { ::inprof::__private::Callsite::new(#n, #file_line) },
-            quote! { ::inprof::__private::core::option::Option::None },
+            quote! { #p::Callsite::new(#n, #file_line) },
+            quote! { #p::core::option::Option::None },
         )
     } else if method {
         (
-            quote! { ::inprof::__private::Callsite::method(#here, #file_line) },
-            quote! { ::inprof::__private::core::option::Option::Some(::inprof::__private::type_name::<Self> as ::inprof::__private::SelfTypeName) },
+            quote! { #p::Callsite::method(#here, #file_line) },
+            quote! { #p::core::option::Option::Some(#p::type_name::<Self> as #p::SelfTypeName) },
         )
     } else {
         (
-            quote! { ::inprof::__private::Callsite::function(#here, #file_line) },
-            quote! { ::inprof::__private::core::option::Option::None },
+            quote! { #p::Callsite::function(#here, #file_line) },
+            quote! { #p::core::option::Option::None },
         )
     };
     // The crate's directory: profiles carry absolute source paths.
     let compiled_out = crate::demoted::compiled_out();
-    let callsite = quote! { #callsite.crate_dir(::inprof::__private::core::option_env!("CARGO_MANIFEST_DIR")) #compiled_out };
+    let callsite =
+        quote! { #callsite.crate_dir(#p::core::option_env!("CARGO_MANIFEST_DIR")) #compiled_out };
     let callsite = if args.always.is_some() {
         quote! { #callsite.always() }
     } else {
@@ -771,12 +789,12 @@ fn instrument(
     let statics = quote! {
         #tracking
         fn #here() -> &'static str {
-            ::inprof::__private::name_of(&#here)
+            #p::name_of(&#here)
         }
-        static #cs: ::inprof::__private::Callsite = #callsite;
+        static #cs: #p::Callsite = #callsite;
     };
     let wrap = |fut: TokenStream| {
-        quote! { ::inprof::__private::Instrumented::new(&#cs, #self_ty, #fut) }
+        quote! { #p::Instrumented::new(&#cs, #self_ty, #fut) }
     };
     let body = if sig.asyncness.is_some() {
         // The user's block as an async block, with the block's own span, so
@@ -812,7 +830,7 @@ fn instrument(
         quote! {{
             #statics
             #(#before)*
-            ::std::boxed::Box::pin(#wrapped)
+            #p::Box::pin(#wrapped)
         }}
     } else {
         // The user's block itself, its braces and spans kept (lints that
@@ -827,8 +845,8 @@ fn instrument(
                 // and nothing else.
                 let prefix: Block = syn::parse2(quote! {{
                     #statics
-                    if ::inprof::__private::may_record(&#cs) && !::inprof::__private::reentered(&#cs) {
-                        return ::inprof::__private::record(
+                    if #p::may_record(&#cs) && !#p::reentered(&#cs) {
+                        return #p::record(
                             &#cs,
                             #self_ty,
                             // As for a body run as a closure (below).
@@ -881,7 +899,7 @@ fn instrument(
                 let mut out: Block = syn::parse2(quote! {{
                     #statics
                     #(#items)*
-                    ::inprof::__private::run_body(
+                    #p::run_body(
                         &#cs,
                         #self_ty,
                         #[allow(clippy::result_large_err)]
@@ -904,8 +922,8 @@ fn instrument(
         let slot = syn::Ident::new("__inprof_slot", Span::mixed_site());
         let prefix: Block = syn::parse2(quote! {{
             #statics
-            let mut #slot: ::inprof::__private::ScopeSlot = ::inprof::__private::ScopeSlot::uninit();
-            let #guard = ::inprof::__private::enter_scope(&#cs, #self_ty, &mut #slot);
+            let mut #slot: #p::ScopeSlot = #p::ScopeSlot::uninit();
+            let #guard = #p::enter_scope(&#cs, #self_ty, &mut #slot);
         }})?;
         let mut out = block;
         out.stmts.splice(0..0, prefix.stmts);

@@ -118,6 +118,9 @@ pub mod __private {
     /// The core library, as generated code names it: in an edition-2015
     /// crate `::core` is that crate's own root.
     pub use core;
+    /// `Box`, as generated code names it (the boxed future of an
+    /// `#[async_trait]` method).
+    pub use std::boxed::Box;
 
     /// The name of `_v`'s type (`core::any::type_name_of_val`, called here
     /// so that generated code builds under the user's MSRV lints).

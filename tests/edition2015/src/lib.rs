@@ -1,6 +1,5 @@
-//! Every form the attribute generates, in an edition-2015 crate.
-
-extern crate inprof;
+//! Every form the attribute generates, in an edition-2015 crate, without
+//! `extern crate inprof` (as a crate instrumented wholesale has it).
 
 /// Outlined (called again when recorded).
 #[inprof::profile]

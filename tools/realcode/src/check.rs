@@ -113,6 +113,17 @@ fn warnings(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The tests `cargo test` reports failed (`test NAME ... FAILED`).
+fn failed_tests(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| {
+            l.strip_prefix("test ")?
+                .strip_suffix(" ... FAILED")
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
 /// (passed, failed, ignored) summed over `cargo test`'s result lines.
 pub(crate) fn test_counts(text: &str) -> (u64, u64, u64) {
     let mut c = (0, 0, 0);
@@ -217,7 +228,10 @@ pub(crate) fn suite(
     );
     let (cp, ci) = (test_counts(&tp), test_counts(&ti));
     eprintln!("check: tests passed/failed/ignored: published {cp:?}, instrumented {ci:?}");
-    if !ok_ti || ci != cp || ci.0 == 0 {
+    // Tests the published crate fails here too (anyhow's and glob's
+    // depend on the machine) must fail the same instrumented; none other.
+    let (fp, fi) = (failed_tests(&tp), failed_tests(&ti));
+    if fp != fi || (!ok_ti && fp.is_empty()) || ci != cp || ci.0 == 0 {
         failures.push(format!(
             "the test suite differs: published {cp:?}, instrumented {ci:?}\n{ti}"
         ));

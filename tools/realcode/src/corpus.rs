@@ -40,6 +40,15 @@ const CORPUS: &[Target] = &[
     krate("url", "2.5.4"),
     krate("log", "0.4.27"),
     krate("hashbrown", "0.15.4"),
+    krate("anyhow", "1.0.98"),
+    krate("glob", "0.3.2"),
+    krate("tinyvec", "1.9.0"),
+    krate("crossbeam-channel", "0.5.15"),
+    krate("bitflags", "2.9.1"),
+    krate("percent-encoding", "2.3.1"),
+    krate("scopeguard", "1.2.0"),
+    krate("fnv", "1.0.7"),
+    krate("unicode-width", "0.2.1"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
