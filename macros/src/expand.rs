@@ -757,8 +757,12 @@ fn instrument(
     let here = syn::Ident::new("__inprof_here", Span::mixed_site());
     let cs = syn::Ident::new("__INPROF_CALLSITE", Span::mixed_site());
     let p = private();
-    let pf = private_at(span);
-    let file_line = quote_spanned! {span=> #pf::core::file!(), #pf::core::line!() };
+    // The function's file and line: `file!()` and `line!()` at its name
+    // (for a function a `macro_rules!` makes, where the macro expands).
+    // Not through `#p` (mixed-site, for edition 2015: those would give the
+    // attribute's line) nor `::core` (an edition-2015 crate's own root):
+    // by the names every edition's prelude has.
+    let file_line = quote_spanned! {span=> file!(), line!() };
     let (callsite, self_ty) = if let Some(n) = &args.name {
         (
             quote! { #p::Callsite::new(#n, #file_line) },
