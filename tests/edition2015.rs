@@ -14,8 +14,14 @@ fn edition_2015_crate_builds_runs_and_records() {
         .join("edition2015-check");
     let dir = tmpdir("edition2015");
     let profile = dir.join("time.pb.gz");
-    let out = Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "--manifest-path"])
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.args(["test", "--quiet"]);
+    // Optimized when this test is (`cargo test --release`).
+    if !cfg!(debug_assertions) {
+        cargo.arg("--release");
+    }
+    let out = cargo
+        .arg("--manifest-path")
         .arg(format!("{root}/tests/edition2015/Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target)
         .env("EDITION2015_PROFILE", &profile)

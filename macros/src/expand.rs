@@ -38,19 +38,14 @@ use syn::{
 /// Whether instrumentation is compiled in (the `enable` feature).
 const ENABLED: bool = cfg!(feature = "enable");
 
-/// `::inprof::__private`, for generated code, located at `at`. Spanned
-/// mixed-site, which carries this crate's edition: with the call site's
-/// span an edition-2015 crate reads `::inprof` (and `::core`) as paths
-/// from its own root, where there is no `inprof` without an `extern
-/// crate` (glob 0.3.2 instrumented wholesale did not build).
-pub(crate) fn private_at(at: Span) -> TokenStream {
-    let s = Span::mixed_site().located_at(at);
-    quote_spanned! {s=> ::inprof::__private }
-}
-
-/// [`private_at`] the call site.
+/// `::inprof::__private`, for generated code. Spanned mixed-site, which
+/// carries this crate's edition: with the call site's span an
+/// edition-2015 crate reads `::inprof` (and `::core`) as paths from its
+/// own root, where there is no `inprof` without an `extern crate` (glob
+/// 0.3.2 instrumented wholesale did not build).
 pub(crate) fn private() -> TokenStream {
-    private_at(Span::call_site())
+    let s = Span::mixed_site();
+    quote_spanned! {s=> ::inprof::__private }
 }
 
 pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
