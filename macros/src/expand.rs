@@ -892,16 +892,19 @@ fn instrument(
                     syn::ReturnType::Default => TokenStream::new(),
                     syn::ReturnType::Type(arrow, ty) => quote! { #arrow #ty },
                 };
-                // clippy's result_large_err looks at closures too: the
-                // function has the user's warning already (the allow also
-                // covers closures inside the body: a warning lost there).
+                // clippy's result_large_err and type_complexity look at
+                // closures too: the function has the user's warning
+                // already, or none where it implements a trait, whose
+                // signature clippy leaves alone (itertools'
+                // `coalesce_pair`). The allows also cover closures inside
+                // the body: warnings lost there.
                 let mut out: Block = syn::parse2(quote! {{
                     #statics
                     #(#items)*
                     #p::run_body(
                         &#cs,
                         #self_ty,
-                        #[allow(clippy::result_large_err)]
+                        #[allow(clippy::result_large_err, clippy::type_complexity)]
                         #[inline(always)]
                         move || #ret #body,
                     )

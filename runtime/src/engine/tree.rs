@@ -966,7 +966,20 @@ pub struct Scope(*mut Guard);
 
 /// Where [`enter_scope`] writes the frame's [`Guard`]: uninitialized stack
 /// space until the call is recorded.
-pub type ScopeSlot = MaybeUninit<Guard>;
+///
+/// Our own type, not an alias of `MaybeUninit`: the code the macro puts in
+/// a crate names `ScopeSlot::uninit`, and clippy's `incompatible_msrv`
+/// judges an alias's path by `MaybeUninit` (stable since 1.36; slab's MSRV
+/// is 1.31).
+pub struct ScopeSlot(MaybeUninit<Guard>);
+
+impl ScopeSlot {
+    /// An empty slot.
+    #[inline(always)]
+    pub const fn uninit() -> Self {
+        ScopeSlot(MaybeUninit::uninit())
+    }
+}
 
 /// Enters `cs` for a sync function's body (see [`Scope`]); `slot` is a
 /// local of the instrumented function declared before the returned
@@ -1262,7 +1275,7 @@ fn enter_scope_on(
     if g.node.is_null() {
         return Scope(ptr::null_mut());
     }
-    Scope(slot.write(g))
+    Scope(slot.0.write(g))
 }
 
 impl Drop for Scope {

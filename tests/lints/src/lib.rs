@@ -120,3 +120,39 @@ pub fn large_err_outlined(a: u32) -> Result<u32, LargeError> {
         Err(LargeError([0; 256]))
     }
 }
+
+/// A trait whose implementation's return type is complex: clippy's
+/// type_complexity leaves a trait impl's signature alone, and must not fire
+/// on the closure the body runs in (a pattern argument), whose return type
+/// the attribute writes out (itertools' `coalesce_pair`).
+pub trait Coalesce<I, T> {
+    /// Merges `item` into `t`, or gives both back.
+    fn coalesce(&mut self, t: T, item: I) -> Result<T, (T, T)>;
+}
+
+/// Counts equal neighbours.
+pub struct Dedup;
+
+#[inprof::profile]
+impl<T: PartialEq> Coalesce<T, (usize, T)> for Dedup {
+    fn coalesce(
+        &mut self,
+        (c, t): (usize, T),
+        item: T,
+    ) -> Result<(usize, T), ((usize, T), (usize, T))> {
+        if t == item {
+            Ok((c + 1, t))
+        } else {
+            Err(((c, t), (1, item)))
+        }
+    }
+}
+
+/// A function whose body gets a guard (`#[track_caller]`): the guard's
+/// slot is not named through `MaybeUninit` (stable since 1.36: clippy's
+/// incompatible_msrv fired in slab, whose MSRV is 1.31).
+#[inprof::profile]
+#[track_caller]
+pub fn caller_guarded(a: u32) -> u32 {
+    a + 1
+}
