@@ -8,12 +8,19 @@
 //! (base64's rstest templates), a published `Cargo.lock` with old
 //! dependencies (indexmap), macro-generated items (log, either,
 //! bitflags), edition-2015 crates (glob, scopeguard), tests that fail on
-//! some machines as published (anyhow, glob).
+//! some machines as published (anyhow, glob), async code: futures,
+//! streams, wakers and async locks (futures-lite, futures-util,
+//! async-channel, event-listener, async-lock), old MSRVs (slab: 1.31),
+//! trait-heavy generic code (itertools, num-traits, serde, rand), a
+//! widely used HTTP types crate (http).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
-//! its root, like fnv, would be compared with itself). Not run by `cargo
-//! test` (about 25 minutes on two cores); its last results are in the
-//! README.
+//! its root, like fnv, would be compared with itself). Crates whose
+//! packaged tests do not build as published are left out (nom 7.1.3 and
+//! 8.0.0, futures-channel 0.3.31: their tests need crates of their
+//! workspace; http 1.3.1 does not build under Rust 1.95's
+//! `dangerous_implicit_autorefs`). Not run by `cargo test` (about 45
+//! minutes on two cores); its last results are in the README.
 
 use crate::check::suite;
 use crate::{prepare, Target};
@@ -52,6 +59,18 @@ const CORPUS: &[Target] = &[
     krate("percent-encoding", "2.3.1"),
     krate("scopeguard", "1.2.0"),
     krate("unicode-width", "0.2.1"),
+    krate("futures-lite", "2.6.0"),
+    krate("async-channel", "2.3.1"),
+    krate("event-listener", "5.4.0"),
+    krate("async-lock", "3.4.0"),
+    krate("futures-util", "0.3.31"),
+    krate("slab", "0.4.9"),
+    krate("strsim", "0.11.1"),
+    krate("num-traits", "0.2.19"),
+    krate("itertools", "0.14.0"),
+    krate("http", "1.5.0"),
+    krate("serde", "1.0.219"),
+    krate("rand", "0.9.1"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
