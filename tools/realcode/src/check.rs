@@ -179,7 +179,16 @@ pub(crate) fn suite(
     // 1. Warnings.
     eprintln!("check: clippy on the published and the instrumented crate");
     let clippy = |extra: &[&str]| -> Vec<String> {
-        let mut a = vec!["clippy".to_owned(), "--message-format=short".to_owned()];
+        // `--keep-going`: where clippy denies a target (lint errors in a
+        // published crate's tests), cargo would stop the targets still in
+        // flight, and which diagnostics come out would depend on the
+        // order they were built in (crossbeam-channel: 17 published in
+        // one run, 19 in the next).
+        let mut a = vec![
+            "clippy".to_owned(),
+            "--keep-going".to_owned(),
+            "--message-format=short".to_owned(),
+        ];
         a.extend(targets.iter().chain(extra).map(|s| s.to_string()));
         a
     };
