@@ -12,15 +12,21 @@
 //! streams, wakers and async locks (futures-lite, futures-util,
 //! async-channel, event-listener, async-lock), old MSRVs (slab: 1.31),
 //! trait-heavy generic code (itertools, num-traits, serde, rand), a
-//! widely used HTTP types crate (http).
+//! widely used HTTP types crate (http), raw lock traits (lock_api),
+//! unsafe casts (bytemuck), callsites and dispatch across threads
+//! (tracing-core), tables and float formatting (unicode-segmentation,
+//! ryu).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
 //! packaged tests do not build as published are left out (nom 7.1.3 and
 //! 8.0.0, futures-channel 0.3.31: their tests need crates of their
-//! workspace; http 1.3.1 does not build under Rust 1.95's
-//! `dangerous_implicit_autorefs`). Not run by `cargo test` (about 45
-//! minutes on two cores); its last results are in the README.
+//! workspace; tokio-util 0.7.20: its tests need features it does not
+//! enable by default; http 1.3.1 does not build under Rust 1.95's
+//! `dangerous_implicit_autorefs`; uuid 1.29.3: its lockfile pins a
+//! trybuild this machine's registry mirror lacks). Not run by `cargo
+//! test` (about 50 minutes on two cores); its last results are in the
+//! README.
 
 use crate::check::suite;
 use crate::{prepare, Target};
@@ -71,6 +77,11 @@ const CORPUS: &[Target] = &[
     krate("http", "1.5.0"),
     krate("serde", "1.0.219"),
     krate("rand", "0.9.1"),
+    krate("lock_api", "0.5.0"),
+    krate("bytemuck", "1.25.2"),
+    krate("tracing-core", "0.1.36"),
+    krate("unicode-segmentation", "1.13.3"),
+    krate("ryu", "1.0.23"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
