@@ -9,21 +9,13 @@ use std::process::Command;
 
 #[test]
 fn pc_function_appears_without_frame_pointers() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let target = std::path::Path::new(root).join("target").join("nofp-check");
-    let out = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--manifest-path"])
-        .arg(format!("{root}/tests/nofp/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        // Overrides the workspace's build.rustflags (frame pointers on).
-        .env("RUSTFLAGS", "-C force-frame-pointers=no")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (mut cargo, target) = sub_crate(&["build", "--release", "--quiet"], "nofp", "nofp-check");
+    run_ok(
+        cargo
+            // Overrides the workspace's build.rustflags (frame pointers on).
+            .env("RUSTFLAGS", "-C force-frame-pointers=no")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS"),
+        "the nofp build",
     );
     let dir = tmpdir("nofp");
     let file = dir.join("cpu.pb.gz");

@@ -4,35 +4,22 @@
 
 mod common;
 use common::*;
-use std::process::Command;
 
 #[test]
 fn edition_2015_crate_builds_runs_and_records() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let target = std::path::Path::new(root)
-        .join("target")
-        .join("edition2015-check");
     let dir = tmpdir("edition2015");
     let profile = dir.join("time.pb.gz");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args(["test", "--quiet"]);
+    let mut args = vec!["test", "--quiet"];
     // Optimized when this test is (`cargo test --release`).
     if !cfg!(debug_assertions) {
-        cargo.arg("--release");
+        args.push("--release");
     }
-    let out = cargo
-        .arg("--manifest-path")
-        .arg(format!("{root}/tests/edition2015/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        .env("EDITION2015_PROFILE", &profile)
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the edition-2015 crate failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (mut cargo, _) = sub_crate(&args, "edition2015", "edition2015-check");
+    run_ok(
+        cargo
+            .env("EDITION2015_PROFILE", &profile)
+            .env_remove("RUSTFLAGS"),
+        "the edition-2015 crate",
     );
     let rows = top(&profile, &["-sample_index=calls"]);
     for (name, calls) in [

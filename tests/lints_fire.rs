@@ -2,25 +2,17 @@
 //! async, at the user's lines, and the attribute brings no warning of its
 //! own: `cargo clippy` on tests/lints.
 
-use std::process::Command;
+mod common;
+use common::*;
 
 #[test]
 fn clippy_and_rustc_lints_fire_on_instrumented_code() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let target = std::path::Path::new(root)
-        .join("target")
-        .join("disabled-check");
-    let out = Command::new(env!("CARGO"))
-        .args([
-            "clippy",
-            "--quiet",
-            "--message-format=short",
-            "--manifest-path",
-        ])
-        .arg(format!("{root}/tests/lints/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        .output()
-        .unwrap();
+    let (mut cargo, _) = sub_crate(
+        &["clippy", "--quiet", "--message-format=short"],
+        "lints",
+        "disabled-check",
+    );
+    let out = cargo.output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

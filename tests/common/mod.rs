@@ -5,6 +5,34 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// `cargo ARGS --manifest-path tests/CRATE/Cargo.toml` with its own target
+/// directory, `target/TARGET` (also returned): for the tests that build a
+/// crate of their own under tests/. Add environment and run it.
+pub fn sub_crate(args: &[&str], krate: &str, target: &str) -> (Command, PathBuf) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = Path::new(root).join("target").join(target);
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args(args)
+        .arg("--manifest-path")
+        .arg(format!("{root}/tests/{krate}/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &dir);
+    (cargo, dir)
+}
+
+/// Runs `cmd`; fails the test with its output, headed by `what`, if it
+/// fails.
+pub fn run_ok(cmd: &mut Command, what: &str) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// A fresh directory for this test's files.
 pub fn tmpdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("inprof-test-{}-{}", name, std::process::id()));
