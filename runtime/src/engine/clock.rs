@@ -10,16 +10,16 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Reads the cycle counter (TSC on x86_64, the virtual counter on aarch64,
-/// the monotonic clock elsewhere).
+/// the monotonic clock elsewhere and under Miri, which runs neither).
 #[inline(always)]
 pub fn ticks() -> u64 {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         // SAFETY: `rdtsc` is available on every x86_64 CPU and has no
         // preconditions; it only reads the time-stamp counter.
         unsafe { core::arch::x86_64::_rdtsc() }
     }
-    #[cfg(target_arch = "aarch64")]
+    #[cfg(all(target_arch = "aarch64", not(miri)))]
     {
         let v: u64;
         // SAFETY: reading CNTVCT_EL0 is permitted at EL0 on every aarch64
@@ -27,13 +27,13 @@ pub fn ticks() -> u64 {
         unsafe { core::arch::asm!("mrs {}, cntvct_el0", out(reg) v, options(nomem, nostack)) };
         v
     }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[cfg(any(miri, not(any(target_arch = "x86_64", target_arch = "aarch64"))))]
     {
         fallback_ticks()
     }
 }
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(any(miri, not(any(target_arch = "x86_64", target_arch = "aarch64"))))]
 fn fallback_ticks() -> u64 {
     let a = anchor();
     a.instant.elapsed().as_nanos() as u64 + 1
@@ -55,11 +55,11 @@ fn anchor() -> &'static Anchor {
 
 #[inline]
 fn ticks_raw_for_anchor() -> u64 {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri)))]
     {
         ticks()
     }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[cfg(any(miri, not(any(target_arch = "x86_64", target_arch = "aarch64"))))]
     {
         1
     }

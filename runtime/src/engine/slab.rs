@@ -92,15 +92,8 @@ thread_local! {
 /// allocator's code is inlined into its callers: see `alloc::base_ptr`).
 #[inline(always)]
 pub(crate) fn opaque(x: usize) -> usize {
-    #[cfg(any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64",
-        target_arch = "riscv32",
-        target_arch = "loongarch64"
-    ))]
+    // Miri runs no assembly; it needs no barrier (it does not optimize).
+    #[cfg(all(inprof_asm_barrier, not(miri)))]
     {
         let mut v = x;
         // SAFETY: an empty assembly block that names `v` as an in/out
@@ -112,15 +105,7 @@ pub(crate) fn opaque(x: usize) -> usize {
         };
         v
     }
-    #[cfg(not(any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64",
-        target_arch = "riscv32",
-        target_arch = "loongarch64"
-    )))]
+    #[cfg(any(not(inprof_asm_barrier), miri))]
     {
         std::hint::black_box(x)
     }

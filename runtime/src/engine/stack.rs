@@ -8,7 +8,7 @@
 /// The stack pointer of the caller (an address inside its frame).
 #[inline(always)]
 pub fn current_sp() -> usize {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         let sp: usize;
         // SAFETY: reads the stack pointer register; no memory access, no
@@ -18,7 +18,7 @@ pub fn current_sp() -> usize {
         };
         sp
     }
-    #[cfg(target_arch = "aarch64")]
+    #[cfg(all(target_arch = "aarch64", not(miri)))]
     {
         let sp: usize;
         // SAFETY: reads the stack pointer register; no memory access, no
@@ -28,7 +28,8 @@ pub fn current_sp() -> usize {
         };
         sp
     }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    // Miri runs no assembly.
+    #[cfg(any(miri, not(any(target_arch = "x86_64", target_arch = "aarch64"))))]
     {
         // The address of a local: inside the caller's frame once inlined.
         let marker = 0u8;
@@ -40,7 +41,7 @@ pub fn current_sp() -> usize {
 /// compiled with frame pointers; 0 where it cannot be read).
 #[inline(always)]
 pub fn current_fp() -> usize {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         let fp: usize;
         // SAFETY: reads the rbp register; no memory access, no side effect.
@@ -49,7 +50,7 @@ pub fn current_fp() -> usize {
         };
         fp
     }
-    #[cfg(target_arch = "aarch64")]
+    #[cfg(all(target_arch = "aarch64", not(miri)))]
     {
         let fp: usize;
         // SAFETY: reads the x29 (frame pointer) register; no memory
@@ -59,7 +60,8 @@ pub fn current_fp() -> usize {
         };
         fp
     }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    // Miri runs no assembly.
+    #[cfg(any(miri, not(any(target_arch = "x86_64", target_arch = "aarch64"))))]
     {
         0
     }
@@ -70,7 +72,7 @@ pub fn current_fp() -> usize {
 /// (the C library may read /proc for the main thread): call it once per
 /// thread, outside any signal handler.
 pub fn stack_top() -> usize {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
     {
         // SAFETY: `attr` is initialized by pthread_getattr_np before it is
         // read and destroyed after; the out-pointers point at locals.
@@ -90,7 +92,8 @@ pub fn stack_top() -> usize {
             }
         }
     }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    // Miri does not model pthread_getattr_np.
+    #[cfg(any(miri, not(all(target_os = "linux", target_env = "gnu"))))]
     {
         0
     }

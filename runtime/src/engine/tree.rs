@@ -1445,4 +1445,79 @@ mod tests {
         assert_eq!(chunk_of(3 * BASE - 1), (1, 2 * BASE - 1));
         assert_eq!(chunk_of(3 * BASE), (2, 0));
     }
+
+    /// Two threads record nested calls, timed, through both entry points
+    /// (a returned guard, a guard written into the caller's slot) while a
+    /// third reads every tree as a profile writer does; then each thread's
+    /// paths hold exactly its calls. Under Miri (`.ci/miri`) this checks
+    /// the publication of nodes and chunks, the slot's guard and every
+    /// access of a reader against the owners' writes.
+    #[test]
+    fn paths_counted_exactly_while_another_thread_reads() {
+        static OUTER: Callsite = Callsite::new("tree_test_outer", "tree.rs", 1).always();
+        static INNER: Callsite = Callsite::new("tree_test_inner", "tree.rs", 2).always();
+        // More inner paths than the first chunk holds, so that chunks are
+        // published while the reader reads.
+        const WIDE: usize = BASE + 8;
+        static WIDE_SITES: [Callsite; WIDE] =
+            [const { Callsite::new("tree_test_wide", "tree.rs", 3) }; WIDE];
+        fn work() -> usize {
+            for _ in 0..3 {
+                let _outer = enter(&OUTER, None);
+                for _ in 0..2 {
+                    let mut slot = ScopeSlot::uninit();
+                    let _inner = enter_scope(&INNER, None, &mut slot);
+                }
+            }
+            for cs in &WIDE_SITES {
+                let _w = enter(cs, None);
+            }
+            this_tree() as usize
+        }
+        let _timing = mode::Timing::start();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let trees = std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let mut reads = 0u64;
+                while !stop.load(Ordering::Acquire) {
+                    let lock = crate::engine::fold::read();
+                    let now = crate::engine::clock::ticks();
+                    for t in trees(&lock) {
+                        for i in 0..t.len() {
+                            let n = t.node(i);
+                            let _ = (n.name(), n.parent_idx(), n.read_time(now));
+                        }
+                    }
+                    reads += 1;
+                }
+                reads
+            });
+            let a = s.spawn(work);
+            let b = s.spawn(work);
+            let trees = [a.join().unwrap(), b.join().unwrap()];
+            stop.store(true, Ordering::Release);
+            assert!(reader.join().unwrap() > 0);
+            trees
+        });
+        for t in trees {
+            // SAFETY: trees are never freed.
+            let t = unsafe { &*(t as *const Tree) };
+            let find = |cs: &'static Callsite, parent: usize| {
+                (0..t.len())
+                    .find(|&i| {
+                        let n = t.node(i);
+                        std::ptr::eq(n.callsite(), cs) && n.parent_idx() as usize == parent
+                    })
+                    .unwrap_or_else(|| panic!("no {} under node {parent}", cs.name()))
+            };
+            let outer = find(&OUTER, 0);
+            let inner = find(&INNER, outer);
+            let calls = |i: usize| t.node(i).calls.load(Ordering::Relaxed);
+            assert_eq!((calls(outer), calls(inner)), (3, 6));
+            for cs in &WIDE_SITES {
+                assert_eq!(calls(find(cs, 0)), 1);
+            }
+            assert!(t.node(inner).ticks.load(Ordering::Relaxed) > 0);
+        }
+    }
 }
