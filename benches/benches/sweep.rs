@@ -29,10 +29,9 @@ fn main() {
         for l in text.lines().filter_map(|l| l.strip_prefix("row ")) {
             let kv: BTreeMap<&str, &str> = l.split(' ').filter_map(|p| p.split_once('=')).collect();
             let num = |k: &str| kv[k].parse::<f64>().unwrap();
-            let plain = num("plain_ns");
             by_k.entry(num("k") as u32).or_default().push((
-                (num("adaptive_ns") / plain - 1.0) * 100.0,
-                (num("timed_ns") / plain - 1.0) * 100.0,
+                (num("adaptive_ratio") - 1.0) * 100.0,
+                (num("timed_ratio") - 1.0) * 100.0,
                 kv["demoted"] == "true",
             ));
         }

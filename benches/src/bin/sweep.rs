@@ -4,13 +4,19 @@
 mod sweep;
 
 fn main() {
-    let rows = sweep::sweep(5);
+    let rows = sweep::sweep(9);
     // One machine-readable line per K after the table.
     sweep::print(&rows);
     for r in &rows {
         println!(
-            "row k={} plain_ns={} adaptive_ns={} timed_ns={} demoted={}",
-            r.k, r.plain_ns, r.adaptive_ns, r.timed_ns, r.leaf_demoted
+            "row k={} plain_ns={} adaptive_ns={} timed_ns={} adaptive_ratio={} timed_ratio={} demoted={}",
+            r.k,
+            r.plain_ns,
+            r.adaptive_ns,
+            r.timed_ns,
+            r.adaptive_ratio,
+            r.timed_ratio,
+            r.leaf_demoted
         );
     }
 }
