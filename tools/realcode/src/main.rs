@@ -29,7 +29,7 @@
 //!   without instrumentation) and run recording on, default and off.
 //!
 //! It prints the ratio of each build's run time to the uninstrumented one
-//! (medians), and each phase's share of the recorded profile next to its
+//! (the median of the ratios of runs in the same round of processes), and each phase's share of the recorded profile next to its
 //! share of the uninstrumented run. Work files go to `target/realcode/`.
 
 mod check;
@@ -365,15 +365,23 @@ fn bench(work: &Path, t: &Target) {
             }
         }
     }
-    let base = median(totals[0].clone());
     println!(
-        "\n{} {} ({} processes × {} rounds, medians)",
+        "\n{} {} ({} processes × {} rounds, medians; ratio: each run against \
+         the uninstrumented run of the same round)",
         t.krate, t.version, PROCESSES, ROUNDS
     );
     println!("{:<28} {:>10} {:>8}", "build", "run ms", "ratio");
     for (i, (name, _, _)) in configs.iter().enumerate() {
         let m = median(totals[i].clone());
-        println!("{name:<28} {:>10.1} {:>7.3}x", m / 1e6, m / base);
+        // Paired: run k of every build is round k % ROUNDS of the same
+        // cycle of processes, seconds apart, so a slow spell of the VM
+        // moves a ratio's two sides together.
+        let paired = totals[i].iter().zip(&totals[0]).map(|(x, b)| x / b);
+        println!(
+            "{name:<28} {:>10.1} {:>7.3}x",
+            m / 1e6,
+            median(paired.collect())
+        );
     }
     let med = |m: &BTreeMap<String, Vec<f64>>| -> BTreeMap<String, f64> {
         m.iter()
