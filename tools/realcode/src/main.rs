@@ -29,8 +29,9 @@
 //!   without instrumentation) and run recording on, default and off.
 //!
 //! It prints the ratio of each build's run time to the uninstrumented one
-//! (the median of the ratios of runs in the same round of processes), and each phase's share of the recorded profile next to its
-//! share of the uninstrumented run. Work files go to `target/realcode/`.
+//! (the median of the ratios of runs in the same round of processes), and
+//! each phase's share of the recorded profile next to its share of the
+//! uninstrumented run. Work files go to `target/realcode/`.
 
 mod check;
 mod check_async;
