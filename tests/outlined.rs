@@ -1,7 +1,7 @@
 //! Outlined functions (a recorded call calls the function again from
 //! `inprof`'s `record`, which holds the frame, and that call runs the
-//! body; or, where calling again could differ, the body is a closure that
-//! `record_body` runs): whatever the function's shape, each call runs its body once,
+//! body; or, where the body is small or calling again could differ, the
+//! body is a closure that `record_body` runs): whatever the function's shape, each call runs its body once,
 //! with its arguments, and returns its result, recorded or not; the
 //! profile, read with `go tool pprof`, has the exact calls on the paths of
 //! known truth, and no frame of the recording machinery.
@@ -193,9 +193,21 @@ fn burn_unannotated(d: Duration) -> u64 {
     x
 }
 
+/// Small: its body runs as a closure.
 #[inprof::profile]
 fn hot(d: Duration) -> u64 {
     burn_unannotated(d)
+}
+
+/// The same, larger than small (the macro's `is_small`): `record` calls it
+/// again to run its body.
+#[inprof::profile]
+fn hot_called_again(d: Duration) -> u64 {
+    let start = Instant::now();
+    let x = burn_unannotated(d);
+    let spent = start.elapsed();
+    assert!(spent >= d, "burned {spent:?} of {d:?}");
+    std::hint::black_box(x).wrapping_add(u64::from(spent.subsec_nanos() % 2))
 }
 
 #[test]
@@ -209,6 +221,7 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
         assert_eq!(shapes(), 11, "bodies run per round, recorded");
     }
     hot(Duration::from_millis(300));
+    hot_called_again(Duration::from_millis(300));
     assert!(Vis
         .burn::<std::fmt::Error>(Duration::from_millis(300))
         .is_ok());
@@ -235,6 +248,7 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
         ("outlined::sum_pair", 3.0),
         ("<outlined::Dropped as core::ops::drop::Drop>::drop", 3.0),
         ("outlined::hot", 1.0),
+        ("outlined::hot_called_again", 1.0),
         ("<outlined::Vis as outlined::Visitor>::burn", 1.0),
     ];
     for (name, n) in expected {
@@ -249,12 +263,13 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
             assert_eq!(stack[1], "outlined::shapes", "{stack:?}");
         }
     }
-    // The sampled CPU below `hot` and `burn` is the unannotated function,
-    // right below it: no frame of `record`, `record_body` or of their
-    // closures in between.
+    // The sampled CPU below `hot`, `hot_called_again` and `burn` is the
+    // unannotated function, right below it: no frame of `record`,
+    // `record_body` or of their closures in between.
     let cpu = traces(&file, &["-sample_index=cpu"]);
     for (_, stack) in &cpu {
-        let annotated = |f: &String| f == "outlined::hot" || f.ends_with("Visitor>::burn");
+        let annotated =
+            |f: &String| f.starts_with("outlined::hot") || f.ends_with("Visitor>::burn");
         if let Some(i) = stack.iter().position(annotated) {
             assert!(
                 !stack[..i]
@@ -271,13 +286,20 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
     );
     assert!(caller.cum > 0.2e9, "{rows:#?}");
     assert!(helper.cum >= 0.8 * caller.cum, "{rows:#?}");
+    let again = row(&rows, "outlined::hot_called_again");
+    assert!(again.cum > 0.2e9, "{rows:#?}");
     let burn = row(&rows, "<outlined::Vis as outlined::Visitor>::burn");
     assert!(burn.cum > 0.2e9, "{rows:#?}");
-    // Both callers' CPU is the helper's, and the helper is called by
+    // The callers' CPU is the helper's, and the helper is called by
     // nothing else.
-    assert!(helper.cum >= 0.8 * (caller.cum + burn.cum), "{rows:#?}");
+    assert!(
+        helper.cum >= 0.8 * (caller.cum + again.cum + burn.cum),
+        "{rows:#?}"
+    );
     let wall = top(&file, &["-sample_index=wall"]);
     assert_near("hot cum", row(&wall, "outlined::hot").cum, 300e6, 0.05);
+    let again = row(&wall, "outlined::hot_called_again").cum;
+    assert_near("hot_called_again cum", again, 300e6, 0.05);
     let burn = row(&wall, "<outlined::Vis as outlined::Visitor>::burn");
     assert_near("burn cum", burn.cum, 300e6, 0.05);
 }

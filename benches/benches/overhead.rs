@@ -23,11 +23,25 @@ fn inprof_leaf(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
-/// The same tiny leaf as users write it: adaptive, so it is demoted.
+/// The same tiny leaf as users write it: adaptive, so it is demoted. Its
+/// body is small, so it runs as a closure (inlined when not recorded).
 #[inprof::profile]
 #[inline(never)]
 fn inprof_leaf_adaptive(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
+}
+
+/// The same leaf written out longer than the macro's "small" (48 tokens):
+/// when recorded, `record` calls it again to run its body (compiled once).
+/// Adaptive. The compiler makes of it what it makes of the others.
+#[inprof::profile]
+#[inline(never)]
+fn inprof_leaf_called_again(x: u64) -> u64 {
+    let x = black_box(x);
+    let (a, b, c) = (x, x, x);
+    let y = a.wrapping_add(b).wrapping_add(c);
+    debug_assert_eq!(y, x.wrapping_mul(3), "three times {x}");
+    y
 }
 
 /// The same leaf as a trait impl's generic method, whose body runs as a
@@ -164,6 +178,21 @@ fn per_call(c: &mut Criterion) {
             "the tiny leaf was not demoted"
         );
         b.iter(|| inprof_leaf_adaptive(black_box(1)))
+    });
+    // The same for a body larger than small, called again when recorded.
+    g.bench_function("inprof_demoted_called_again", |b| {
+        inprof::scope!("bench::root");
+        inprof::scope!("bench::mid");
+        for i in 0..1000 {
+            inprof_leaf_called_again(i);
+        }
+        assert!(
+            inprof::demoted()
+                .iter()
+                .any(|d| d.name.ends_with("inprof_leaf_called_again")),
+            "the written-out leaf was not demoted"
+        );
+        b.iter(|| inprof_leaf_called_again(black_box(1)))
     });
     g.bench_function("inprof_off_at_runtime", |b| {
         inprof::set_enabled(false);
