@@ -9,6 +9,12 @@
 //! rounds' ratios). Each K has its own functions, so a
 //! leaf demoted at one K does not carry over to the next.
 //!
+//! Where the leaf takes a few nanoseconds (K up to 20), where the code was
+//! placed moves the result: one build of the same source measured K = 0
+//! at +3 %, another at +21 %, its leaf's check and return straddling a
+//! 64-byte line. So those K are compiled three times, at three places,
+//! and the table gives the median of the three (each in brackets).
+//!
 //! ```text
 //! cargo run --release --example sweep
 //! ```
@@ -116,9 +122,17 @@ macro_rules! sweep_case {
 }
 
 sweep_case!(k0, 0);
+sweep_case!(k0_b, 0);
+sweep_case!(k0_c, 0);
 sweep_case!(k5, 5);
+sweep_case!(k5_b, 5);
+sweep_case!(k5_c, 5);
 sweep_case!(k10, 10);
+sweep_case!(k10_b, 10);
+sweep_case!(k10_c, 10);
 sweep_case!(k20, 20);
+sweep_case!(k20_b, 20);
+sweep_case!(k20_c, 20);
 sweep_case!(k30, 30);
 sweep_case!(k50, 50);
 sweep_case!(k100, 100);
@@ -146,6 +160,26 @@ pub struct Row {
     pub timed_ratio: f64,
     /// Whether the adaptive leaf was demoted.
     pub leaf_demoted: bool,
+    /// The adaptive ratio of each copy of the code, where K was compiled
+    /// at several places (see the module's docs); empty otherwise.
+    pub placements: Vec<f64>,
+}
+
+/// One K compiled at several places: each figure is the median of the
+/// copies' (the copies' adaptive ratios kept in `placements`).
+fn placed(rows: Vec<Row>) -> Row {
+    let mid = |f: &dyn Fn(&Row) -> f64| median(rows.iter().map(f).collect());
+    Row {
+        k: rows[0].k,
+        leaf_ns: mid(&|r| r.leaf_ns),
+        plain_ns: mid(&|r| r.plain_ns),
+        adaptive_ns: mid(&|r| r.adaptive_ns),
+        timed_ns: mid(&|r| r.timed_ns),
+        adaptive_ratio: mid(&|r| r.adaptive_ratio),
+        timed_ratio: mid(&|r| r.timed_ratio),
+        leaf_demoted: rows.iter().all(|r| r.leaf_demoted),
+        placements: rows.iter().map(|r| r.adaptive_ratio).collect(),
+    }
 }
 
 fn cum_of(p: &inprof::pprof::Profile, name: &str) -> f64 {
@@ -224,16 +258,25 @@ pub fn measure(
         adaptive_ratio,
         timed_ratio,
         leaf_demoted: inprof::demoted().iter().any(|d| d.name == leaf_name),
+        placements: Vec::new(),
     }
 }
 
 /// Every K, in order.
 pub fn sweep(rounds: usize) -> Vec<Row> {
     vec![
-        k0::run(rounds),
-        k5::run(rounds),
-        k10::run(rounds),
-        k20::run(rounds),
+        placed(vec![k0::run(rounds), k0_b::run(rounds), k0_c::run(rounds)]),
+        placed(vec![k5::run(rounds), k5_b::run(rounds), k5_c::run(rounds)]),
+        placed(vec![
+            k10::run(rounds),
+            k10_b::run(rounds),
+            k10_c::run(rounds),
+        ]),
+        placed(vec![
+            k20::run(rounds),
+            k20_b::run(rounds),
+            k20_c::run(rounds),
+        ]),
         k30::run(rounds),
         k50::run(rounds),
         k100::run(rounds),
@@ -267,6 +310,14 @@ pub fn print(rows: &[Row]) {
             (r.timed_ratio - 1.0) * 100.0,
             if r.leaf_demoted { "demoted" } else { "timed" }
         );
+        if !r.placements.is_empty() {
+            let each: Vec<String> = r
+                .placements
+                .iter()
+                .map(|x| format!("{:+.2}%", (x - 1.0) * 100.0))
+                .collect();
+            println!("      adaptive, each placement: {}", each.join(" "));
+        }
     }
 }
 
