@@ -612,7 +612,7 @@ fn outlined_call(
             return Outline::Guard;
         }
     }
-    if small {
+    if small && !body.stmts.is_empty() {
         // A small body runs as a closure: it is compiled twice (inlined
         // into the function and into `record_body`), which costs little
         // for a handful of tokens, and the function is cheaper to inline
@@ -623,7 +623,11 @@ fn outlined_call(
         // add up: serde_json wholesale, off at run time, executes 6 %
         // fewer instructions (callgrind: 2.93 G against 3.10 G, 2.03 G
         // uninstrumented), and its text is 2 % smaller. A larger body is
-        // called again: compiled once.
+        // called again: compiled once. So is an empty one: a generic
+        // function with an empty body (`fn assert_send<T: Send>() {}`)
+        // names its type parameters only in the call again, and clippy's
+        // extra_unused_type_parameters, which leaves empty bodies alone,
+        // would fire on a closure (memchr, either, indexmap wholesale).
         return Outline::Body;
     }
     let f = &sig.ident;
@@ -1096,6 +1100,11 @@ mod tests {
         // Shapes that keep a guard keep it, small or not.
         let item = quote! { #[track_caller] fn f(a: u32) -> u32 { a } };
         assert_eq!(form(quote! {}, item), "guard");
+        // An empty body is called again: its type parameters stay named.
+        let item = quote! { fn assert_send<T: Send>() {} };
+        let out = expand(quote! {}, item).unwrap().to_string();
+        assert_eq!(form_of(&out), "outlined", "{out}");
+        assert!(out.contains("assert_send :: < T > ()"), "{out}");
     }
 
     #[test]
