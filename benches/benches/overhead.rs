@@ -139,6 +139,30 @@ fn clock_floor() -> u64 {
     black_box(b.wrapping_sub(a))
 }
 
+/// Benchmarks `call` as `id` once it is demoted: called past its probe
+/// calls under a 3-deep path, then checked to be demoted (by the end of
+/// its name) before it is measured.
+fn bench_demoted(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: &str,
+    name: &str,
+    call: impl Fn(u64) -> u64,
+) {
+    g.bench_function(id, |b| {
+        inprof::scope!("bench::root");
+        inprof::scope!("bench::mid");
+        for i in 0..1000 {
+            call(i);
+        }
+        assert!(
+            inprof::demoted().iter().any(|d| d.name.ends_with(name)),
+            "{name} was not demoted: {:?}",
+            inprof::demoted().iter().map(|d| d.name).collect::<Vec<_>>()
+        );
+        b.iter(|| call(black_box(1)))
+    });
+}
+
 fn per_call(c: &mut Criterion) {
     let mut g = c.benchmark_group("per_call");
     g.measurement_time(Duration::from_secs(3));
@@ -165,56 +189,31 @@ fn per_call(c: &mut Criterion) {
         b.iter(|| inprof_leaf(black_box(1)))
     });
     // A demoted callsite: one load and branch.
-    g.bench_function("inprof_demoted", |b| {
-        inprof::scope!("bench::root");
-        inprof::scope!("bench::mid");
-        for i in 0..1000 {
-            inprof_leaf_adaptive(i);
-        }
-        assert!(
-            inprof::demoted()
-                .iter()
-                .any(|d| d.name.ends_with("inprof_leaf_adaptive")),
-            "the tiny leaf was not demoted"
-        );
-        b.iter(|| inprof_leaf_adaptive(black_box(1)))
-    });
+    bench_demoted(
+        &mut g,
+        "inprof_demoted",
+        "inprof_leaf_adaptive",
+        inprof_leaf_adaptive,
+    );
     // The same for a body larger than small, called again when recorded.
-    g.bench_function("inprof_demoted_called_again", |b| {
-        inprof::scope!("bench::root");
-        inprof::scope!("bench::mid");
-        for i in 0..1000 {
-            inprof_leaf_called_again(i);
-        }
-        assert!(
-            inprof::demoted()
-                .iter()
-                .any(|d| d.name.ends_with("inprof_leaf_called_again")),
-            "the written-out leaf was not demoted"
-        );
-        b.iter(|| inprof_leaf_called_again(black_box(1)))
-    });
+    bench_demoted(
+        &mut g,
+        "inprof_demoted_called_again",
+        "inprof_leaf_called_again",
+        inprof_leaf_called_again,
+    );
     g.bench_function("inprof_off_at_runtime", |b| {
         inprof::set_enabled(false);
         b.iter(|| inprof_leaf(black_box(1)));
         inprof::set_enabled(true);
     });
     // The same two for a body run as a closure.
-    g.bench_function("inprof_demoted_closure_body", |b| {
-        inprof::scope!("bench::root");
-        inprof::scope!("bench::mid");
-        for i in 0..1000u64 {
-            ClosureBody.leaf(i);
-        }
-        assert!(
-            inprof::demoted()
-                .iter()
-                .any(|d| d.name.ends_with("ClosureBody as overhead::Leaf>::leaf")),
-            "the closure-body leaf was not demoted: {:?}",
-            inprof::demoted().iter().map(|d| d.name).collect::<Vec<_>>()
-        );
-        b.iter(|| ClosureBody.leaf(black_box(1u64)))
-    });
+    bench_demoted(
+        &mut g,
+        "inprof_demoted_closure_body",
+        "ClosureBody as overhead::Leaf>::leaf",
+        |x| ClosureBody.leaf(x),
+    );
     g.bench_function("inprof_off_closure_body", |b| {
         inprof::set_enabled(false);
         b.iter(|| ClosureBody.leaf(black_box(1u64)));
