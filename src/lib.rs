@@ -120,9 +120,9 @@ pub use inprof_runtime::{pprof, report};
 /// - a sync function with a small body (up to 48 tokens) and no inline
 ///   attribute or `#[cold]` of its own gets `#[inline]`: the recorded
 ///   path's calls make it look bigger to the inliner than it runs when off
-///   or demoted, and it should stay inlinable where it was; its body runs
-///   as a closure (inlined when the call is not recorded), the form the
-///   inliner finds cheapest;
+///   or demoted, and it should stay inlinable where it was; its body, if
+///   not empty, runs as a closure (inlined when the call is not recorded),
+///   the form the inliner finds cheapest;
 /// - the order of other attributes does not matter: after `#[tokio::main]`
 ///   or `#[tokio::test]` the body future is instrumented (not the runtime's
 ///   idle time), after `#[async_trait]` the boxed future;

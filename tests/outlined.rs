@@ -1,10 +1,11 @@
 //! Outlined functions (a recorded call calls the function again from
 //! `inprof`'s `record`, which holds the frame, and that call runs the
 //! body; or, where the body is small or calling again could differ, the
-//! body is a closure that `record_body` runs): whatever the function's shape, each call runs its body once,
-//! with its arguments, and returns its result, recorded or not; the
-//! profile, read with `go tool pprof`, has the exact calls on the paths of
-//! known truth, and no frame of the recording machinery.
+//! body is a closure that `record_body` runs): whatever the function's
+//! shape, each call runs its body once, with its arguments, and returns
+//! its result, recorded or not; the profile, read with `go tool pprof`,
+//! has the exact calls on the paths of known truth, and no frame of the
+//! recording machinery.
 #![cfg(target_os = "linux")]
 
 mod common;
