@@ -24,6 +24,14 @@ fn via_closure((p, _): (bool, u8)) -> u32 {
     inner(p)
 }
 
+/// The same with a result wider than a register, which comes back from
+/// `record_body` through a slot of its own: left unwritten on unwinding,
+/// and the value right when the body returns.
+#[inprof::profile]
+fn wide_via_closure((p, _): (bool, u8)) -> (u64, String, u64) {
+    (u64::from(inner(p)), "two".to_owned(), 3)
+}
+
 #[inprof::profile]
 fn after() -> u32 {
     std::hint::black_box(7)
@@ -39,6 +47,10 @@ fn driver() {
     assert!(r.is_err());
     after();
     via_closure((false, 0));
+    let r = std::panic::catch_unwind(|| wide_via_closure((true, 0)));
+    assert!(r.is_err());
+    after();
+    assert_eq!(wide_via_closure((false, 0)), (1, "two".to_owned(), 3));
 }
 
 #[test]
@@ -70,6 +82,8 @@ fn unwinding_keeps_the_tree_right() {
         want(&["may_panic", "driver"]),
         want(&["inner", "via_closure", "driver"]),
         want(&["via_closure", "driver"]),
+        want(&["inner", "wide_via_closure", "driver"]),
+        want(&["wide_via_closure", "driver"]),
         want(&["driver"]),
     ] {
         assert!(
@@ -91,6 +105,7 @@ fn unwinding_keeps_the_tree_right() {
     let calls = top(&file, &["-sample_index=calls"]);
     assert_eq!(row(&calls, "time_panic::may_panic").flat, 2.0);
     assert_eq!(row(&calls, "time_panic::via_closure").flat, 2.0);
-    assert_eq!(row(&calls, "time_panic::inner").flat, 4.0);
-    assert_eq!(row(&calls, "time_panic::after").flat, 3.0);
+    assert_eq!(row(&calls, "time_panic::wide_via_closure").flat, 2.0);
+    assert_eq!(row(&calls, "time_panic::inner").flat, 6.0);
+    assert_eq!(row(&calls, "time_panic::after").flat, 4.0);
 }

@@ -1179,11 +1179,29 @@ pub fn run_body<R>(
     self_ty: Option<SelfTypeName>,
     body: impl FnOnce() -> R,
 ) -> R {
-    if may_record(cs) {
-        record_body(cs, self_ty, body)
-    } else {
-        body()
+    if !may_record(cs) {
+        return body();
     }
+    if std::mem::size_of::<R>() <= std::mem::size_of::<usize>() {
+        // Comes back in a register.
+        return record_body(cs, self_ty, body);
+    }
+    // A wider result comes back through a slot of its own, read past
+    // `black_box`. Returned (or written through a plain slot, which LLVM's
+    // call-slot optimization merges with it), it would be written straight
+    // into the caller's place; that place, handed to a call, then stays in
+    // memory on the fast path too: a store and a load around every off or
+    // demoted call (serde_json's `peek`, which returns a
+    // `Result<Option<u8>>`: README, "Real code"). `black_box` only keeps
+    // the two places apart; nothing depends on it for correctness. Not
+    // for results that fit a register: there the slot would cost a
+    // stack frame on the fast path of a function not inlined.
+    let mut out = MaybeUninit::<R>::uninit();
+    record_body_into(cs, self_ty, body, &mut out);
+    let out = std::hint::black_box(out);
+    // SAFETY: `record_body_into` returned, so it wrote the body's result
+    // (a body that unwinds does not return here).
+    unsafe { out.assume_init() }
 }
 
 /// Records one call whose body is a closure (see [`run_body`]): opens the
@@ -1199,6 +1217,20 @@ fn record_body<R>(
     let mut slot = ScopeSlot::uninit();
     let _scope = enter_scope_on(cs, self_ty, crate::engine::stack::current_sp(), &mut slot);
     body()
+}
+
+/// [`record_body`] with the body's result written to `out` (left
+/// unwritten, and never read, when the body unwinds).
+#[inline(never)]
+fn record_body_into<R>(
+    cs: &'static Callsite,
+    self_ty: Option<SelfTypeName>,
+    body: impl FnOnce() -> R,
+    out: &mut MaybeUninit<R>,
+) {
+    let mut slot = ScopeSlot::uninit();
+    let _scope = enter_scope_on(cs, self_ty, crate::engine::stack::current_sp(), &mut slot);
+    out.write(body());
 }
 
 /// The frame [`record`] holds: its scope (closed last), and the mark,
@@ -1519,5 +1551,41 @@ mod tests {
             }
             assert!(t.node(inner).ticks.load(Ordering::Relaxed) > 0);
         }
+    }
+
+    /// A body run as a closure, recorded: its result comes back whole
+    /// whether it fits a register (returned) or not (through a slot of its
+    /// own, which a body that unwinds leaves unwritten), and each call is
+    /// counted once.
+    #[test]
+    fn run_body_returns_the_body_result_and_counts_each_call() {
+        static NARROW: Callsite = Callsite::new("tree_test_narrow", "tree.rs", 4).always();
+        static WIDE: Callsite = Callsite::new("tree_test_wide_result", "tree.rs", 5).always();
+        fn wide(n: u64, panics: bool) -> (u64, String, u64) {
+            run_body(&WIDE, None, move || {
+                assert!(!panics, "wide body panics");
+                (n, format!("n{n}"), n * 2)
+            })
+        }
+        let t = std::thread::spawn(|| {
+            assert_eq!(run_body(&NARROW, None, || 7u32), 7);
+            assert_eq!(run_body(&NARROW, None, || 8u32), 8);
+            assert_eq!(wide(3, false), (3, "n3".to_owned(), 6));
+            let r = std::panic::catch_unwind(|| wide(4, true));
+            assert!(r.is_err());
+            assert_eq!(wide(5, false), (5, "n5".to_owned(), 10));
+            this_tree() as usize
+        })
+        .join()
+        .unwrap();
+        // SAFETY: trees are never freed.
+        let t = unsafe { &*(t as *const Tree) };
+        let calls = |cs: &'static Callsite| {
+            (0..t.len())
+                .find(|&i| std::ptr::eq(t.node(i).callsite(), cs))
+                .map(|i| t.node(i).calls.load(Ordering::Relaxed))
+        };
+        assert_eq!(calls(&NARROW), Some(2));
+        assert_eq!(calls(&WIDE), Some(3));
     }
 }
