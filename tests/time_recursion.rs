@@ -47,7 +47,17 @@ fn recursive_cum_is_the_run_time_and_calls_are_exact() {
     // may put cum 10 µs over the wall it is compared with.
     let rows = top(&file, &["-sample_index=wall", "-unit=ns"]);
     let f = row(&rows, "time_recursion::fib");
-    assert!(f.cum <= wall, "cum {} > wall {}", f.cum, wall);
+    // Ticks become nanoseconds at the counter's rate measured against the
+    // monotonic clock (engine::clock: a few ppm off at most, the ends of
+    // the measurement read in tight pairs); 10 ppm of it allowed, 85 ns
+    // of an 8.5 ms debug run. Once, before the pairs, a preempted read
+    // made it 26 ppm: cum 8 553 281 ns against a wall of 8 553 062 ns.
+    assert!(
+        f.cum <= wall * (1.0 + 10e-6),
+        "cum {} > wall {}",
+        f.cum,
+        wall
+    );
     assert_near("fib cum vs wall", f.cum, wall, 0.05);
     // Flat of the only function is all of it.
     assert_near("fib flat", f.flat, f.cum, 0.001);
