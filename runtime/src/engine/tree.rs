@@ -1220,7 +1220,10 @@ fn record_body<R>(
 }
 
 /// [`record_body`] with the body's result written to `out` (left
-/// unwritten, and never read, when the body unwinds).
+/// unwritten, and never read, when the body unwinds). Its own function
+/// rather than `record_body` given a closure that writes `out`: that
+/// closure, moving the body's into a new one, raised the inlining price
+/// (serde_json off, 2.905 G instructions against 2.869 G).
 #[inline(never)]
 fn record_body_into<R>(
     cs: &'static Callsite,
