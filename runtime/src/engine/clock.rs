@@ -65,14 +65,11 @@ fn paired() -> (Instant, u64) {
         let width = ticks_raw_for_anchor().wrapping_sub(before);
         (now, before, width)
     };
-    let mut best = read();
-    for _ in 1..8 {
-        let r = read();
-        if r.2 < best.2 {
-            best = r;
-        }
-    }
-    (best.0, best.1.wrapping_add(best.2 / 2))
+    let (now, before, width) = (0..8)
+        .map(|_| read())
+        .min_by_key(|r| r.2)
+        .expect("eight reads");
+    (now, before.wrapping_add(width / 2))
 }
 
 #[inline]
