@@ -400,7 +400,7 @@ fn pprof_url(args: &[&str], url: &str) -> String {
 
 fn top_url(url: &str, extra: &[&str]) -> Vec<Row> {
     // Fetch through pprof once (it saves a copy), then parse its -top.
-    let mut args = vec!["-top", "-nodefraction=0", "-nodecount=100000"];
+    let mut args = TOP_ALL.to_vec();
     args.extend_from_slice(extra);
     let out = pprof_url(&args, url);
     let f = tmpdir("topurl").join("out.txt");
