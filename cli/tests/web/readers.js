@@ -21,7 +21,10 @@ const zlib = require('zlib');
   const index = path.join(path.dirname(require.resolve('speedscope/package.json')), 'dist/release/index.html');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    // speedscope draws with WebGL: software rendering (SwiftShader), which
+    // Chromium 130 and later no longer fall back to by themselves (with
+    // --disable-gpu, Chromium 148 gives "Failed to create WebGL context").
+    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-first-run', '--disable-background-networking'],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
