@@ -5,7 +5,7 @@
 //! stack once.
 
 use inprof_runtime::pprof::Profile;
-use inprof_runtime::report::format_value;
+use inprof_runtime::report::{format_value, Edge, INLINE_MARK};
 use regex::Regex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -73,7 +73,7 @@ pub fn load(source: &str, seconds: Option<u64>) -> Result<Profile, String> {
     })
 }
 
-pub use inprof_runtime::report::{flat_cum, stacks, Stack};
+pub use inprof_runtime::report::{call_edges, flat_cum, inlined, split_inline, stacks, Stack};
 
 /// Options shared by the reports.
 #[derive(Default, Clone)]
@@ -133,15 +133,21 @@ impl TagFilter {
     }
 }
 
+/// Whether a regex matches a frame: its function's name, without the
+/// inline mark (as pprof matches names).
+fn matches(re: &Regex, frame: &str) -> bool {
+    re.is_match(split_inline(frame).0)
+}
+
 /// Whether `s` passes the focus, ignore, tagfocus and tagignore filters.
 fn kept(s: &Stack, sel: &Select) -> bool {
     sel.focus
         .as_ref()
-        .is_none_or(|re| s.frames.iter().any(|f| re.is_match(f)))
+        .is_none_or(|re| s.frames.iter().any(|f| matches(re, f)))
         && !sel
             .ignore
             .as_ref()
-            .is_some_and(|re| s.frames.iter().any(|f| re.is_match(f)))
+            .is_some_and(|re| s.frames.iter().any(|f| matches(re, f)))
         && sel.tagfocus.as_ref().is_none_or(|t| t.matches(&s.labels))
         && !sel.tagignore.as_ref().is_some_and(|t| t.matches(&s.labels))
 }
@@ -153,8 +159,8 @@ fn shown(frames: Vec<String>, sel: &Select) -> Vec<String> {
     }
     frames
         .into_iter()
-        .filter(|f| !sel.hide.as_ref().is_some_and(|re| re.is_match(f)))
-        .filter(|f| sel.show.as_ref().is_none_or(|re| re.is_match(f)))
+        .filter(|f| !sel.hide.as_ref().is_some_and(|re| matches(re, f)))
+        .filter(|f| sel.show.as_ref().is_none_or(|re| matches(re, f)))
         .collect()
 }
 
@@ -479,6 +485,9 @@ pub fn top(
     let (idx, unit, st) = selected(p, sel)?;
     let total: i64 = st.iter().map(|(_, v)| v).sum();
     let mut rows = flat_cum(&st);
+    // pprof's label: `(inline)` where every call into the function was
+    // inlined, `(partial-inline)` where some were.
+    let inl = inlined(&st);
     if by_cum {
         rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
     } else {
@@ -510,9 +519,10 @@ pub fn top(
     let mut sum = 0;
     for (name, flat, cum) in rows.into_iter().take(n) {
         sum += flat;
+        let label = inl.get(&name).copied().unwrap_or_default().suffix();
         let _ = writeln!(
             out,
-            "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%  {name}",
+            "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%  {name}{label}",
             fmt(flat),
             pct(flat, total),
             pct(sum, total),
@@ -548,7 +558,7 @@ pub fn async_table(p: &Profile, sel: &Select, n: usize, style: &Style) -> Option
         let Some(leaf) = s.frames.first() else {
             continue;
         };
-        let e = by.entry(leaf.clone()).or_default();
+        let e = by.entry(split_inline(leaf).0.to_owned()).or_default();
         for (k, i) in [calls, polls, wall, latency, cancelled]
             .into_iter()
             .enumerate()
@@ -588,32 +598,18 @@ pub fn async_table(p: &Profile, sel: &Select, n: usize, style: &Style) -> Option
     Some(out)
 }
 
-/// Per function: callers and callees with the value on each edge (each
-/// edge counted once per sample).
-type Edges = BTreeMap<String, (BTreeMap<String, i64>, BTreeMap<String, i64>)>;
+/// Per function: callers and callees, each with its edge (see
+/// [`call_edges`]).
+type Edges = BTreeMap<String, (BTreeMap<String, Edge>, BTreeMap<String, Edge>)>;
 
 fn edges(stacks: &[(Vec<String>, i64)]) -> Edges {
     let mut e: Edges = BTreeMap::new();
-    for (frames, v) in stacks {
-        let mut seen = HashSet::new();
-        for (i, f) in frames.iter().enumerate() {
-            let caller = frames.get(i + 1).cloned().unwrap_or_default();
-            let callee = if i == 0 {
-                String::new()
-            } else {
-                frames[i - 1].clone()
-            };
-            if !seen.insert((caller.clone(), f.clone(), callee.clone())) {
-                continue;
-            }
-            let entry = e.entry(f.clone()).or_default();
-            if !caller.is_empty() {
-                *entry.0.entry(caller).or_default() += v;
-            }
-            if !callee.is_empty() {
-                *entry.1.entry(callee).or_default() += v;
-            }
-        }
+    for ((caller, callee), edge) in call_edges(stacks) {
+        e.entry(callee.clone())
+            .or_default()
+            .0
+            .insert(caller.clone(), edge);
+        e.entry(caller).or_default().1.insert(callee, edge);
     }
     e
 }
@@ -644,7 +640,7 @@ pub fn peek(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
     for name in names {
         let (flat, cum) = fc[name];
         let (callers, callees) = e.get(name).cloned().unwrap_or_default();
-        edge_lines(&mut out, callers, &unit);
+        edge_lines(&mut out, callers, cum, &unit);
         let _ = writeln!(
             out,
             "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%                | {name}",
@@ -654,23 +650,24 @@ pub fn peek(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
             format_value(cum, &unit),
             pct(cum, total)
         );
-        edge_lines(&mut out, callees, &unit);
+        edge_lines(&mut out, callees, cum, &unit);
         let _ = writeln!(out, "{sep}");
     }
     Ok(out)
 }
 
-/// Peek's caller or callee lines, heaviest first, each with its share.
-fn edge_lines(out: &mut String, edges: BTreeMap<String, i64>, unit: &str) {
-    let sum: i64 = edges.values().sum();
+/// Peek's caller or callee lines, heaviest first, each with its share of
+/// the function's cum, an inlined edge marked as pprof marks it.
+fn edge_lines(out: &mut String, edges: BTreeMap<String, Edge>, cum: i64, unit: &str) {
     let mut e: Vec<_> = edges.into_iter().collect();
-    e.sort_by_key(|e| std::cmp::Reverse(e.1));
-    for (c, v) in e {
+    e.sort_by_key(|e| std::cmp::Reverse(e.1.weight));
+    for (c, edge) in e {
+        let inline = if edge.inline { " (inline)" } else { "" };
         let _ = writeln!(
             out,
-            "{:>50} {:>6.2}% |   {c}",
-            format_value(v, unit),
-            pct(v, sum)
+            "{:>50} {:>6.2}% |   {c}{inline}",
+            format_value(edge.weight, unit),
+            pct(edge.weight, cum)
         );
     }
 }
@@ -725,12 +722,16 @@ fn flame_options<'a>(
     let mut lines = String::new();
     for (name, flat, cum) in flat_cum(st) {
         let key = name.replace([';', '\t', '\n'], ":");
-        let _ = writeln!(
-            lines,
-            "{key}\ttitle={key}: flat {}, cum {}",
-            format_value(flat, unit),
-            format_value(cum, unit)
-        );
+        // The function's frames, inlined or not (the graph draws them
+        // apart, marked as `stacks` marks them), share its flat and cum.
+        for frame in [key.clone(), format!("{key}{INLINE_MARK}")] {
+            let _ = writeln!(
+                lines,
+                "{frame}\ttitle={key}: flat {}, cum {}",
+                format_value(flat, unit),
+                format_value(cum, unit)
+            );
+        }
     }
     if let Ok(m) = inferno::flamegraph::FuncFrameAttrsMap::from_reader(lines.as_bytes()) {
         o.func_frameattrs = m;
@@ -943,26 +944,31 @@ pub fn dot_with(p: &Profile, sel: &Select, opt: GraphOptions) -> Result<String, 
         .collect();
     // Edges between kept nodes: each sample's kept frames, adjacent;
     // residual if frames were dropped between them.
-    let mut edge_w: BTreeMap<(usize, usize, bool), i64> = BTreeMap::new();
+    // Each edge's weight and whether every call on it was inlined.
+    let mut edge_w: BTreeMap<(usize, usize, bool), (i64, bool)> = BTreeMap::new();
     for (frames, v) in &st {
         let mut seen = HashSet::new();
-        let mut last: Option<(usize, usize)> = None; // (node id, position)
+        // (node id, position, inlined into its caller)
+        let mut last: Option<(usize, usize, bool)> = None;
         for (pos, f) in frames.iter().enumerate() {
-            let Some(&id) = ids.get(f.as_str()) else {
+            let (name, inline) = split_inline(f);
+            let Some(&id) = ids.get(name) else {
                 continue;
             };
-            if let Some((callee, cpos)) = last {
+            if let Some((callee, cpos, cinline)) = last {
                 let e = (id, callee, pos > cpos + 1);
                 if id != callee && seen.insert((id, callee)) {
-                    *edge_w.entry(e).or_default() += v;
+                    let w = edge_w.entry(e).or_insert((0, true));
+                    w.0 += v;
+                    w.1 &= cinline && pos == cpos + 1;
                 }
             }
-            last = Some((id, pos));
+            last = Some((id, pos, inline));
         }
     }
     let min_edge = (opt.edge_fraction * total as f64) as i64;
     let edges_all = edge_w.len();
-    edge_w.retain(|_, w| *w >= min_edge.max(1));
+    edge_w.retain(|_, w| w.0 >= min_edge.max(1));
     let shown_flat: i64 = fc.iter().map(|r| r.1).sum();
     let mut out = String::from(
         "digraph inprof {\nnode [style=filled fillcolor=\"#f8f8f8\" shape=box fontname=\"Helvetica\"];\nedge [fontname=\"Helvetica\"];\n",
@@ -1033,7 +1039,7 @@ pub fn dot_with(p: &Profile, sel: &Select, opt: GraphOptions) -> Result<String, 
         let (Some(leaf), false) = (frames.first(), v == 0) else {
             continue;
         };
-        let Some(&id) = ids.get(leaf.as_str()) else {
+        let Some(&id) = ids.get(split_inline(leaf).0) else {
             continue;
         };
         for (k, val) in &s.labels {
@@ -1058,12 +1064,14 @@ pub fn dot_with(p: &Profile, sel: &Select, opt: GraphOptions) -> Result<String, 
             );
         }
     }
-    for ((a, b, residual), w) in edge_w {
+    for ((a, b, residual), (w, inline)) in edge_w {
         let pen = 1.0 + 5.0 * (w as f64 / total as f64);
         let style = if residual { " style=dashed" } else { "" };
+        // pprof's mark of an inlined call, under the value.
+        let inline = if inline { "\\n (inline)" } else { "" };
         let _ = writeln!(
             out,
-            "N{a} -> N{b} [label=\" {}\" penwidth={pen:.2}{style}];",
+            "N{a} -> N{b} [label=\" {}{inline}\" penwidth={pen:.2}{style}];",
             format_value(w, &unit)
         );
     }

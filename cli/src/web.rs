@@ -68,6 +68,7 @@ fn top_html(p: &Profile, sel: &Select, search: Option<&regex::Regex>) -> Result<
     let total: i64 = st.iter().map(|(_, v)| v).sum::<i64>().max(1);
     let mut rows = view::flat_cum(&st);
     rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    let inl = view::inlined(&st);
     let mut out = format!(
         "<p class=summary>Type: <b>{}</b> · {} functions · total {}</p>\n<table id=\"top\"><thead><tr><th data-col=\"0\">flat</th><th data-col=\"1\">flat%</th><th data-col=\"2\">sum%</th><th data-col=\"3\">cum</th><th data-col=\"4\">cum%</th><th data-col=\"5\">name</th></tr></thead><tbody>\n",
         escape(&shown_type(p, sel)),
@@ -80,7 +81,7 @@ fn top_html(p: &Profile, sel: &Select, search: Option<&regex::Regex>) -> Result<
         let hit = search.is_some_and(|re| re.is_match(name));
         let _ = writeln!(
             out,
-            "<tr data-fn=\"{n}\"{cls}><td data-v=\"{flat}\">{}</td><td>{:.2}%</td><td>{:.2}%</td><td data-v=\"{cum}\">{}</td><td>{:.2}%</td><td class=fn><a href=\"#view=peek&amp;fn={u}\">{n}</a></td></tr>",
+            "<tr data-fn=\"{n}\"{cls}><td data-v=\"{flat}\">{}</td><td>{:.2}%</td><td>{:.2}%</td><td data-v=\"{cum}\">{}</td><td>{:.2}%</td><td class=fn><a href=\"#view=peek&amp;fn={u}\">{n}</a>{l}</td></tr>",
             format_value(*flat, &unit),
             *flat as f64 * 100.0 / total as f64,
             sum as f64 * 100.0 / total as f64,
@@ -88,6 +89,7 @@ fn top_html(p: &Profile, sel: &Select, search: Option<&regex::Regex>) -> Result<
             *cum as f64 * 100.0 / total as f64,
             n = escape(name),
             u = percent_encode(name),
+            l = escape(inl.get(name).copied().unwrap_or_default().suffix()),
             cls = if hit { " class=hit" } else { "" },
         );
     }

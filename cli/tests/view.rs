@@ -123,14 +123,36 @@ func grow() {
 	}
 }
 
+// Inlined into direct, called through a func value by viaValue: pprof
+// shows one row, main.mk (partial-inline).
+func mk(n int) []byte { return make([]byte, n) }
+
+//go:noinline
+func direct() {
+	for i := 0; i < 1000; i++ {
+		sink = append(sink, mk(4096))
+	}
+}
+
+//go:noinline
+func viaValue(f func(int) []byte) {
+	for i := 0; i < 1000; i++ {
+		sink = append(sink, f(4096))
+	}
+}
+
 func main() {
 	runtime.MemProfileRate = 4096
 	cpu, _ := os.Create(os.Args[1])
 	pprof.StartCPUProfile(cpu)
 	spin(300 * time.Millisecond)
 	grow()
+	direct()
+	viaValue(mk)
 	pprof.StopCPUProfile()
 	cpu.Close()
+	// The heap profile is as of the last GC: one after every allocation.
+	runtime.GC()
 	heap, _ := os.Create(os.Args[2])
 	pprof.WriteHeapProfile(heap)
 	heap.Close()
@@ -204,7 +226,64 @@ fn top_agrees_with_go_tool_pprof() {
     agree(&gcpu, Some("samples"), "ns");
     agree(&gheap, Some("alloc_space"), "B");
     agree(&gheap, Some("inuse_objects"), "B");
+    inlined_like_pprof(&gheap);
     drop(kept);
+}
+
+/// A function inlined into one caller and called by another is one row,
+/// labelled from the calls into it, in top and in peek, as pprof has it.
+fn inlined_like_pprof(heap: &Path) {
+    let file = heap.display().to_string();
+    let (ok, out, err) = inprof_cmd(&["top", &file, "--sample-index=alloc_space"]);
+    assert!(ok, "{err}");
+    let ours = parse_top(&out);
+    let theirs = top(heap, &["-sample_index=alloc_space"]);
+    let mk = |rows: &[common::Row]| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.name.starts_with("main.mk"))
+            .map(|r| r.name.clone())
+            .collect()
+    };
+    assert_eq!(
+        mk(&theirs),
+        ["main.mk (partial-inline)"],
+        "pprof: {theirs:#?}"
+    );
+    assert_eq!(mk(&ours), mk(&theirs), "inprof top:\n{out}");
+    // 1000 allocations of 4 kB on each path (sampled every 4 kB on
+    // average: at least half of them kept).
+    let r = common::row(&ours, "main.mk (partial-inline)");
+    assert!(r.flat > 4e6 && r.flat < 9e6, "main.mk flat {}", r.flat);
+    // peek: the callers, the inlined call marked.
+    let (ok, out, err) = inprof_cmd(&["peek", "main\\.mk$", &file, "--sample-index=alloc_space"]);
+    assert!(ok, "{err}");
+    let go = Command::new("go")
+        .args([
+            "tool",
+            "pprof",
+            "-peek",
+            "main\\.mk$",
+            "-sample_index=alloc_space",
+        ])
+        .args(["-nodefraction=0", "-edgefraction=0"])
+        .arg(heap)
+        .output()
+        .unwrap();
+    let go = String::from_utf8_lossy(&go.stdout);
+    let callers = |s: &str| -> Vec<String> {
+        let mut c: Vec<String> = s
+            .lines()
+            .filter_map(|l| l.split_once("|   ").map(|(_, n)| n.trim().to_owned()))
+            .collect();
+        c.sort();
+        c
+    };
+    assert_eq!(
+        callers(&out),
+        ["main.direct (inline)", "main.viaValue"],
+        "inprof peek:\n{out}"
+    );
+    assert_eq!(callers(&out), callers(&go), "pprof peek:\n{go}");
 }
 
 fn reports_graphs_and_errors() {

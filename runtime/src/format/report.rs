@@ -15,6 +15,55 @@ pub struct TopRow {
     pub flat: i64,
     /// Value of samples with this function anywhere on the stack.
     pub cum: i64,
+    /// Whether the calls into it were inlined (pprof's row label).
+    pub inlined: Inlined,
+}
+
+/// What [`stacks`] puts after the name of a frame inlined into its caller
+/// (every line of a location but its last), as pprof's `-traces` shows it.
+pub const INLINE_MARK: &str = " (inline)";
+
+/// A frame of [`stacks`] as its function's name and whether it was
+/// inlined into its caller (marked with [`INLINE_MARK`]).
+pub fn split_inline(frame: &str) -> (&str, bool) {
+    match frame.strip_suffix(INLINE_MARK) {
+        Some(name) => (name, true),
+        None => (frame, false),
+    }
+}
+
+/// How the calls into a function were made, as pprof labels its row in
+/// `-top`: from the edges into it, one edge a caller, inlined if every
+/// call on it was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Inlined {
+    /// No edge into it is inlined (or it has none: a root).
+    #[default]
+    No,
+    /// Every edge into it is: `name (inline)`.
+    Always,
+    /// Some are and some are not: `name (partial-inline)`.
+    Partly,
+}
+
+impl Inlined {
+    /// The text pprof's `-top` puts after the name (with its space), or "".
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Inlined::No => "",
+            Inlined::Always => " (inline)",
+            Inlined::Partly => " (partial-inline)",
+        }
+    }
+}
+
+/// A call edge of [`call_edges`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Edge {
+    /// The value of the samples through it (each sample once).
+    pub weight: i64,
+    /// Whether every call on it was inlined.
+    pub inline: bool,
 }
 
 /// The index of the sample type named `name`, or the profile's default
@@ -45,9 +94,15 @@ pub fn top(p: &Profile, idx: usize) -> Vec<TopRow> {
         })
         .filter(|(_, v)| *v != 0)
         .collect();
+    let inl = inlined(&st);
     let mut rows: Vec<TopRow> = flat_cum(&st)
         .into_iter()
-        .map(|(name, flat, cum)| TopRow { name, flat, cum })
+        .map(|(name, flat, cum)| TopRow {
+            inlined: inl.get(&name).copied().unwrap_or_default(),
+            name,
+            flat,
+            cum,
+        })
         .collect();
     rows.sort_by(|a, b| {
         b.flat
@@ -60,7 +115,8 @@ pub fn top(p: &Profile, idx: usize) -> Vec<TopRow> {
 
 /// One sample as stacks of names.
 pub struct Stack {
-    /// Function names, leaf first (inlined frames expanded).
+    /// Function names, leaf first (inlined frames expanded, each marked
+    /// with [`INLINE_MARK`]).
     pub frames: Vec<String>,
     /// The sample's values.
     pub values: Vec<i64>,
@@ -87,7 +143,7 @@ pub fn stacks(p: &Profile) -> Vec<Stack> {
                     .map(|(i, ln)| {
                         let name = funcs.get(&ln.function_id).copied().unwrap_or("?");
                         if i < last {
-                            format!("{name} (inline)")
+                            format!("{name}{INLINE_MARK}")
                         } else {
                             name.to_owned()
                         }
@@ -127,23 +183,81 @@ pub fn stacks(p: &Profile) -> Vec<Stack> {
         .collect()
 }
 
-/// Flat and cum per function.
+/// Flat and cum per function, as pprof counts them: a sample's value in
+/// the flat of its leaf and once in the cum of each function on its
+/// stack. A function is one row whether or not a frame of it was inlined
+/// (see [`inlined`] for its label).
 pub fn flat_cum(stacks: &[(Vec<String>, i64)]) -> Vec<(String, i64, i64)> {
     let mut flat: HashMap<&str, i64> = HashMap::new();
     let mut cum: HashMap<&str, i64> = HashMap::new();
     for (frames, v) in stacks {
         if let Some(leaf) = frames.first() {
-            *flat.entry(leaf).or_default() += v;
+            *flat.entry(split_inline(leaf).0).or_default() += v;
         }
         let mut seen = HashSet::new();
         for f in frames {
-            if seen.insert(f.as_str()) {
-                *cum.entry(f).or_default() += v;
+            let name = split_inline(f).0;
+            if seen.insert(name) {
+                *cum.entry(name).or_default() += v;
             }
         }
     }
     cum.into_iter()
         .map(|(n, c)| (n.to_owned(), flat.get(n).copied().unwrap_or(0), c))
+        .collect()
+}
+
+/// The calls in `stacks` (leaf first) as pprof's graph has them: an edge
+/// from caller to callee by function name, a sample's value added once to
+/// each edge on its stack, no edge from a function to itself; an edge is
+/// inlined if every call on it was (in a sample that passes an edge twice,
+/// the call nearest the root).
+pub fn call_edges(stacks: &[(Vec<String>, i64)]) -> HashMap<(String, String), Edge> {
+    let mut edges: HashMap<(String, String), Edge> = HashMap::new();
+    for (frames, v) in stacks {
+        let mut seen = HashSet::new();
+        // From the root, as pprof walks a sample.
+        for pair in frames.windows(2).rev() {
+            let (callee, inline) = split_inline(&pair[0]);
+            let caller = split_inline(&pair[1]).0;
+            if caller == callee || !seen.insert((caller, callee)) {
+                continue;
+            }
+            let e = edges
+                .entry((caller.to_owned(), callee.to_owned()))
+                .or_insert(Edge {
+                    weight: 0,
+                    inline: true,
+                });
+            e.weight += v;
+            e.inline &= inline;
+        }
+    }
+    edges
+}
+
+/// Each function's row label (see [`Inlined`]) from the edges into it;
+/// functions with no edge into them are left out (their label is
+/// [`Inlined::No`]).
+pub fn inlined(stacks: &[(Vec<String>, i64)]) -> HashMap<String, Inlined> {
+    let mut by: HashMap<String, (bool, bool)> = HashMap::new();
+    for ((_, callee), e) in call_edges(stacks) {
+        let k = by.entry(callee).or_default();
+        if e.inline {
+            k.0 = true;
+        } else {
+            k.1 = true;
+        }
+    }
+    by.into_iter()
+        .map(|(name, k)| {
+            let l = match k {
+                (true, true) => Inlined::Partly,
+                (true, false) => Inlined::Always,
+                _ => Inlined::No,
+            };
+            (name, l)
+        })
         .collect()
 }
 
@@ -228,13 +342,14 @@ pub fn format_top(p: &Profile, idx: usize, n: usize) -> String {
         sum += r.flat;
         let _ = writeln!(
             out,
-            "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%  {}",
+            "{:>10} {:>5.2}% {:>5.2}% {:>10} {:>5.2}%  {}{}",
             format_value(r.flat, unit),
             pct(r.flat),
             pct(sum),
             format_value(r.cum, unit),
             pct(r.cum),
-            r.name
+            r.name,
+            r.inlined.suffix()
         );
     }
     out
@@ -253,4 +368,72 @@ pub fn human_bytes(n: u64) -> String {
         format!("{n}B")
     };
     format!("{s} ({n} bytes)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(frames: &[&str], v: i64) -> (Vec<String>, i64) {
+        (frames.iter().map(|f| f.to_string()).collect(), v)
+    }
+
+    #[test]
+    fn a_function_inlined_on_some_paths_is_one_partly_inlined_row() {
+        let s = [
+            st(&["mk (inline)", "direct", "main"], 3),
+            st(&["mk", "via", "main"], 5),
+            st(&["direct", "main"], 1),
+        ];
+        let fc: HashMap<String, (i64, i64)> = flat_cum(&s)
+            .into_iter()
+            .map(|(n, f, c)| (n, (f, c)))
+            .collect();
+        assert_eq!(fc["mk"], (8, 8));
+        assert_eq!(fc["direct"], (1, 4));
+        assert_eq!(fc["main"], (0, 9));
+        assert!(!fc.contains_key("mk (inline)"));
+        let l = inlined(&s);
+        assert_eq!(l["mk"], Inlined::Partly);
+        assert_eq!(l["direct"], Inlined::No);
+        assert_eq!(l.get("main"), None);
+        assert_eq!(Inlined::Partly.suffix(), " (partial-inline)");
+        let e = call_edges(&s);
+        assert_eq!(
+            e[&("direct".to_owned(), "mk".to_owned())],
+            Edge {
+                weight: 3,
+                inline: true
+            }
+        );
+        assert_eq!(
+            e[&("via".to_owned(), "mk".to_owned())],
+            Edge {
+                weight: 5,
+                inline: false
+            }
+        );
+        // Inlined on every path: labelled inline.
+        let only = [st(&["mk (inline)", "direct"], 2)];
+        assert_eq!(inlined(&only)["mk"], Inlined::Always);
+    }
+
+    #[test]
+    fn edges_count_a_sample_once_and_skip_self_calls() {
+        // Recursion: a -> a is no edge; b -> a once per sample although
+        // the sample passes it twice; its inline flag from the call
+        // nearest the root (not inlined).
+        let s = [st(&["a (inline)", "b", "a", "b"], 4)];
+        let e = call_edges(&s);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(
+            e[&("b".to_owned(), "a".to_owned())],
+            Edge {
+                weight: 4,
+                inline: false
+            }
+        );
+        assert_eq!(e[&("a".to_owned(), "b".to_owned())].weight, 4);
+        assert_eq!(flat_cum(&s).iter().find(|r| r.0 == "a").unwrap().2, 4);
+    }
 }
