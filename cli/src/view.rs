@@ -662,7 +662,7 @@ fn edge_lines(out: &mut String, edges: BTreeMap<String, Edge>, cum: i64, unit: &
     let mut e: Vec<_> = edges.into_iter().collect();
     e.sort_by_key(|e| std::cmp::Reverse(e.1.weight));
     for (c, edge) in e {
-        let inline = if edge.inline { " (inline)" } else { "" };
+        let inline = if edge.inline { INLINE_MARK } else { "" };
         let _ = writeln!(
             out,
             "{:>50} {:>6.2}% |   {c}{inline}",

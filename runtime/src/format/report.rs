@@ -51,7 +51,7 @@ impl Inlined {
     pub fn suffix(self) -> &'static str {
         match self {
             Inlined::No => "",
-            Inlined::Always => " (inline)",
+            Inlined::Always => INLINE_MARK,
             Inlined::Partly => " (partial-inline)",
         }
     }
