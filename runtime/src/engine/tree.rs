@@ -1403,8 +1403,21 @@ impl Guard {
         let calls = n.calls.load(Ordering::Relaxed) + 1;
         let timing = self.node != self.parent && mode::timing();
         let mut left_at = 0;
-        if self.start != 0 || timing {
-            let now = crate::engine::clock::ticks();
+        let read = self.start != 0 || timing;
+        let now = if read {
+            crate::engine::clock::ticks()
+        } else {
+            0
+        };
+        // SAFETY: as above.
+        let tree = unsafe { &*self.tree };
+        // The call has ended for the call path as soon as its time is
+        // read: a CPU sample taken in the bookkeeping below is the
+        // caller's, as that time is in the caller's wall time.
+        tree.current
+            .store(self.parent as *mut Node, Ordering::Relaxed);
+        tree.frame_sp.store(self.prev_sp, Ordering::Relaxed);
+        if read {
             left_at = now;
             let add =
                 |a: &AtomicU64, d: u64| a.store(a.load(Ordering::Relaxed) + d, Ordering::Relaxed);
@@ -1433,11 +1446,6 @@ impl Guard {
         } else {
             n.calls.store(calls, Ordering::Relaxed);
         }
-        // SAFETY: as above.
-        let tree = unsafe { &*self.tree };
-        tree.current
-            .store(self.parent as *mut Node, Ordering::Relaxed);
-        tree.frame_sp.store(self.prev_sp, Ordering::Relaxed);
         left_at
     }
 

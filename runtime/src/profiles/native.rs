@@ -402,6 +402,26 @@ fn is_annotated(lines: &[SymLine], a: &str) -> bool {
         .any(|(n, _, _)| n == a || n.starts_with(&format!("{a}::")))
 }
 
+/// Whether a resolved frame is inprof's recording of a call (opening or
+/// closing a frame, reading the clock, polling an instrumented future):
+/// instrumentation, not the program. A sample there, or in what it calls,
+/// goes to the function the call path is in at that moment (the caller
+/// until the frame is open, the callee once it is), as the exact wall
+/// time of that moment does, not to a row of inprof's own. A frame of one
+/// of its functions, with what was inlined into it (`MaybeUninit::write`
+/// in an unoptimized build): where a recorded body is inlined into the
+/// recording function and the build has line tables, the body's lines are
+/// the frame's too, and [`is_annotated`] has cut the walk there already;
+/// without line tables only the sampler's stack pointer tells the two
+/// apart, and it puts a body whose frame is open in its function.
+fn is_recording(lines: &[SymLine]) -> bool {
+    lines.iter().any(|(n, _, _)| {
+        let n = n.strip_prefix('<').unwrap_or(n);
+        n.starts_with("inprof_runtime::engine::")
+            || n.starts_with("inprof_runtime::profiles::tasks::Instrumented")
+    })
+}
+
 /// Resolved native frames of a CPU sample: the interrupted PC (resolved at
 /// itself) then return addresses (resolved at the call, one byte before),
 /// each a list of (name, file, line) innermost first; cut at the frame of
@@ -421,6 +441,11 @@ pub(crate) fn cpu_frames(
         // Location addresses: the lookup address, so the leaf PC and a
         // return address with the same value stay two locations.
         out.push((at, lines));
+    }
+    // Inprof's recording, and what it called (the clock, atomics of a
+    // build that does not inline them), is the call path's.
+    if let Some(last) = out.iter().rposition(|(_, l)| is_recording(l)) {
+        out.drain(..=last);
     }
     out
 }
