@@ -407,18 +407,21 @@ fn is_annotated(lines: &[SymLine], a: &str) -> bool {
 /// instrumentation, not the program. A sample there, or in what it calls,
 /// goes to the function the call path is in at that moment (the caller
 /// until the frame is open, the callee once it is), as the exact wall
-/// time of that moment does, not to a row of inprof's own. A frame of one
-/// of its functions, with what was inlined into it (`MaybeUninit::write`
-/// in an unoptimized build): where a recorded body is inlined into the
-/// recording function and the build has line tables, the body's lines are
-/// the frame's too, and [`is_annotated`] has cut the walk there already;
-/// without line tables only the sampler's stack pointer tells the two
-/// apart, and it puts a body whose frame is open in its function.
+/// time of that moment does, not to a row of inprof's own. A frame that
+/// names the engine (its functions, std's generics over its types, such
+/// as the drop glue of a frame's guard in an unoptimized build) or is
+/// `Instrumented`'s, with what was inlined into it: where a recorded body
+/// is inlined into the recording function and the build has line tables,
+/// the body's lines are the frame's too, and [`is_annotated`] has cut the
+/// walk there already; without line tables only the sampler's stack
+/// pointer tells the two apart, and it puts a body whose frame is open in
+/// its function.
 fn is_recording(lines: &[SymLine]) -> bool {
     lines.iter().any(|(n, _, _)| {
-        let n = n.strip_prefix('<').unwrap_or(n);
-        n.starts_with("inprof_runtime::engine::")
-            || n.starts_with("inprof_runtime::profiles::tasks::Instrumented")
+        n.contains("inprof_runtime::engine::")
+            || n.strip_prefix('<')
+                .unwrap_or(n)
+                .starts_with("inprof_runtime::profiles::tasks::Instrumented")
     })
 }
 
@@ -491,4 +494,42 @@ pub(crate) fn frames(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(names: &[&str]) -> Vec<SymLine> {
+        names
+            .iter()
+            .map(|n| (n.to_string(), String::new(), 0))
+            .collect()
+    }
+
+    #[test]
+    fn the_recording_is_told_from_the_program_by_name() {
+        for n in [
+            "inprof_runtime::engine::tree::record_body",
+            "inprof_runtime::engine::tree::Guard::leave",
+            "<inprof_runtime::engine::tree::Outlined as core::ops::drop::Drop>::drop",
+            "core::ptr::drop_in_place<inprof_runtime::engine::tree::Scope>",
+            "<inprof_runtime::profiles::tasks::Instrumented<F> as core::future::future::Future>::poll",
+        ] {
+            assert!(is_recording(&frame(&[n])), "{n}");
+        }
+        // Inlined into the recording: the frame is the recording's.
+        assert!(is_recording(&frame(&[
+            "core::mem::maybe_uninit::MaybeUninit<T>::write",
+            "inprof_runtime::engine::tree::enter_scope_on",
+        ])));
+        for n in [
+            "app::parse",
+            "inprof_runtime::profiles::sync::RawMutex::lock_slow",
+            "inprof_runtime::profiles::alloc::Alloc<A>::alloc_slot",
+            "<futures::future::Select<A, B> as core::future::future::Future>::poll",
+        ] {
+            assert!(!is_recording(&frame(&[n])), "{n}");
+        }
+    }
 }
