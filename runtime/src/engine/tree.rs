@@ -1402,7 +1402,6 @@ impl Guard {
         let n = unsafe { &*self.node };
         let calls = n.calls.load(Ordering::Relaxed) + 1;
         let timing = self.node != self.parent && mode::timing();
-        let mut left_at = 0;
         let read = self.start != 0 || timing;
         let now = if read {
             crate::engine::clock::ticks()
@@ -1418,7 +1417,6 @@ impl Guard {
             .store(self.parent as *mut Node, Ordering::Relaxed);
         tree.frame_sp.store(self.prev_sp, Ordering::Relaxed);
         if read {
-            left_at = now;
             let add =
                 |a: &AtomicU64, d: u64| a.store(a.load(Ordering::Relaxed) + d, Ordering::Relaxed);
             if self.timed {
@@ -1438,15 +1436,13 @@ impl Guard {
                     );
                 }
             }
-            n.calls.store(calls, Ordering::Relaxed);
-            if calls == mode::PROBE_CALLS {
-                let measured = n.ticks.load(Ordering::Relaxed) + n.probe.load(Ordering::Relaxed);
-                mode::judge(n.callsite(), calls, measured);
-            }
-        } else {
-            n.calls.store(calls, Ordering::Relaxed);
         }
-        left_at
+        n.calls.store(calls, Ordering::Relaxed);
+        if read && calls == mode::PROBE_CALLS {
+            let measured = n.ticks.load(Ordering::Relaxed) + n.probe.load(Ordering::Relaxed);
+            mode::judge(n.callsite(), calls, measured);
+        }
+        now
     }
 
     /// The tree of the guard's thread (null: nothing recorded).
@@ -1519,6 +1515,10 @@ mod tests {
         }
         let _timing = mode::Timing::start();
         let stop = std::sync::atomic::AtomicBool::new(false);
+        // The writers start once the reader has read once: on a loaded
+        // machine the reader's thread could otherwise first run after
+        // they ended (the lib tests in parallel on two cores, once).
+        let reading = std::sync::atomic::AtomicBool::new(false);
         let trees = std::thread::scope(|s| {
             let reader = s.spawn(|| {
                 let mut reads = 0u64;
@@ -1532,11 +1532,18 @@ mod tests {
                         }
                     }
                     reads += 1;
+                    reading.store(true, Ordering::Release);
                 }
                 reads
             });
-            let a = s.spawn(work);
-            let b = s.spawn(work);
+            let writer = || {
+                while !reading.load(Ordering::Acquire) {
+                    std::thread::yield_now();
+                }
+                work()
+            };
+            let a = s.spawn(writer);
+            let b = s.spawn(writer);
             let trees = [a.join().unwrap(), b.join().unwrap()];
             stop.store(true, Ordering::Release);
             assert!(reader.join().unwrap() > 0);
