@@ -52,7 +52,7 @@ fn example_binary_writes_profiles_at_exit() {
     let tc = dir.join("threadcreate.pb.gz");
     let out = Command::new(target_dir().join("examples").join("quickstart"))
         .arg(dir.join("own.pb.gz"))
-        .arg("1000")
+        .arg("100")
         .env("INPROF_CPUPROFILE", &cpu)
         .env("INPROF_MEMPROFILE", &mem)
         .env("INPROF_BLOCKPROFILE", &block)
@@ -70,7 +70,7 @@ fn example_binary_writes_profiles_at_exit() {
         raw(f);
     }
     let calls = top(&cpu, &["-sample_index=calls"]);
-    assert_eq!(row(&calls, "quickstart::increase1000").flat, 2000.0);
+    assert_eq!(row(&calls, "quickstart::increase1000").flat, 200.0);
     assert_eq!(row(&calls, "quickstart::increase_int").flat, 2.0);
 }
 
