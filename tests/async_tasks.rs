@@ -86,13 +86,16 @@ fn calls_latency_busy_and_polls_of_20_handlers() {
         60e6,
         0.10,
     );
-    // Busy: the two 5 ms spins, within 15 %.
+    // Busy: the two 5 ms spins, never less (5 % for the clocks), and not
+    // the 50 ms sleep (that would make 60 ms). A spin's wall time grows
+    // when the thread is preempted in it, so the bound above is loose
+    // (+50 %): two cores shared with one busy neighbour stretched it by
+    // 16-18 %.
     let wall = top(&file, &["-sample_index=wall"]);
-    assert_near(
-        "handler busy per call",
-        row(&wall, "async_tasks::handler").flat / 20.0,
-        10e6,
-        0.15,
+    let busy = row(&wall, "async_tasks::handler").flat / 20.0;
+    assert!(
+        (9.5e6..=15e6).contains(&busy),
+        "handler busy per call: {busy} ns, want 10 ms, -5 %/+50 %"
     );
     let cancelled = top(&file, &["-sample_index=cancelled"]);
     assert!(cancelled
