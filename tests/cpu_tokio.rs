@@ -111,13 +111,18 @@ fn idle_main_is_not_in_the_cpu_top_its_handlers_are() {
         serve < 0.05 * alive,
         "serve (main, idle in block_on) has {serve} ns CPU in {alive} ns (all: {total}): {cpu:#?}"
     );
-    // The exact wall time of the handlers' work agrees.
+    // The exact record of the handlers' work: 150 calls, each at least its
+    // 3 ms of CPU in wall time (1 % for the clocks), and not much more: a
+    // thread preempted while it renders adds wall time without CPU (on two
+    // cores shared with the client thread, a CI run once saw +26 %), so
+    // the bound above is +50 %.
+    let calls = top(&file, &["-sample_index=calls"]);
+    assert_eq!(row(&calls, "cpu_tokio::render").flat, 150.0);
     let wall = top(&file, &["-sample_index=wall"]);
-    assert_near(
-        "handlers' wall",
-        row(&wall, "cpu_tokio::render").cum,
-        render,
-        0.2,
+    let w = row(&wall, "cpu_tokio::render").cum;
+    assert!(
+        (0.99 * 450e6..=1.5 * 450e6).contains(&w),
+        "handlers' wall: {w} ns, want 450 ms, -1 %/+50 % (sampled CPU {render} ns)"
     );
 
     // Idle workers and the main thread waiting in the runtime are not
