@@ -144,12 +144,21 @@ pub fn row<'a>(rows: &'a [Row], name: &str) -> &'a Row {
 /// Asserts `got` is within `tol` (a fraction) of `want`.
 #[track_caller]
 pub fn assert_near(what: &str, got: f64, want: f64, tol: f64) {
-    let lo = want * (1.0 - tol);
-    let hi = want * (1.0 + tol);
+    assert_around(what, got, want, tol, tol);
+}
+
+/// Asserts `got` is no more than `below` (a fraction) under `want` and no
+/// more than `above` over it: for a wall time that preemption can only
+/// stretch.
+#[track_caller]
+pub fn assert_around(what: &str, got: f64, want: f64, below: f64, above: f64) {
+    let lo = want * (1.0 - below);
+    let hi = want * (1.0 + above);
     assert!(
         got >= lo && got <= hi,
-        "{what}: got {got}, want {want} ± {}%",
-        tol * 100.0
+        "{what}: got {got}, want {want} -{}%/+{}%",
+        below * 100.0,
+        above * 100.0
     );
 }
 
