@@ -29,7 +29,7 @@ use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::atomic::{
-    fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    compiler_fence, fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 
 /// Default bound on the trees of exited threads kept apart; past it, they
@@ -1357,9 +1357,6 @@ fn enter_on_inline(cs: &'static Callsite, self_ty: usize, sp: usize) -> Guard {
     } else {
         tree.child_for_call(parent, cs, self_ty)
     };
-    tree.current.store(node as *mut Node, Ordering::Relaxed);
-    let prev_sp = tree.frame_sp.load(Ordering::Relaxed);
-    tree.frame_sp.store(sp, Ordering::Relaxed);
     // SAFETY: node is a published node of this tree.
     let n = unsafe { &*node };
     let timing = mode::timing();
@@ -1373,6 +1370,15 @@ fn enter_on_inline(cs: &'static Callsite, self_ty: usize, sp: usize) -> Guard {
     } else {
         0
     };
+    // The call begins for the call path once its start is read, as it
+    // ends once its end is read (`Guard::leave`): a CPU sample taken in
+    // the clock read is the caller's, as that time is in the caller's
+    // wall time. The fence keeps the read before the store for this
+    // thread's signal handler (the CPU sampler), which reads `current`.
+    compiler_fence(Ordering::SeqCst);
+    tree.current.store(node as *mut Node, Ordering::Relaxed);
+    let prev_sp = tree.frame_sp.load(Ordering::Relaxed);
+    tree.frame_sp.store(sp, Ordering::Relaxed);
     Guard {
         tree: t,
         node,
@@ -1412,7 +1418,10 @@ impl Guard {
         let tree = unsafe { &*self.tree };
         // The call has ended for the call path as soon as its time is
         // read: a CPU sample taken in the bookkeeping below is the
-        // caller's, as that time is in the caller's wall time.
+        // caller's, as that time is in the caller's wall time. The fence
+        // keeps the read before the store for the CPU sampler (a signal
+        // handler on this thread).
+        compiler_fence(Ordering::SeqCst);
         tree.current
             .store(self.parent as *mut Node, Ordering::Relaxed);
         tree.frame_sp.store(self.prev_sp, Ordering::Relaxed);
