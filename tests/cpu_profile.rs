@@ -311,8 +311,8 @@ fn the_recording_of_a_call_is_on_the_call_path_not_a_row_of_its_own() {
 /// two clock reads around its body. Its wall time runs from the first read
 /// to the second (about one read's worth of them); its CPU samples, from
 /// when its frame becomes the thread's call path to when it stops being
-/// it. Both spans match, so its share of `calls_tiny` is the same by
-/// either measure.
+/// it. The two spans are about the same length, so its share of
+/// `calls_tiny` is about the same by either measure.
 #[test]
 fn a_short_timed_call_has_the_same_share_of_cpu_as_of_wall() {
     let _s = serial();
