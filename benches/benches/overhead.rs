@@ -1,5 +1,7 @@
 //! Per-call overhead of inprof against the clock floor and the peers a user
-//! would pick instead, in one run; and the cost of writing a big profile.
+//! would pick instead, in one run; whether this machine overlaps the
+//! cycle-counter reads with the work around them (`clock`); and the cost
+//! of writing a big profile.
 //!
 //! `cargo bench -p inprof-benches --bench overhead`
 
@@ -137,6 +139,57 @@ fn clock_floor() -> u64 {
     let a = inprof::__private::ticks();
     let b = inprof::__private::ticks();
     black_box(b.wrapping_sub(a))
+}
+
+/// Twenty dependent multiply steps: a latency chain (each step waits for
+/// the one before), as the bookkeeping of a timed call is a chain of
+/// dependent loads (thread, tree, current node, cached child, callsite).
+#[inline(always)]
+fn chain(mut x: u64) -> u64 {
+    for _ in 0..20 {
+        x = x.wrapping_mul(x | 1);
+    }
+    x
+}
+
+/// Whether the machine overlaps the cycle-counter reads with the work
+/// around them: the same latency chain alone (loop-carried), between the
+/// two reads, and after them. Where the reads overlap with it, the chain
+/// between or after them adds less than its latency to the two reads;
+/// where a read waits for the work before it (or the work for the read),
+/// it adds all of it, and so does every dependent load of a timed call's
+/// bookkeeping.
+fn clock_overlap(c: &mut Criterion) {
+    let mut g = c.benchmark_group("clock");
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_secs(1));
+    g.bench_function("two_reads", |b| b.iter(clock_floor));
+    let mut s = 1u64;
+    g.bench_function("chain_latency", |b| {
+        b.iter(|| {
+            s = chain(s);
+            s
+        })
+    });
+    g.bench_function("chain_between_reads", |b| {
+        b.iter(|| {
+            let x = black_box(3u64);
+            let a = inprof::__private::ticks();
+            let y = chain(x);
+            let b = inprof::__private::ticks();
+            black_box(b.wrapping_sub(a) ^ y)
+        })
+    });
+    g.bench_function("chain_after_reads", |b| {
+        b.iter(|| {
+            let a = inprof::__private::ticks();
+            let b = inprof::__private::ticks();
+            // Read after the second read: the chain cannot start earlier.
+            let x = black_box(3u64);
+            black_box(b.wrapping_sub(a) ^ chain(x))
+        })
+    });
+    g.finish();
 }
 
 /// Benchmarks `call` as `id` once it is demoted: called past its probe
@@ -413,5 +466,12 @@ fn write_profile(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, per_call, async_calls, two_threads, write_profile);
+criterion_group!(
+    benches,
+    per_call,
+    clock_overlap,
+    async_calls,
+    two_threads,
+    write_profile
+);
 criterion_main!(benches);
