@@ -18,9 +18,35 @@ fn handle(ms: u64) {
     spin(Duration::from_millis(ms));
 }
 
+/// Calls `handle(ms)` and returns how long the call took, measured around
+/// it: the truth its wall time in the profile is checked against (a spin
+/// lasts at least `ms`, more when the thread is preempted in it).
+fn timed_handle(ms: u64) -> f64 {
+    let t = Instant::now();
+    handle(ms);
+    t.elapsed().as_nanos() as f64
+}
+
 #[inprof::profile]
 fn child_work() {
     spin(Duration::from_millis(10));
+}
+
+/// The profile's wall time for a function against the calls' measured
+/// time: within 1 % (the profile's clock against `Instant`'s), and at least
+/// the `spun` milliseconds asked for (a spin never ends early).
+#[track_caller]
+fn assert_measured(what: &str, got: f64, measured: f64, spun_ms: f64) {
+    assert_near(
+        &format!("{what} vs the measured calls"),
+        got,
+        measured,
+        0.01,
+    );
+    assert!(
+        got >= 0.99 * spun_ms * 1e6,
+        "{what}: {got} ns, under the {spun_ms} ms spun"
+    );
 }
 
 #[test]
@@ -28,15 +54,22 @@ fn labels_on_time_and_thread_samples() {
     let dir = tmpdir("labels");
     let file = dir.join("cpu.pb.gz");
     let g = inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap();
-    inprof::with_labels(&[("request", "GET /users")], || handle(30));
-    inprof::with_labels(&[("request", "POST /orders")], || {
-        handle(10);
+    let get_ns = inprof::with_labels(&[("request", "GET /users")], || timed_handle(30));
+    let (post_ns, alice_ns, child_ns) = inprof::with_labels(&[("request", "POST /orders")], || {
+        let post = timed_handle(10);
         // Nested: adds a key, keeps the outer one.
-        inprof::with_labels(&[("user", "alice")], || handle(10));
+        let alice = inprof::with_labels(&[("user", "alice")], || timed_handle(10));
         // Inherited by a spawned thread.
-        inprof::thread::spawn(child_work).join().unwrap();
+        let child = inprof::thread::spawn(|| {
+            let t = Instant::now();
+            child_work();
+            t.elapsed().as_nanos() as f64
+        })
+        .join()
+        .unwrap();
+        (post, alice, child)
     });
-    handle(5);
+    let unlabelled_ns = timed_handle(5);
     g.stop().unwrap();
 
     let tags = pprof(&["-tags"], &file);
@@ -45,31 +78,44 @@ fn labels_on_time_and_thread_samples() {
         "{tags}"
     );
     assert!(tags.contains("alice"), "{tags}");
+    // Each label set has exactly its calls' time: `-tagfocus` keeps the
+    // samples of one set, and their wall time is that of the calls made
+    // under it, measured here.
     let get = top(
         &file,
         &["-sample_index=wall", "-tagfocus=request=GET /users"],
     );
-    assert_near("GET handle", row(&get, "labels::handle").flat, 30e6, 0.10);
+    assert_measured("GET handle", row(&get, "labels::handle").flat, get_ns, 30.0);
     let post = top(
         &file,
         &["-sample_index=wall", "-tagfocus=request=POST /orders"],
     );
-    assert_near("POST handle", row(&post, "labels::handle").flat, 20e6, 0.10);
-    assert_near(
+    assert_measured(
+        "POST handle",
+        row(&post, "labels::handle").flat,
+        post_ns + alice_ns,
+        20.0,
+    );
+    assert_measured(
         "POST child thread",
         row(&post, "labels::child_work").flat,
-        10e6,
-        0.15,
+        child_ns,
+        10.0,
     );
     let user = top(&file, &["-sample_index=wall", "-tagfocus=user=alice"]);
-    assert_near(
+    assert_measured(
         "user=alice handle",
         row(&user, "labels::handle").flat,
-        10e6,
-        0.15,
+        alice_ns,
+        10.0,
     );
     let all = top(&file, &["-sample_index=wall"]);
-    assert_near("all handle", row(&all, "labels::handle").flat, 55e6, 0.10);
+    assert_measured(
+        "all handle",
+        row(&all, "labels::handle").flat,
+        get_ns + post_ns + alice_ns + unlabelled_ns,
+        55.0,
+    );
 
     // Thread samples carry the labels too.
     let (tx, rx) = std::sync::mpsc::channel::<()>();

@@ -23,16 +23,48 @@ fn during() {
     spin(Duration::from_millis(30));
 }
 
+/// What `spanning` measured of its own run, the truth its profile is
+/// checked against: the nanoseconds from just before the profile started
+/// to just after it stopped (`outer`), from just after it started to just
+/// before it stopped (`inner`), and of its call of `during` in between.
+struct Spanned {
+    outer: f64,
+    inner: f64,
+    during: f64,
+}
+
 #[inprof::profile]
-fn spanning(start: &mut Option<inprof::CpuProfile>, file: &std::path::Path) {
+fn spanning(file: &std::path::Path) -> Spanned {
     // 20 ms before the profile starts, 30 ms inside it, then still open
     // when it stops.
     spin(Duration::from_millis(20));
-    *start = Some(inprof::start_cpu_profile(std::fs::File::create(file).unwrap()).unwrap());
+    let f = std::fs::File::create(file).unwrap();
+    let t0 = Instant::now();
+    let g = inprof::start_cpu_profile(f).unwrap();
+    let t1 = Instant::now();
     spin(Duration::from_millis(30));
+    let d = Instant::now();
     during();
-    start.take().unwrap().stop().unwrap();
+    let during = d.elapsed().as_nanos() as f64;
+    let t2 = Instant::now();
+    g.stop().unwrap();
+    let t3 = Instant::now();
     spin(Duration::from_millis(20));
+    Spanned {
+        outer: (t3 - t0).as_nanos() as f64,
+        inner: (t2 - t1).as_nanos() as f64,
+        during,
+    }
+}
+
+/// `got` lies between `lo` and `hi` (each with 1 % for the profile's clock
+/// against `Instant`'s).
+#[track_caller]
+fn assert_between(what: &str, got: f64, lo: f64, hi: f64) {
+    assert!(
+        got >= 0.99 * lo && got <= 1.01 * hi,
+        "{what}: got {got}, measured between {lo} and {hi}"
+    );
 }
 
 #[test]
@@ -51,30 +83,44 @@ fn interval_semantics() {
     assert!(matches!(e, inprof::Error::AlreadyRunning));
     assert_eq!(e.to_string(), "cpu profiling already in use");
     assert!(inprof::cpu_profile_running());
+    let t = Instant::now();
     during();
+    let during_ns = t.elapsed().as_nanos() as f64;
     drop(g); // drop stops and writes
     assert!(!inprof::cpu_profile_running());
     let rows = top(&f1, &["-sample_index=wall"]);
-    assert_near(
-        "during flat",
-        row(&rows, "start_stop::during").flat,
-        30e6,
-        0.1,
-    );
+    let d = row(&rows, "start_stop::during").flat;
+    assert_near("during flat vs the measured call", d, during_ns, 0.01);
+    assert!(d >= 0.99 * 30e6, "during: {d} ns, under the 30 ms spun");
 
     // Time before start is left out; an open frame counts up to stop.
     before();
     let f2 = dir.join("b.pb.gz");
-    let mut slot = None;
-    spanning(&mut slot, &f2);
+    let m = spanning(&f2);
     let rows = top(&f2, &["-sample_index=wall"]);
     assert!(
         !rows.iter().any(|r| r.name == "start_stop::before"),
         "{rows:#?}"
     );
     let s = row(&rows, "start_stop::spanning");
-    assert_near("spanning flat (in interval only)", s.flat, 30e6, 0.15);
-    assert_near("spanning cum", s.cum, 60e6, 0.1);
+    // The profile's interval begins inside `start_cpu_profile` and ends
+    // inside `stop`: `spanning`'s time in it lies between what it measured
+    // from after the start to before the stop and from before the start to
+    // after the stop (its 20 ms spins outside the interval left out).
+    assert_between("spanning cum (in interval only)", s.cum, m.inner, m.outer);
+    assert_between(
+        "spanning flat (in interval only)",
+        s.flat,
+        m.inner - m.during,
+        m.outer - m.during,
+    );
+    assert!(s.flat >= 0.99 * 30e6, "{s:?}: under the 30 ms spun");
+    assert_near(
+        "spanning cum vs its flat and during's",
+        s.cum,
+        s.flat + row(&rows, "start_stop::during").cum,
+        0.001,
+    );
     let calls = top(&f2, &["-sample_index=calls"]);
     assert!(
         !calls
