@@ -162,6 +162,23 @@ pub fn assert_around(what: &str, got: f64, want: f64, below: f64, above: f64) {
     );
 }
 
+/// The profile's wall time for a function against the calls' measured
+/// time: within 1 % (the profile's clock against `Instant`'s), and at least
+/// the `spun` milliseconds asked for (a spin never ends early).
+#[track_caller]
+pub fn assert_measured(what: &str, got: f64, measured: f64, spun_ms: f64) {
+    assert_near(
+        &format!("{what} vs the measured calls"),
+        got,
+        measured,
+        0.01,
+    );
+    assert!(
+        got >= 0.99 * spun_ms * 1e6,
+        "{what}: {got} ns, under the {spun_ms} ms spun"
+    );
+}
+
 /// `go tool pprof -raw` accepts the file; returns its output.
 pub fn raw(file: &Path) -> String {
     pprof(&["-raw"], file)
