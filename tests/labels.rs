@@ -22,9 +22,7 @@ fn handle(ms: u64) {
 /// it: the truth its wall time in the profile is checked against (a spin
 /// lasts at least `ms`, more when the thread is preempted in it).
 fn timed_handle(ms: u64) -> f64 {
-    let t = Instant::now();
-    handle(ms);
-    t.elapsed().as_nanos() as f64
+    measure(|| handle(ms)).1
 }
 
 #[inprof::profile]
@@ -43,13 +41,9 @@ fn labels_on_time_and_thread_samples() {
         // Nested: adds a key, keeps the outer one.
         let alice = inprof::with_labels(&[("user", "alice")], || timed_handle(10));
         // Inherited by a spawned thread.
-        let child = inprof::thread::spawn(|| {
-            let t = Instant::now();
-            child_work();
-            t.elapsed().as_nanos() as f64
-        })
-        .join()
-        .unwrap();
+        let child = inprof::thread::spawn(|| measure(child_work).1)
+            .join()
+            .unwrap();
         (post, alice, child)
     });
     let unlabelled_ns = timed_handle(5);

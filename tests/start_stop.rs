@@ -43,9 +43,7 @@ fn spanning(file: &std::path::Path) -> Spanned {
     let g = inprof::start_cpu_profile(f).unwrap();
     let t1 = Instant::now();
     spin(Duration::from_millis(30));
-    let d = Instant::now();
-    during();
-    let during = d.elapsed().as_nanos() as f64;
+    let ((), during) = measure(during);
     let t2 = Instant::now();
     g.stop().unwrap();
     let t3 = Instant::now();
@@ -83,9 +81,7 @@ fn interval_semantics() {
     assert!(matches!(e, inprof::Error::AlreadyRunning));
     assert_eq!(e.to_string(), "cpu profiling already in use");
     assert!(inprof::cpu_profile_running());
-    let t = Instant::now();
-    during();
-    let during_ns = t.elapsed().as_nanos() as f64;
+    let ((), during_ns) = measure(during);
     drop(g); // drop stops and writes
     assert!(!inprof::cpu_profile_running());
     let rows = top(&f1, &["-sample_index=wall"]);

@@ -162,6 +162,14 @@ pub fn assert_around(what: &str, got: f64, want: f64, below: f64, above: f64) {
     );
 }
 
+/// Runs `f` and returns its result and how long it took (ns), measured
+/// around it: the truth a profile's wall time is checked against.
+pub fn measure<R>(f: impl FnOnce() -> R) -> (R, f64) {
+    let t = std::time::Instant::now();
+    let r = f();
+    (r, t.elapsed().as_nanos() as f64)
+}
+
 /// The profile's wall time for a function against the calls' measured
 /// time: within 1 % (the profile's clock against `Instant`'s), and at least
 /// the `spun` milliseconds asked for (a spin never ends early).
