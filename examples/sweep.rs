@@ -167,7 +167,9 @@ pub struct Row {
     pub leaf_demoted: bool,
     /// Where the adaptive leaf's code begins in its 64-byte cache line
     /// (bytes): a demoted leaf's check and return straddle two lines when
-    /// it begins late in one (its executed code is about 20 bytes).
+    /// it begins late in one (its executed code is about 20 bytes). Where
+    /// K was compiled at several places, the first copy's (each copy's is
+    /// in `placements`).
     pub leaf_line_offset: usize,
     /// The adaptive ratio of each copy of the code, with its leaf's
     /// `leaf_line_offset`, where K was compiled at several places (see the
