@@ -61,7 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(if cfg!(debug_assertions) { 200 } else { 5_000 });
 
-    let guard = inprof::start_cpu_profile(std::fs::File::create(&path)?)?;
+    let guard = inprof::start_cpu_profile(inprof::create_private_file(&path)?)?;
     let worker = std::thread::Builder::new()
         .name("worker".into())
         .spawn(move || increase_int(rounds))?;

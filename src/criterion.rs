@@ -50,7 +50,7 @@ macro_rules! profiler_impl {
                 }
                 let file = benchmark_dir.join("time.pb.gz");
                 self.heap_before = crate::heap_stats().allocations;
-                match std::fs::File::create(&file)
+                match crate::create_private_file(&file)
                     .map_err(crate::Error::from)
                     .and_then(crate::start_cpu_profile)
                 {
@@ -68,7 +68,7 @@ macro_rules! profiler_impl {
                 // Only when inprof's allocator counted something.
                 if crate::heap_stats().allocations > self.heap_before {
                     let file = benchmark_dir.join("heap.pb.gz");
-                    let r = std::fs::File::create(&file)
+                    let r = crate::create_private_file(&file)
                         .map_err(crate::Error::from)
                         .and_then(crate::write_heap_profile);
                     if let Err(e) = r {

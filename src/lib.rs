@@ -12,7 +12,7 @@
 //! }
 //!
 //! fn main() -> std::io::Result<()> {
-//!     let guard = inprof::start_cpu_profile(std::fs::File::create("cpu.pb.gz")?)?;
+//!     let guard = inprof::start_cpu_profile(inprof::create_private_file("cpu.pb.gz")?)?;
 //!     for _ in 0..1000 {
 //!         parse("a b c");
 //!     }
@@ -58,6 +58,7 @@
 //! instances share one frame. `#[profile(name = "...")]` overrides the
 //! name.
 
+pub use inprof_runtime::create_private_file;
 pub use inprof_runtime::time::{begin_interval, Interval};
 pub use inprof_runtime::{agent, channel, env, http, labels, sync, thread, threads};
 pub use inprof_runtime::{

@@ -28,6 +28,8 @@ fn profile_time_writes_pprof_profiles() {
     c.bench_function("fib_12", |b| b.iter(|| fib(std::hint::black_box(12))));
     let file = dir.join("fib_12").join("profile").join("time.pb.gz");
     assert!(file.exists(), "{} not written", file.display());
+    #[cfg(unix)]
+    assert_eq!(mode(&file), 0o600, "time.pb.gz readable by others");
     let calls = top(&file, &["-sample_index=calls"]);
     let f = row(&calls, "criterion_profiler::fib");
     // Every iteration is 465 calls of fib.

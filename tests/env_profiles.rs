@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn target_dir() -> PathBuf {
@@ -36,11 +36,6 @@ fn test_binary(name: &str) -> PathBuf {
         .pop()
         .unwrap_or_else(|| panic!("no test binary {name} in {}", deps.display()))
         .1
-}
-
-fn mode(p: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
 #[test]

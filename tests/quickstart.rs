@@ -38,6 +38,10 @@ fn quickstart_profile_reads_right_in_pprof() {
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("quickstart::increase2000"), "{printed}");
 
+    // The example writes its profile with inprof::create_private_file:
+    // readable by this user only.
+    #[cfg(unix)]
+    assert_eq!(mode(&file), 0o600, "cpu.pb.gz readable by others");
     raw(&file);
     // Exact wall time per call path.
     let rows = top(&file, &["-sample_index=wall"]);

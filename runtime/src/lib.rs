@@ -29,6 +29,7 @@ pub mod serve;
 // The module paths users know (the `inprof` facade re-exports them).
 pub use format::{pprof, report};
 pub use profiles::{channel, labels, sync, thread, threads, time};
+pub use serve::files::create_private_file;
 pub use serve::{agent, env, http};
 
 pub use engine::mode::{

@@ -187,6 +187,13 @@ pub fn assert_measured(what: &str, got: f64, measured: f64, spun_ms: f64) {
     );
 }
 
+/// A file's permission bits (`0o600` for a private one).
+#[cfg(unix)]
+pub fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
 /// `go tool pprof -raw` accepts the file; returns its output.
 pub fn raw(file: &Path) -> String {
     pprof(&["-raw"], file)

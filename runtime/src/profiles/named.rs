@@ -137,7 +137,7 @@ impl NamedProfile {
 /// ```
 /// // With `#[global_allocator] static A: inprof::Alloc = inprof::Alloc::system();`
 /// let file = std::env::temp_dir().join(format!("doc-heap-{}.pb.gz", std::process::id()));
-/// inprof::write_heap_profile(std::fs::File::create(&file)?)?;
+/// inprof::write_heap_profile(inprof::create_private_file(&file)?)?;
 /// // go tool pprof -sample_index=inuse_space -top heap.pb.gz
 /// # std::fs::remove_file(&file)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())

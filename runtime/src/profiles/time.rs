@@ -397,7 +397,7 @@ impl Drop for CpuProfile {
 /// ```
 /// # fn run() {}
 /// let file = std::env::temp_dir().join(format!("doc-cpu-{}.pb.gz", std::process::id()));
-/// let guard = inprof::start_cpu_profile(std::fs::File::create(&file)?)?;
+/// let guard = inprof::start_cpu_profile(inprof::create_private_file(&file)?)?;
 /// run();
 /// guard.stop()?; // or inprof::stop_cpu_profile(), or drop the guard
 /// # std::fs::remove_file(&file)?;
@@ -487,7 +487,7 @@ pub fn cpu_profile_running() -> bool {
 ///
 /// ```
 /// let file = std::env::temp_dir().join(format!("doc-stop-{}.pb.gz", std::process::id()));
-/// let _guard = inprof::start_cpu_profile(std::fs::File::create(&file)?)?;
+/// let _guard = inprof::start_cpu_profile(inprof::create_private_file(&file)?)?;
 /// inprof::stop_cpu_profile()?; // the guard's drop then does nothing
 /// # std::fs::remove_file(&file)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())

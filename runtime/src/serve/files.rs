@@ -110,6 +110,99 @@ pub fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
     f.commit()
 }
 
+/// Creates (or truncates) the file at `path` for a profile, readable and
+/// writable by this user only: the private counterpart of
+/// `std::fs::File::create` (Go's `os.Create`). Profiles show a process's
+/// code, call paths and labels, so a file a program writes them to should
+/// be as private as inprof's own files are.
+///
+/// The file is 0600 before a byte is written: a new one is created with
+/// that mode, and an existing one of this user's is chmod-ed to it before
+/// it is truncated. A symlink at `path` is refused (never followed), and
+/// so is a file that belongs to another user or is not a regular file;
+/// either is left as it was. (`path` is opened in place, so a writer that
+/// fails midway leaves a partial file, as `File::create` does.)
+///
+/// ```
+/// let file = std::env::temp_dir().join(format!("doc-private-{}.pb.gz", std::process::id()));
+/// let guard = inprof::start_cpu_profile(inprof::create_private_file(&file)?)?;
+/// guard.stop()?;
+/// # #[cfg(unix)]
+/// # {
+/// use std::os::unix::fs::PermissionsExt;
+/// assert_eq!(std::fs::metadata(&file)?.permissions().mode() & 0o777, 0o600);
+/// # }
+/// # std::fs::remove_file(&file)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn create_private_file<P: AsRef<Path>>(path: P) -> io::Result<std::fs::File> {
+    let path = path.as_ref();
+    let mut o = std::fs::OpenOptions::new();
+    // Not truncated at open: a file that turns out not to be ours must be
+    // left as it was.
+    o.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK);
+    }
+    let file = o.open(path).map_err(|e| {
+        // O_NOFOLLOW on a symlink fails with ELOOP.
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return io::Error::new(
+                e.kind(),
+                format!(
+                    "{} is a symlink: refusing to follow it for a profile",
+                    path.display()
+                ),
+            );
+        }
+        // A FIFO with no reader, opened non-blocking for writing.
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ENXIO) {
+            return io::Error::new(
+                e.kind(),
+                format!(
+                    "{} is not a regular file (a FIFO or device): refusing to write a profile to it",
+                    path.display()
+                ),
+            );
+        }
+        io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+    })?;
+    let md = file.metadata()?;
+    if !md.is_file() {
+        return Err(io::Error::other(format!(
+            "{} is not a regular file: refusing to write a profile to it",
+            path.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        check_owner(&md, path, "write a profile to it")?;
+        if md.mode() & 0o7777 != 0o600 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        // Blocking from here on (O_NONBLOCK only kept a FIFO planted at
+        // the path from hanging the open; it is refused above).
+        // SAFETY: fcntl on a descriptor this `File` owns, with flags
+        // read from that same descriptor just before.
+        unsafe {
+            use std::os::fd::AsRawFd;
+            let fd = file.as_raw_fd();
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            }
+        }
+    }
+    file.set_len(0)?;
+    Ok(file)
+}
+
 /// Creates `dir` and its missing parents with mode 0700 (an existing
 /// directory is not changed), then checks it is private
 /// ([`check_private_dir`]).
@@ -140,15 +233,7 @@ pub fn check_private_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        if md.uid() != me {
-            return Err(io::Error::other(format!(
-                "{} belongs to uid {}, not to this user ({me}): refusing to use it",
-                dir.display(),
-                md.uid()
-            )));
-        }
+        check_owner(&md, dir, "use it")?;
         if md.mode() & 0o022 != 0 {
             return Err(io::Error::other(format!(
                 "{} is writable by group or others (mode {:o}): refusing to use it",
@@ -158,6 +243,26 @@ pub fn check_private_dir(dir: &Path) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuses `path` (whose metadata is `md`) unless this user owns it; the
+/// error names the owner and what was refused (`refusing`, e.g. "use it").
+#[cfg(unix)]
+fn check_owner(md: &std::fs::Metadata, path: &Path, refusing: &str) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if md.uid() == me {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!(
+            "{} belongs to uid {}, not to this user ({me}): refusing to {refusing}",
+            path.display(),
+            md.uid()
+        ),
+    ))
 }
 
 /// Whether `path` is a regular file (not a symlink) owned by this user.
@@ -244,6 +349,67 @@ mod tests {
             std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
             let e = make_private_dir(&theirs).unwrap_err();
             assert!(e.to_string().contains("belongs to uid 65534"), "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn a_profile_file_is_private_new_or_rewritten() {
+        let d = scratch("profile-file");
+        let new = d.join("new.pb.gz");
+        let mut f = create_private_file(&new).unwrap();
+        assert_eq!(mode(&new), 0o600);
+        f.write_all(b"profile").unwrap();
+        drop(f);
+        assert_eq!(std::fs::read(&new).unwrap(), b"profile");
+        // An existing file of ours, world-readable: private before it is
+        // emptied and written.
+        let old = d.join("old.pb.gz");
+        std::fs::write(&old, b"an older, longer profile").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut f = create_private_file(&old).unwrap();
+        assert_eq!(mode(&old), 0o600);
+        assert_eq!(std::fs::read(&old).unwrap(), b"", "not truncated");
+        f.write_all(b"new").unwrap();
+        drop(f);
+        assert_eq!(std::fs::read(&old).unwrap(), b"new");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_profile_file_refuses_a_symlink_a_fifo_and_another_users_file_and_leaves_them() {
+        let d = scratch("profile-refused");
+        let victim = d.join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link = d.join("link.pb.gz");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let e = create_private_file(&link).unwrap_err();
+        assert!(e.to_string().contains("is a symlink"), "{e}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(mode(&victim), 0o644, "the symlink's target was chmod-ed");
+        // A FIFO: refused at once, not waited on for a reader.
+        let fifo = d.join("fifo.pb.gz");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = create_private_file(&fifo).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        // Another user's file (testable when the tests run as root).
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            let theirs = d.join("theirs.pb.gz");
+            std::fs::write(&theirs, b"theirs").unwrap();
+            std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o666)).unwrap();
+            std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+            let e = create_private_file(&theirs).unwrap_err();
+            assert!(e.to_string().contains("belongs to uid 65534"), "{e}");
+            assert_eq!(std::fs::read(&theirs).unwrap(), b"theirs");
+            assert_eq!(mode(&theirs), 0o666);
         }
         let _ = std::fs::remove_dir_all(&d);
     }

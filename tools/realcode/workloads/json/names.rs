@@ -10,7 +10,7 @@ fn main() {
     let out = std::env::args().nth(1).expect("usage: names OUT.pb.gz");
     let v = json!({"a": [{"b": 1}, {"c": [2, 3]}], "d": "x"});
     let text = serde_json::to_string(&v).unwrap();
-    let file = std::fs::File::create(out).unwrap();
+    let file = inprof::create_private_file(out).unwrap();
     let g = inprof::start_cpu_profile(file).unwrap();
     for _ in 0..7 {
         black_box(serde_json::to_string_pretty(black_box(&v)).unwrap());

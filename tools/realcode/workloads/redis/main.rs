@@ -27,7 +27,7 @@ fn main() {
             let _ = stop_rx.await;
         }));
         let guard = (file != "-")
-            .then(|| inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap());
+            .then(|| inprof::start_cpu_profile(inprof::create_private_file(&file).unwrap()).unwrap());
         let t0 = Instant::now();
         // Each client: OPS sets and gets, then it stays connected, idle,
         // until told to go (so that the dump sees the server's handlers
