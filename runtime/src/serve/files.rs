@@ -147,37 +147,30 @@ pub fn create_private_file<P: AsRef<Path>>(path: P) -> io::Result<std::fs::File>
         o.mode(0o600)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK);
     }
-    let file = o.open(path).map_err(|e| {
-        // O_NOFOLLOW on a symlink fails with ELOOP.
+    let not_regular = || {
+        io::Error::other(format!(
+            "{} is not a regular file (a FIFO, device or directory): refusing to write a profile to it",
+            path.display()
+        ))
+    };
+    let file = o.open(path).map_err(|e| match e.raw_os_error() {
+        // O_NOFOLLOW on a symlink.
         #[cfg(unix)]
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            return io::Error::new(
-                e.kind(),
-                format!(
-                    "{} is a symlink: refusing to follow it for a profile",
-                    path.display()
-                ),
-            );
-        }
+        Some(libc::ELOOP) => io::Error::new(
+            e.kind(),
+            format!(
+                "{} is a symlink: refusing to follow it for a profile",
+                path.display()
+            ),
+        ),
         // A FIFO with no reader, opened non-blocking for writing.
         #[cfg(unix)]
-        if e.raw_os_error() == Some(libc::ENXIO) {
-            return io::Error::new(
-                e.kind(),
-                format!(
-                    "{} is not a regular file (a FIFO or device): refusing to write a profile to it",
-                    path.display()
-                ),
-            );
-        }
-        io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+        Some(libc::ENXIO) => not_regular(),
+        _ => io::Error::new(e.kind(), format!("{}: {e}", path.display())),
     })?;
     let md = file.metadata()?;
     if !md.is_file() {
-        return Err(io::Error::other(format!(
-            "{} is not a regular file: refusing to write a profile to it",
-            path.display()
-        )));
+        return Err(not_regular());
     }
     #[cfg(unix)]
     {
@@ -295,14 +288,21 @@ mod tests {
         d
     }
 
-    #[test]
-    fn written_private_from_the_start_and_a_planted_symlink_is_replaced_not_followed() {
-        let d = scratch("symlink");
+    /// A 0644 file `victim` holding "precious" in `d`, and a symlink
+    /// `name` to it planted where a file is to be written.
+    fn planted_symlink(d: &Path, name: &str) -> (PathBuf, PathBuf) {
         let victim = d.join("victim");
         std::fs::write(&victim, b"precious").unwrap();
         std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let dest = d.join("123");
-        std::os::unix::fs::symlink(&victim, &dest).unwrap();
+        let link = d.join(name);
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        (victim, link)
+    }
+
+    #[test]
+    fn written_private_from_the_start_and_a_planted_symlink_is_replaced_not_followed() {
+        let d = scratch("symlink");
+        let (victim, dest) = planted_symlink(&d, "123");
         write_private(&dest, b"4242").unwrap();
         assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
         let vmode = std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
@@ -383,11 +383,7 @@ mod tests {
     #[test]
     fn a_profile_file_refuses_a_symlink_a_fifo_and_another_users_file_and_leaves_them() {
         let d = scratch("profile-refused");
-        let victim = d.join("victim");
-        std::fs::write(&victim, b"precious").unwrap();
-        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let link = d.join("link.pb.gz");
-        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let (victim, link) = planted_symlink(&d, "link.pb.gz");
         let e = create_private_file(&link).unwrap_err();
         assert!(e.to_string().contains("is a symlink"), "{e}");
         assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
