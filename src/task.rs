@@ -2,7 +2,7 @@
 //! "created by" of each task in the thread dump), and the runtime's worker
 //! threads registered under their names.
 //!
-//! With the `tokio` feature, [`spawn`] is `tokio::spawn` that records the
+//! With the `tokio` feature, `spawn` is `tokio::spawn` that records the
 //! spawner's call path:
 //!
 //! ```

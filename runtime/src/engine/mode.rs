@@ -9,7 +9,7 @@
 //!   never asks for a time profile pays this and nothing more, as in Go.
 //! - **Timing**: while a time profile is recorded (`start_cpu_profile`, the
 //!   endpoint's `profile?seconds=N`, `INPROF_CPUPROFILE`, or
-//!   [`set_time_recording`]), every call also reads the cycle counter twice.
+//!   [`set_time_recording`](crate::time::set_time_recording)), every call also reads the cycle counter twice.
 //!
 //! **Demotion.** Two clock reads cost about [`call_cost_ns`] (measured when
 //! first needed); timing a call that takes about as long is a lie. So the

@@ -6,7 +6,7 @@
 //! once the thread has exited, while blocks it allocated are still live:
 //! the site is moved to the aggregate's node and the block's free still
 //! lands on it. A site whose blocks are all freed is merged into the
-//! aggregate node's own site and reused ([`recycle`]).
+//! aggregate node's own site and reused (`merge_and_recycle`).
 //!
 //! Sites come straight from the system allocator (the engine never goes
 //! through the global allocator), live in a registry that only grows, and

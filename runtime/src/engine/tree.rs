@@ -1172,7 +1172,7 @@ pub fn record<R>(
 /// named. `body` is the function's own block as a closure the macro marks
 /// `#[inline(always)]`: an off or demoted call is one load and one
 /// predictable branch, then the body inlined as written; a recorded call
-/// runs it inside [`record_body`], which holds the frame.
+/// runs it inside `record_body`, which holds the frame.
 #[inline(always)]
 pub fn run_body<R>(
     cs: &'static Callsite,

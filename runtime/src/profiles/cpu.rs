@@ -6,7 +6,7 @@
 //! per-thread CPU-time timer (Linux `timer_create` on the thread's CPU
 //! clock, delivered to that thread with `SIGEV_THREAD_ID`, as Go does since
 //! 1.18: a process-wide `setitimer` under-counts busy threads). Each expiry
-//! runs [`on_sigprof`] on the thread that used the CPU. The handler is
+//! runs `on_sigprof` on the thread that used the CPU. The handler is
 //! async-signal-safe: it reads the thread's current call-path node and the
 //! interrupted registers, walks the frame-pointer chain with every address
 //! checked against the thread's stack bounds (`unwind`), and counts the

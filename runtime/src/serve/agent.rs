@@ -78,7 +78,7 @@ pub(crate) fn cleanup() {
 /// in `CONFIG_DIR/PID` (directory 0700, file 0600), removed at normal exit
 /// by this process (not by a forked child). The directory must belong to
 /// this user and not be writable by others; the file is never written
-/// through a symlink (see [`files`](crate::serve::files)).
+/// through a symlink (see [`files`]).
 ///
 /// ```no_run
 /// inprof::agent::listen(Default::default())?;
