@@ -142,8 +142,16 @@ fn servers_start_from_the_environment() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let port = std::fs::read_to_string(&port_file).unwrap();
-    let v = ureq::get(&format!("http://127.0.0.1:{port}/debug/inprof/version"))
+    let text = std::fs::read_to_string(&port_file).unwrap();
+    let (port, token) = inprof::agent::parse_port_file(&text).expect("a port file");
+    let token = token.expect("INPROF_AGENT's agent makes its own token");
+    let url = format!("http://127.0.0.1:{port}/debug/inprof/version");
+    match ureq::get(&url).call() {
+        Err(ureq::Error::Status(401, _)) => {}
+        other => panic!("no token: {:?}", other.map(|r| r.status())),
+    }
+    let v = ureq::get(&url)
+        .set("Authorization", &format!("Bearer {token}"))
         .call()
         .unwrap()
         .into_string()

@@ -41,7 +41,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
-    /// Send `Authorization: Bearer TOKEN` to endpoints that require it.
+    /// Send `Authorization: Bearer TOKEN` to endpoints that require it (an
+    /// agent found by PID that made its own token: the one in its port file).
     #[arg(long, global = true, env = "INPROF_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// The most bytes a profile may take, read or decompressed (a gzip

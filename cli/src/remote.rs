@@ -5,13 +5,22 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The address of the endpoint of `target` (a PID or `host:port`). A PID's
-/// port file must be a regular file of this user's in a private config
-/// directory, and the process listening there must answer as the inprof
-/// agent of that PID.
-pub fn resolve(target: &str) -> Result<String, String> {
+/// Where to reach a process: its endpoint's address and the token to send
+/// (the agent's own, from its port file, else `--token`).
+pub struct Endpoint {
+    addr: String,
+    token: Option<String>,
+}
+
+/// The endpoint of `target` (a PID or `host:port`). A PID's port file must
+/// be a regular file of this user's in a private config directory, and the
+/// process listening there must answer as the inprof agent of that PID.
+pub fn resolve(target: &str) -> Result<Endpoint, String> {
     if target.contains(':') {
-        return Ok(target.to_owned());
+        return Ok(Endpoint {
+            addr: target.to_owned(),
+            token: None,
+        });
     }
     let pid: u32 = target
         .parse()
@@ -38,7 +47,7 @@ pub fn resolve(target: &str) -> Result<String, String> {
 /// What a port file says about a live process.
 enum Agent {
     /// An agent answered with this PID at this address.
-    Verified(String),
+    Verified(Endpoint),
     /// An agent answered 401: it needs a token we do not have.
     NeedsToken(String),
     /// The file is not one we may trust (not ours, not a regular file, ...).
@@ -51,14 +60,17 @@ fn agent_at(file: &Path, pid: u32) -> Agent {
     if !inprof_runtime::serve::files::is_own_regular_file(file) {
         return Agent::NotOurs(format!("no port file of this user at {}", file.display()));
     }
-    let Some(port) = std::fs::read_to_string(file)
+    let Some((port, token)) = std::fs::read_to_string(file)
         .ok()
-        .and_then(|s| s.trim().parse::<u16>().ok())
+        .and_then(|s| inprof_runtime::agent::parse_port_file(&s))
     else {
         return Agent::NotOurs(format!("{} does not hold a port", file.display()));
     };
-    let addr = format!("127.0.0.1:{port}");
-    match get(&addr, "/debug/inprof/stats", Duration::from_secs(2)) {
+    let at = Endpoint {
+        addr: format!("127.0.0.1:{port}"),
+        token,
+    };
+    match get(&at, "/debug/inprof/stats", Duration::from_secs(2)) {
         Ok(body) => {
             let text = String::from_utf8_lossy(&body);
             let answered = text
@@ -66,12 +78,12 @@ fn agent_at(file: &Path, pid: u32) -> Agent {
                 .find_map(|l| l.strip_prefix("pid: "))
                 .and_then(|v| v.trim().parse::<u32>().ok());
             if answered == Some(pid) {
-                Agent::Verified(addr)
+                Agent::Verified(at)
             } else {
-                Agent::Stale(format!("{addr} is not the agent of process {pid}"))
+                Agent::Stale(format!("{} is not the agent of process {pid}", at.addr))
             }
         }
-        Err(e) if e.contains("server response: 401") => Agent::NeedsToken(addr),
+        Err(e) if e.contains("server response: 401") => Agent::NeedsToken(at.addr),
         Err(e) => Agent::Stale(e),
     }
 }
@@ -87,8 +99,9 @@ fn alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
-fn get(addr: &str, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
-    http_get(&format!("http://{addr}{path}"), timeout)
+fn get(at: &Endpoint, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    let token = at.token.as_deref().or(TOKEN.get().map(String::as_str));
+    fetch(&format!("http://{}{path}", at.addr), timeout, token)
 }
 
 static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -99,12 +112,17 @@ pub fn set_token(token: String) {
     let _ = TOKEN.set(token);
 }
 
-/// GETs `url`: the body, or a one-line error (pprof's `server response:
-/// STATUS - BODY` for HTTP errors, `could not connect to ...` otherwise).
+/// GETs `url` with the `--token` if one was given: the body, or a
+/// one-line error (pprof's `server response: STATUS - BODY` for HTTP
+/// errors, `could not connect to ...` otherwise).
 pub fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    fetch(url, timeout, TOKEN.get().map(String::as_str))
+}
+
+fn fetch(url: &str, timeout: Duration, token: Option<&str>) -> Result<Vec<u8>, String> {
     let agent = ureq::AgentBuilder::new().timeout(timeout).build();
     let mut req = agent.get(url);
-    if let Some(t) = TOKEN.get() {
+    if let Some(t) = token {
         req = req.set("Authorization", &format!("Bearer {t}"));
     }
     match req.call() {
@@ -139,8 +157,8 @@ pub fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
 
 /// Prints the text at `path` of `target`.
 pub fn print_text(target: &str, path: &str) -> Result<(), String> {
-    let addr = resolve(target)?;
-    let body = get(&addr, path, Duration::from_secs(30))?;
+    let at = resolve(target)?;
+    let body = get(&at, path, Duration::from_secs(30))?;
     std::io::stdout()
         .write_all(&body)
         .map_err(|e| format!("writing output: {e}"))
@@ -154,11 +172,11 @@ pub fn fetch_profile(
     seconds: Option<u64>,
     output: Option<String>,
 ) -> Result<(), String> {
-    let addr = resolve(target)?;
+    let at = resolve(target)?;
     let timeout = Duration::from_secs(seconds.unwrap_or(0) + 30);
     let body = match seconds {
-        Some(s) if s > 0 => with_progress(s, || get(&addr, path, timeout))?,
-        _ => get(&addr, path, timeout)?,
+        Some(s) if s > 0 => with_progress(s, || get(&at, path, timeout))?,
+        _ => get(&at, path, timeout)?,
     };
     let out = output.unwrap_or_else(|| format!("inprof-{}-{name}.pb.gz", target.replace(':', "_")));
     if out == "-" {
@@ -230,7 +248,7 @@ pub fn ps() -> Result<(), String> {
             remove_stale(&file);
             continue;
         }
-        let addr = match agent_at(&file, pid) {
+        let at = match agent_at(&file, pid) {
             Agent::Verified(a) => a,
             Agent::NeedsToken(_) => {
                 rows.push((pid, "?".to_owned(), "(token needed)".to_owned()));
@@ -238,7 +256,7 @@ pub fn ps() -> Result<(), String> {
             }
             Agent::NotOurs(_) | Agent::Stale(_) => continue,
         };
-        let version = get(&addr, "/debug/inprof/version", Duration::from_secs(2))
+        let version = get(&at, "/debug/inprof/version", Duration::from_secs(2))
             .map(|b| {
                 String::from_utf8_lossy(&b)
                     .trim()

@@ -121,7 +121,8 @@ fn agent_and_cli_end_to_end() {
     let port_file = dir.join(&pid);
     assert_eq!(PathBuf::from(&line), port_file);
 
-    // The port file: decimal, no newline, 0600 in a 0700 directory.
+    // The port file: the port and the agent's own token (32 hex digits),
+    // one a line, 0600 in a 0700 directory.
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(&port_file).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
@@ -130,7 +131,32 @@ fn agent_and_cli_end_to_end() {
         0o700
     );
     let port = std::fs::read_to_string(&port_file).unwrap();
-    assert!(port.parse::<u16>().is_ok(), "{port:?}");
+    let lines: Vec<&str> = port.lines().collect();
+    assert_eq!(lines.len(), 2, "{port:?}");
+    assert!(lines[0].parse::<u16>().is_ok(), "{port:?}");
+    let token = lines[1];
+    assert!(
+        token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{port:?}"
+    );
+
+    // Whoever connects to the port without the file's token (another
+    // local user: a loopback port is open to all) is refused, and so is
+    // `--token` with another token; the CLI's own read of the file wins.
+    let url = format!("http://127.0.0.1:{}/debug/pprof/cmdline", lines[0]);
+    match ureq::get(&url).call() {
+        Err(ureq::Error::Status(401, _)) => {}
+        other => panic!("no token: {:?}", other.map(|r| r.status())),
+    }
+    let with_token = ureq::get(&url)
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(with_token.contains("agent_child_process"), "{with_token}");
+    let (ok, _, err) = inprof(&dir, &["--token", "other", "memstats", &pid]);
+    assert!(ok, "{err}");
 
     // A stale file of a dead process is ignored and cleaned by `ps`; a
     // port file of a live process that is no agent (a `sleep`) is not

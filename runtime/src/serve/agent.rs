@@ -1,6 +1,12 @@
 //! The gops-style agent: the pprof endpoint on an ephemeral loopback port,
 //! announced in a file named after the process id so that the `inprof` CLI
 //! finds it by PID.
+//!
+//! Any local user can connect to a loopback port, so unlike gops the agent
+//! answers only requests that carry a token: one it makes at start from the
+//! system's random source and writes beside the port in its 0600 port
+//! file, so that only this user (who can read the file) and root reach the
+//! process's profiles, command line and thread stacks.
 
 use crate::serve::files;
 use crate::serve::http::{self, Options, Server};
@@ -13,7 +19,10 @@ use std::sync::Mutex;
 pub struct AgentOptions {
     /// Where the port file goes; default [`config_dir`].
     pub config_dir: Option<PathBuf>,
-    /// Require `Authorization: Bearer TOKEN`.
+    /// Require `Authorization: Bearer TOKEN` with this token, which the
+    /// port file does not hold (CLI users pass it: `inprof --token T`).
+    /// `None` (the default): the agent makes a random token of its own and
+    /// writes it in the port file, where the CLI reads it.
     pub token: Option<String>,
 }
 
@@ -38,6 +47,7 @@ pub fn config_dir() -> PathBuf {
 pub struct Agent {
     server: Server,
     file: PathBuf,
+    token: String,
 }
 
 impl Agent {
@@ -49,6 +59,11 @@ impl Agent {
     /// The port file.
     pub fn port_file(&self) -> &Path {
         &self.file
+    }
+
+    /// The token its endpoint requires (`Authorization: Bearer TOKEN`).
+    pub fn token(&self) -> &str {
+        &self.token
     }
 
     /// Stops the agent and removes its port file.
@@ -74,11 +89,16 @@ pub(crate) fn cleanup() {
 }
 
 /// Starts the agent, like gops' `agent.Listen`: the endpoint on
-/// 127.0.0.1 with an ephemeral port, and the port (decimal, no newline)
-/// in `CONFIG_DIR/PID` (directory 0700, file 0600), removed at normal exit
-/// by this process (not by a forked child). The directory must belong to
-/// this user and not be writable by others; the file is never written
-/// through a symlink (see [`files`]).
+/// 127.0.0.1 with an ephemeral port, and the port in `CONFIG_DIR/PID`
+/// (directory 0700, file 0600), removed at normal exit by this process (not
+/// by a forked child). The directory must belong to this user and not be
+/// writable by others; the file is never written through a symlink (see
+/// [`files`]).
+///
+/// The endpoint answers only requests with `Authorization: Bearer TOKEN`
+/// (else 401). With [`AgentOptions::token`] unset the agent makes the token
+/// (128 bits from `/dev/urandom`) and the port file holds two lines, the
+/// port and the token; with a token given it holds the port alone.
 ///
 /// ```no_run
 /// inprof::agent::listen(Default::default())?;
@@ -88,20 +108,143 @@ pub fn listen(opts: AgentOptions) -> Result<Agent, Error> {
     let dir = opts.config_dir.clone().unwrap_or_else(config_dir);
     files::make_private_dir(&dir)
         .map_err(|e| Error::Serve(format!("agent directory {}: {e}", dir.display())))?;
+    let (token, own_token) = match opts.token {
+        Some(t) if !t.is_empty() => (t, false),
+        Some(_) => return Err(Error::Serve("agent token: empty".into())),
+        None => (
+            random_token().map_err(|e| Error::Serve(format!("agent token: {e}")))?,
+            true,
+        ),
+    };
     let server = http::serve_with(
         "127.0.0.1:0",
         Options {
-            token: opts.token.clone(),
+            token: Some(token.clone()),
             ..Options::default()
         },
     )?;
     let file = dir.join(std::process::id().to_string());
     let port = server.local_addr().port();
-    files::write_private(&file, port.to_string().as_bytes())
+    let text = if own_token {
+        format!("{port}\n{token}\n")
+    } else {
+        format!("{port}\n")
+    };
+    files::write_private(&file, text.as_bytes())
         .map_err(|e| Error::Serve(format!("writing {}: {e}", file.display())))?;
     if let Ok(mut f) = PORT_FILE.lock() {
         *f = Some((file.clone(), std::process::id()));
     }
     crate::serve::env::register_exit_hook();
-    Ok(Agent { server, file })
+    Ok(Agent {
+        server,
+        file,
+        token,
+    })
+}
+
+/// 128 bits from the system's random source, as 32 hex digits. No
+/// fallback to a weaker source: without it the agent does not start.
+fn random_token() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// What an agent's port file holds: its port and, when the agent made its
+/// own token, that token. `None` when the text is not a port file.
+pub fn parse_port_file(text: &str) -> Option<(u16, Option<String>)> {
+    let mut lines = text.lines();
+    let port = lines.next()?.trim().parse().ok()?;
+    let token = match lines.next().map(str::trim) {
+        None | Some("") => None,
+        Some(t) if t.bytes().all(|b| b.is_ascii_hexdigit()) => Some(t.to_owned()),
+        Some(_) => return None,
+    };
+    if lines.any(|l| !l.trim().is_empty()) {
+        return None;
+    }
+    Some((port, token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn status(addr: std::net::SocketAddr, auth: &str) -> u16 {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET /debug/inprof/version HTTP/1.1\r\nHost: localhost\r\n{auth}\r\n"
+        )
+        .unwrap();
+        let mut r = String::new();
+        s.read_to_string(&mut r).unwrap();
+        r.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn port_files() {
+        assert_eq!(parse_port_file("6060"), Some((6060, None)));
+        assert_eq!(parse_port_file("6060\n"), Some((6060, None)));
+        assert_eq!(
+            parse_port_file("6060\n0aF9\n"),
+            Some((6060, Some("0aF9".into())))
+        );
+        for bad in ["", "x", "70000", "6060\nnot hex\n", "6060\nab\ncd\n"] {
+            assert_eq!(parse_port_file(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn random_tokens_are_128_bits_and_differ() {
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
+        assert_ne!(a, b);
+    }
+
+    /// Both agents of this test run in one process, one after the other
+    /// (a port file is named after the process).
+    #[test]
+    fn the_agent_answers_only_with_its_token() {
+        let dir = std::env::temp_dir().join(format!("inprof-agent-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let own = listen(AgentOptions {
+            config_dir: Some(dir.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(own.port_file()).unwrap();
+        let (port, token) = parse_port_file(&text).unwrap();
+        assert_eq!(port, own.local_addr().port());
+        assert_eq!(token.as_deref(), Some(own.token()));
+        let addr = own.local_addr();
+        assert_eq!(status(addr, ""), 401);
+        assert_eq!(status(addr, "Authorization: Bearer wrong\r\n"), 401);
+        let ok = format!("Authorization: Bearer {}\r\n", own.token());
+        assert_eq!(status(addr, &ok), 200);
+        own.close();
+
+        let given = listen(AgentOptions {
+            config_dir: Some(dir.clone()),
+            token: Some("s3cret".into()),
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(given.port_file()).unwrap();
+        assert_eq!(text, format!("{}\n", given.local_addr().port()));
+        assert_eq!(status(given.local_addr(), ""), 401);
+        let ok = "Authorization: Bearer s3cret\r\n";
+        assert_eq!(status(given.local_addr(), ok), 200);
+        given.close();
+
+        let empty = listen(AgentOptions {
+            config_dir: Some(dir.clone()),
+            token: Some(String::new()),
+        });
+        assert!(empty.is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
