@@ -2,7 +2,8 @@
 //! graph, flame graph and its inverted (icicle) form, peek and source
 //! views; a sample-type selector that says what is shown; focus, ignore,
 //! hide, show and search applying to every view; graph nodes and top rows
-//! that open a function's callers and callees. Served on 127.0.0.1 only;
+//! that open a function's callers and callees. Served on 127.0.0.1 only
+//! (and to loopback `Host` names only: no DNS rebinding);
 //! each view is built when first asked for and kept.
 
 use crate::view::{self, Select};
@@ -329,11 +330,11 @@ pub fn serve(
     open_browser: bool,
 ) -> Result<(), String> {
     let server = tiny_http_server(port)?;
-    let addr = server
+    let local = server
         .server_addr()
         .to_ip()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+        .ok_or("the web UI's server has no IP address")?;
+    let addr = local.to_string();
     println!("serving http://{addr}/ (Ctrl-C to stop)");
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -343,6 +344,19 @@ pub fn serve(
     // Views are built when first asked for, then kept (bounded).
     let mut cache: HashMap<String, (u16, &'static str, Vec<u8>)> = HashMap::new();
     for req in server.incoming_requests() {
+        // A page elsewhere that rebinds its DNS name to 127.0.0.1 reaches
+        // this port with its own name as `Host`: refused, as the endpoint
+        // refuses it.
+        let foreign = req
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Host"))
+            .is_some_and(|h| !inprof_runtime::http::is_loopback_host(h.value.as_str(), local));
+        if foreign {
+            let msg = "invalid Host header: inprof web answers loopback names only";
+            let _ = req.respond(tiny_http::Response::from_string(msg).with_status_code(403));
+            continue;
+        }
         let url = req.url().to_owned();
         let (status, ctype, body) = match cache.get(&url) {
             Some(hit) => hit.clone(),

@@ -1,6 +1,7 @@
 //! The call graph of a big profile is pruned as pprof prunes it (at most
 //! 80 nodes by default, with a legend saying what was dropped), and
-//! `inprof web` serves such a profile's page and graph.
+//! `inprof web` serves such a profile's page and graph, to loopback `Host`
+//! names only.
 
 use std::io::{Read, Write};
 use std::process::Command;
@@ -67,13 +68,23 @@ fn big_graphs_are_pruned_and_served() {
         .unwrap()
         .trim_end_matches('/')
         .to_owned();
-    let get = |path: &str| -> String {
+    let get_as = |host: &str, path: &str| -> String {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
         let mut body = String::new();
         s.read_to_string(&mut body).unwrap();
         body
     };
+    let get = |path: &str| get_as(&addr, path);
+    // DNS rebinding: a foreign name sent to the loopback port is refused
+    // before anything is built; loopback names are served.
+    let port = addr.rsplit(':').next().unwrap();
+    let status = |reply: &str| reply.split_whitespace().nth(1).unwrap_or("").to_owned();
+    let rebound = get_as(&format!("attacker.example:{port}"), "/view/top");
+    assert_eq!(status(&rebound), "403", "{rebound}");
+    assert!(!rebound.contains("app::module"), "{rebound}");
+    let local = get_as(&format!("localhost:{port}"), "/view/top");
+    assert_eq!(status(&local), "200", "{}", &local[..local.len().min(300)]);
     let page = get("/");
     assert!(
         page.contains("id=\"si\""),

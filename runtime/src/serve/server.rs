@@ -416,8 +416,9 @@ fn authorized(header: Option<&str>, token: &str) -> bool {
 }
 
 /// Whether a `Host` header names this machine's loopback (DNS rebinding
-/// sends a foreign name to a loopback address).
-fn is_loopback_host(host: &str, local: SocketAddr) -> bool {
+/// sends a foreign name to a loopback address): `localhost`, a name under
+/// `.localhost`, a loopback IP or `local`'s own, with or without a port.
+pub fn is_loopback_host(host: &str, local: SocketAddr) -> bool {
     let host = host.trim();
     let name = if let Some(rest) = host.strip_prefix('[') {
         // [v6]:port
