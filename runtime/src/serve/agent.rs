@@ -28,19 +28,79 @@ pub struct AgentOptions {
 
 /// The directory the agent and the CLI use for port files:
 /// `$INPROF_CONFIG_DIR`, else `$XDG_CONFIG_HOME/inprof`, else
-/// `~/.config/inprof`.
+/// `~/.config/inprof` (`~` is `$HOME`, else the user's home in the
+/// password database), else `inprof-UID` in the temporary directory.
+/// Never under a shared directory another user could have made (such as
+/// `/tmp/.config`), where they could swap the directory for another.
 pub fn config_dir() -> PathBuf {
     let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    config_dir_from(var, passwd_home)
+}
+
+fn config_dir_from(
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+    passwd_home: impl FnOnce() -> Option<PathBuf>,
+) -> PathBuf {
     if let Some(d) = var("INPROF_CONFIG_DIR") {
         return PathBuf::from(d);
     }
     if let Some(d) = var("XDG_CONFIG_HOME") {
         return PathBuf::from(d).join("inprof");
     }
-    let home = var("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    home.join(".config").join("inprof")
+    if let Some(home) = var("HOME").map(PathBuf::from).or_else(passwd_home) {
+        return home.join(".config").join("inprof");
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    #[cfg(unix)]
+    let uid = unsafe { libc::geteuid() };
+    #[cfg(not(unix))]
+    let uid = 0;
+    // Straight in the (sticky) temporary directory: another user can
+    // neither rename it nor, having made it first, get it used (it would
+    // not be ours, and is refused).
+    std::env::temp_dir().join(format!("inprof-{uid}"))
+}
+
+/// This user's home directory from the password database (a daemon
+/// started without `HOME`).
+#[cfg(unix)]
+fn passwd_home() -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut buf = vec![0u8; 4096];
+    loop {
+        // SAFETY: `passwd` is a C struct of pointers and integers, for
+        // which all zeroes is a valid value.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: `pw`, `buf` (with its true length) and `found` are valid
+        // for writes for the whole call; geteuid has no preconditions.
+        let r = unsafe {
+            libc::getpwuid_r(
+                libc::geteuid(),
+                &mut pw,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut found,
+            )
+        };
+        if r == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 2, 0);
+            continue;
+        }
+        if r != 0 || found.is_null() || pw.pw_dir.is_null() {
+            return None;
+        }
+        // SAFETY: on success `pw_dir` points to a NUL-terminated string
+        // inside `buf`, which outlives this borrow.
+        let dir = unsafe { std::ffi::CStr::from_ptr(pw.pw_dir) };
+        let dir = PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes()));
+        return dir.is_absolute().then_some(dir);
+    }
+}
+
+#[cfg(not(unix))]
+fn passwd_home() -> Option<PathBuf> {
+    None
 }
 
 /// A running agent.
@@ -183,6 +243,52 @@ mod tests {
         let mut r = String::new();
         s.read_to_string(&mut r).unwrap();
         r.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn config_dirs() {
+        use std::ffi::OsString;
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let home = || Some(PathBuf::from("/home/pw"));
+        let dir = |vars, pw: Option<&str>| config_dir_from(env(vars), || pw.map(PathBuf::from));
+        assert_eq!(
+            config_dir_from(env(&[("INPROF_CONFIG_DIR", "/c"), ("HOME", "/h")]), home),
+            PathBuf::from("/c")
+        );
+        assert_eq!(
+            dir(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")], None),
+            PathBuf::from("/x/inprof")
+        );
+        assert_eq!(
+            dir(&[("HOME", "/h")], Some("/home/pw")),
+            PathBuf::from("/h/.config/inprof")
+        );
+        assert_eq!(
+            dir(&[], Some("/home/pw")),
+            PathBuf::from("/home/pw/.config/inprof")
+        );
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::geteuid() };
+        assert_eq!(
+            dir(&[], None),
+            std::env::temp_dir().join(format!("inprof-{uid}"))
+        );
+        // The password database's home for this user, as /etc/passwd has
+        // it (root's /root in CI).
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let line = passwd
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.len() >= 7 && f[2] == uid.to_string());
+        if let Some(f) = line {
+            assert_eq!(passwd_home(), Some(PathBuf::from(f[5])));
+        }
     }
 
     #[test]
