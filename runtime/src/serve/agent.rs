@@ -231,18 +231,9 @@ pub fn parse_port_file(text: &str) -> Option<(u16, Option<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
 
     fn status(addr: std::net::SocketAddr, auth: &str) -> u16 {
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        write!(
-            s,
-            "GET /debug/inprof/version HTTP/1.1\r\nHost: localhost\r\n{auth}\r\n"
-        )
-        .unwrap();
-        let mut r = String::new();
-        s.read_to_string(&mut r).unwrap();
-        r.split_whitespace().nth(1).unwrap().parse().unwrap()
+        crate::serve::server::tests::request(addr, "/debug/inprof/version", auth).0
     }
 
     #[test]

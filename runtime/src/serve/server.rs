@@ -490,7 +490,7 @@ fn write_response(stream: &mut TcpStream, r: &Response) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -505,9 +505,15 @@ mod tests {
     }
 
     fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+        request(addr, path, "")
+    }
+
+    /// GETs `path` with `Host: localhost` and `headers` (each ending in
+    /// CRLF): the status and the whole reply.
+    pub(crate) fn request(addr: SocketAddr, path: &str, headers: &str) -> (u16, String) {
         let mut s = TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}\r\n").unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         let status = out
