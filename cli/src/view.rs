@@ -928,6 +928,37 @@ pub fn dot(p: &Profile, sel: &Select) -> Result<String, String> {
 
 /// [`dot`] with explicit pruning options.
 pub fn dot_with(p: &Profile, sel: &Select, opt: GraphOptions) -> Result<String, String> {
+    dot_with_attrs(p, sel, opt, &|_| Vec::new())
+}
+
+/// Text for a DOT quoted string, as pprof escapes it: a backslash and a
+/// quote escaped (so that no name can end the string early and write
+/// DOT of its own, such as a `URL` graphviz turns into a link), a newline
+/// as DOT's line break, a carriage return dropped. DOT's own escapes in a
+/// name (`\N`, `\l`) thus print as written.
+pub fn dot_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`dot_with`], each function's node also given the attributes
+/// `node_attrs` returns for its name (values escaped here, names
+/// written as given: DOT attribute names such as `URL`).
+pub fn dot_with_attrs(
+    p: &Profile,
+    sel: &Select,
+    opt: GraphOptions,
+    node_attrs: &dyn Fn(&str) -> Vec<(&'static str, String)>,
+) -> Result<String, String> {
     let (idx, unit, st) = selected(p, sel)?;
     let total: i64 = st.iter().map(|(_, v)| v).sum::<i64>().max(1);
     let mut fc = flat_cum(&st);
@@ -1006,7 +1037,7 @@ pub fn dot_with(p: &Profile, sel: &Select, opt: GraphOptions) -> Result<String, 
     if fc.len() < all_nodes {
         legend.push(format!("Showing top {} nodes out of {all_nodes}", fc.len()));
     }
-    let legend: Vec<String> = legend.iter().map(|l| l.replace('"', "\\\"")).collect();
+    let legend: Vec<String> = legend.iter().map(|l| dot_escape(l)).collect();
     let _ = writeln!(
         out,
         "subgraph cluster_L {{ \"legend\" [shape=box fontsize=16 label=\"{}\\l\" tooltip=\"legend\"] }}",
@@ -1017,15 +1048,19 @@ pub fn dot_with(p: &Profile, sel: &Select, opt: GraphOptions) -> Result<String, 
         let (fill, font) = heat(*cum as f64 / total as f64);
         let _ = writeln!(
             out,
-            "N{} [label=\"{}\\nflat {} ({:.2}%)\\nof {} ({:.2}%)\" fontsize={:.0} fillcolor=\"{fill}\" fontcolor=\"{font}\" tooltip=\"{}\"];",
+            "N{} [label=\"{}\\nflat {} ({:.2}%)\\nof {} ({:.2}%)\" fontsize={:.0} fillcolor=\"{fill}\" fontcolor=\"{font}\" tooltip=\"{}\"{}];",
             ids[name.as_str()],
-            name.replace('"', "\\\""),
+            dot_escape(name),
             format_value(*flat, &unit),
             pct(*flat, total),
             format_value(*cum, &unit),
             pct(*cum, total),
             size,
-            name.replace('"', "\\\""),
+            dot_escape(name),
+            node_attrs(name)
+                .iter()
+                .map(|(k, v)| format!(" {k}=\"{}\"", dot_escape(v)))
+                .collect::<String>(),
         );
     }
     // Label nodes, as pprof draws tags: under each node whose own
@@ -1059,7 +1094,7 @@ pub fn dot_with(p: &Profile, sel: &Select, opt: GraphOptions) -> Result<String, 
             let _ = writeln!(
                 out,
                 "N{id}_{k} [label=\"{}\\n{}\" shape=box3d fontsize=8 style=dashed];\nN{id} -> N{id}_{k} [style=dotted arrowhead=none];",
-                label.replace('"', "\\\""),
+                dot_escape(&label),
                 format_value(v, &unit),
             );
         }

@@ -101,38 +101,21 @@ fn top_html(p: &Profile, sel: &Select, search: Option<&regex::Regex>) -> Result<
 /// The call graph as SVG, its nodes links to their peek view, the
 /// search's matches outlined.
 fn graph_svg(p: &Profile, sel: &Select, search: Option<&regex::Regex>) -> Result<Vec<u8>, String> {
-    let dot = view::dot(p, sel)?;
     // Each node: a link to its peek (graphviz turns URL into an <a>), and
     // outlined when the search matches it.
-    let mut linked = String::with_capacity(dot.len() + dot.len() / 4);
-    for line in dot.lines() {
-        if line.starts_with('N') && !line.contains("->") {
-            if let Some(name) = line
-                .split("tooltip=\"")
-                .nth(1)
-                .and_then(|r| r.strip_suffix("\"];"))
-            {
-                let name = name.replace("\\\"", "\"");
-                let hit = search.is_some_and(|re| re.is_match(&name));
-                let extra = format!(
-                    " URL=\"#view=peek&fn={}\" target=\"_top\"{}",
-                    percent_encode(&name),
-                    if hit {
-                        " penwidth=4 color=\"#1f5fbf\""
-                    } else {
-                        ""
-                    }
-                );
-                linked.push_str(&line[..line.len() - 2]);
-                linked.push_str(&extra);
-                linked.push_str("];\n");
-                continue;
-            }
+    let attrs = |name: &str| {
+        let mut a = vec![
+            ("URL", format!("#view=peek&fn={}", percent_encode(name))),
+            ("target", "_top".to_owned()),
+        ];
+        if search.is_some_and(|re| re.is_match(name)) {
+            a.push(("penwidth", "4".to_owned()));
+            a.push(("color", "#1f5fbf".to_owned()));
         }
-        linked.push_str(line);
-        linked.push('\n');
-    }
-    view::dot_to_svg(&linked)
+        a
+    };
+    let dot = view::dot_with_attrs(p, sel, view::GraphOptions::default(), &attrs)?;
+    view::dot_to_svg(&dot)
 }
 
 /// The page: the controls, and the view area the script fills.

@@ -1,11 +1,18 @@
 //! Profiles are untrusted input: a gzip bomb, a file that is not a profile
 //! and strings that are not UTF-8 each give one clear line (or a lossy
-//! name), in bounded memory.
+//! name), in bounded memory; names that are DOT syntax stay text in the
+//! call graph, drawn or served.
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+#[path = "support/web.rs"]
+mod web;
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("inprof-untrusted-{name}-{}", std::process::id()));
@@ -114,5 +121,123 @@ fn strings_that_are_not_utf8_are_read_lossily() {
     let (ok, out, err) = inprof(&["top", f.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(out.contains("caf\u{fffd}__MARK"), "{out}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The `dot` of the system (graphviz), as `inprof graph x.svg` runs it.
+fn dot_svg(dot: &str) -> String {
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("graphviz's dot (.ci/run installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dot.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "dot refused the graph: {}\n{dot}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn names_in_a_call_graph_stay_text_and_inject_nothing() {
+    use inprof_runtime::pprof::{Builder, Frame, LabelValue};
+    // Three names that, escaped as quotes alone (not backslashes), close
+    // the first node's tooltip early, add a `URL` to that node (a link
+    // the web UI would show, run on a click), open a string the third
+    // closes and comment out the rest of its line: graphviz then drew a
+    // `javascript:` link. The last also carries DOT's own escapes (`\N`,
+    // `\l`), which must print as written, and the label value a
+    // backslash, quotes and a newline.
+    let names = [
+        "evil::a\\",
+        " URL=<javascript:alert(1)> z=<",
+        ">>];// \\N\\l \"q\"",
+    ];
+    let mut b = Builder::new(&[("samples", "count")], ("samples", "count"), 1, None);
+    for (i, name) in names.iter().enumerate() {
+        let loc = b.location(
+            i as u64 + 1,
+            Frame {
+                name,
+                file: "f.rs",
+                line: 1,
+            },
+        );
+        // Flat 300, 200, 100: the nodes come in this order.
+        b.sample(
+            vec![loc],
+            vec![300 - 100 * i as i64],
+            &[("tag", LabelValue::Str("C:\\new \"dir\"\nline 2"))],
+        );
+    }
+    let d = scratch("dot");
+    let f = d.join("names.pb.gz");
+    b.finish(0, 0)
+        .write_gzip(std::fs::File::create(&f).unwrap())
+        .unwrap();
+    let (ok, dot, err) = inprof(&["graph", f.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let svg = dot_svg(&dot);
+    // No link (graphviz writes a node's URL as `xlink:href`), and the
+    // names' text is all there is of them.
+    assert!(!svg.contains("href"), "{svg}");
+    assert!(!svg.contains("javascript:alert(1)\""), "{svg}");
+    // The legend, the three functions, and under each its label value.
+    let nodes = svg.matches("class=\"node\"").count();
+    assert_eq!(nodes, 7, "{svg}");
+    // Each name and the label value as written (XML-escaped by graphviz;
+    // the newline starts a new text line).
+    for text in [
+        "evil::a\\",
+        " URL=&lt;javascript:alert(1)&gt; z=&lt;",
+        "&gt;&gt;];// \\N\\l &quot;q&quot;",
+        "tag:C:\\new &quot;dir&quot;",
+        ">line 2<",
+    ] {
+        assert!(svg.contains(text), "{text} not in\n{svg}");
+    }
+
+    // `inprof web`'s graph, whose nodes link to their peek view: those
+    // three links and no other, the search's match outlined.
+    let (server, url) = web::serve(&f);
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /view/graph.svg?search=evil HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut s, &mut reply).unwrap();
+    drop(server);
+    assert_eq!(reply.split_whitespace().nth(1), Some("200"), "{reply}");
+    // (graphviz 2.43 writes the `&` of a URL as it is, later ones as
+    // `&amp;`.)
+    let links: Vec<String> = reply
+        .split("xlink:href=\"")
+        .skip(1)
+        .map(|r| r[..r.find('"').unwrap()].replace("&amp;", "&"))
+        .collect();
+    assert_eq!(links.len(), 3, "{reply}");
+    assert!(
+        links.iter().all(|l| l.starts_with("#view=peek&fn=")),
+        "{links:?}"
+    );
+    assert!(
+        links.iter().any(|l| l == "#view=peek&fn=evil%3A%3Aa%5C"),
+        "{links:?}"
+    );
+    assert_eq!(reply.matches("stroke=\"#1f5fbf\"").count(), 1, "{reply}");
+    assert_eq!(reply.matches("class=\"node\"").count(), 7, "{reply}");
     let _ = std::fs::remove_dir_all(&d);
 }
