@@ -161,6 +161,40 @@ fn servers_start_from_the_environment() {
     let _ = child.wait();
 }
 
+/// A switch that is neither on nor off (`INPROF_AGENT=of`) and a
+/// threshold that is not a number are said on stderr and ignored: no
+/// agent starts (any value but "" and "0" used to start one).
+#[test]
+fn bad_switches_are_reported_and_start_nothing() {
+    let dir = tmpdir("envbad");
+    let out = Command::new(target_dir().join("examples").join("quickstart"))
+        .arg(dir.join("own.pb.gz"))
+        .arg("1000")
+        .env("INPROF_AGENT", "of")
+        .env("INPROF_DEMOTE_NS", "2us")
+        .env("INPROF_CONFIG_DIR", &dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("inprof: INPROF_AGENT=of: not a switch (1, on, true, yes or 0, off, false, no); ignored"),
+        "{err}"
+    );
+    assert!(
+        err.contains("inprof: INPROF_DEMOTE_NS=2us: not a whole number of nanoseconds; ignored"),
+        "{err}"
+    );
+    // The directory holds the profile the example wrote, and no port file.
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["own.pb.gz"], "{names:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Kills the child process if the test fails before it does.
 struct KillOnDrop(u32);
 

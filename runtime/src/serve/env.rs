@@ -16,6 +16,11 @@
 //! | `INPROF_DEMOTE_NS=N` | demote functions whose calls take under N ns on average |
 //! | `INPROF_DEMOTED=FILE` | at exit, add the demoted functions to FILE; a build with the same variable compiles them without instrumentation |
 //!
+//! A switch (`INPROF_AGENT`, `INPROF_ADAPTIVE`) is `1`, `on`, `true`,
+//! `yes` or `0`, `off`, `false`, `no`; another value, or an
+//! `INPROF_DEMOTE_NS` that is not a whole number, is reported on stderr
+//! and ignored (the default stays: no agent, adaptation on).
+//!
 //! In a FILE, `%p` becomes the process id and `%e` the executable's name
 //! (under `cargo test`, a FILE with neither gets `-%e` before its
 //! extension: one file per test binary),
@@ -104,14 +109,16 @@ fn init_files_once() {
             // A whole-run time profile: time is recorded from the start.
             crate::profiles::time::set_time_recording(true);
         }
-        if std::env::var("INPROF_ADAPTIVE").is_ok_and(|v| v == "0" || v == "off") {
+        if flag("INPROF_ADAPTIVE") == Some(false) {
             crate::engine::mode::set_adaptive(false);
         }
-        if let Some(ns) = std::env::var("INPROF_DEMOTE_NS")
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-        {
-            crate::engine::mode::set_demote_threshold(Some(std::time::Duration::from_nanos(ns)));
+        if let Ok(v) = std::env::var("INPROF_DEMOTE_NS") {
+            match parse_nanos(&v) {
+                Ok(ns) => crate::engine::mode::set_demote_threshold(Some(
+                    std::time::Duration::from_nanos(ns),
+                )),
+                Err(e) => eprintln!("inprof: INPROF_DEMOTE_NS={v}: {e}; ignored"),
+            }
         }
         if std::env::var_os("INPROF_DEMOTED").is_some() {
             register_exit_hook();
@@ -136,13 +143,44 @@ fn init_servers_once() {
                 Err(e) => eprintln!("inprof: INPROF_HTTP={addr}: {e}"),
             }
         }
-        if std::env::var("INPROF_AGENT").is_ok_and(|v| !v.is_empty() && v != "0") {
+        if flag("INPROF_AGENT") == Some(true) {
             match crate::serve::agent::listen(Default::default()) {
                 Ok(a) => std::mem::forget(a),
                 Err(e) => eprintln!("inprof: INPROF_AGENT: {e}"),
             }
         }
     });
+}
+
+/// A switch's value: `1`, `on`, `true`, `yes` and `0`, `off`, `false`,
+/// `no` (any case, around spaces); anything else is an error.
+fn parse_flag(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "on" | "true" | "yes" => Ok(true),
+        "0" | "off" | "false" | "no" => Ok(false),
+        _ => Err("not a switch (1, on, true, yes or 0, off, false, no)".to_owned()),
+    }
+}
+
+/// The switch in variable `name`: `None` if unset, or set to something
+/// that is not a switch (said on stderr: the default is kept, so that a
+/// typo never turns on what was meant to be off).
+fn flag(name: &str) -> Option<bool> {
+    let v = std::env::var(name).ok()?;
+    match parse_flag(&v) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            eprintln!("inprof: {name}={v}: {e}; ignored");
+            None
+        }
+    }
+}
+
+/// A count of nanoseconds (digits, around spaces).
+fn parse_nanos(v: &str) -> Result<u64, String> {
+    v.trim()
+        .parse::<u64>()
+        .map_err(|_| "not a whole number of nanoseconds".to_owned())
 }
 
 /// Registers the process-exit hook once.
@@ -411,6 +449,32 @@ mod signals {
             libc::sigemptyset(&mut dfl.sa_mask);
             libc::sigaction(sig, &dfl, std::ptr::null_mut());
             libc::kill(libc::getpid(), sig);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switches_and_nanoseconds_parse_strictly() {
+        for on in ["1", "on", "TRUE", " yes "] {
+            assert_eq!(parse_flag(on), Ok(true), "{on}");
+        }
+        for off in ["0", "off", "False", "no"] {
+            assert_eq!(parse_flag(off), Ok(false), "{off}");
+        }
+        // A typo is an error, not "on" (INPROF_AGENT=of used to start
+        // the agent: any value but "" and "0" did).
+        for bad in ["", "of", "2", "maybe", "enabled"] {
+            let e = parse_flag(bad).unwrap_err();
+            assert!(e.contains("not a switch"), "{bad}: {e}");
+        }
+        assert_eq!(parse_nanos(" 1500 "), Ok(1500));
+        for bad in ["abc", "1.5", "-3", "", "1us"] {
+            let e = parse_nanos(bad).unwrap_err();
+            assert!(e.contains("nanoseconds"), "{bad}: {e}");
         }
     }
 }
