@@ -216,6 +216,10 @@ enum Cmd {
         sel: Sel,
     },
     /// A local web UI: top table, flame graph, peek, call graph.
+    ///
+    /// It listens on 127.0.0.1 and answers only those with the token in
+    /// the URL it prints (then kept in a cookie): other local users cannot
+    /// read the profile.
     Web {
         /// A profile file or http:// URL.
         source: String,

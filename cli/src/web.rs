@@ -303,8 +303,10 @@ fn respond(p: &Profile, base: &Select, title: &str, url: &str) -> (u16, &'static
     }
 }
 
-/// Serves the UI on 127.0.0.1:`port` until interrupted; opens the browser
-/// if asked (and there is a desktop).
+/// Serves the UI on 127.0.0.1:`port` until interrupted, to loopback
+/// `Host` names and holders of a token made for this run (printed in the
+/// URL, then kept in a cookie); opens the browser there if asked (and
+/// there is a desktop).
 pub fn serve(
     p: Profile,
     sel: Select,
@@ -318,11 +320,21 @@ pub fn serve(
         .to_ip()
         .ok_or("the web UI's server has no IP address")?;
     let addr = local.to_string();
-    println!("serving http://{addr}/ (Ctrl-C to stop)");
+    // Any local user can connect to a loopback port: the UI answers only
+    // those who have its token (in the URL printed here, then in a
+    // cookie), as Jupyter does, and as inprof's agent answers only those
+    // who can read its port file.
+    let token = inprof_runtime::http::random_token().map_err(|e| format!("web UI token: {e}"))?;
+    let gate = Gate {
+        cookie: format!("inprof_web_{}", local.port()),
+        token,
+    };
+    let entry = format!("http://{addr}/?token={}", gate.token);
+    println!("serving {entry} (Ctrl-C to stop)");
     use std::io::Write;
     let _ = std::io::stdout().flush();
     if open_browser {
-        open(&format!("http://{addr}/"));
+        open(&entry);
     }
     // Views are built when first asked for, then kept (bounded).
     let mut cache: HashMap<String, (u16, &'static str, Vec<u8>)> = HashMap::new();
@@ -340,7 +352,23 @@ pub fn serve(
             let _ = req.respond(tiny_http::Response::from_string(msg).with_status_code(403));
             continue;
         }
-        let url = req.url().to_owned();
+        let url = match gate.check(&req) {
+            Pass::Open(url) => url,
+            Pass::Enter => {
+                // The entry URL: the token goes into a cookie and out of
+                // the address bar (and the browser's history).
+                let resp = tiny_http::Response::empty(303)
+                    .with_header(header("Location", "/"))
+                    .with_header(header("Set-Cookie", &gate.set_cookie()));
+                let _ = req.respond(resp);
+                continue;
+            }
+            Pass::Refused => {
+                let msg = "inprof web answers only requests with its token: open the URL it printed (http://127.0.0.1:PORT/?token=...)\n";
+                let _ = req.respond(tiny_http::Response::from_string(msg).with_status_code(401));
+                continue;
+            }
+        };
         let (status, ctype, body) = match cache.get(&url) {
             Some(hit) => hit.clone(),
             None => {
@@ -382,7 +410,160 @@ fn open(url: &str) {
         .spawn();
 }
 
+/// A `tiny_http` header from two strings known to be valid.
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .unwrap_or_else(|()| unreachable!("header {name}: {value}"))
+}
+
+/// Who may see the UI: those who have its token.
+struct Gate {
+    /// The cookie that carries the token (one name per port, so that two
+    /// UIs on one machine keep their own).
+    cookie: String,
+    token: String,
+}
+
+/// What [`Gate::check`] lets a request do.
+#[derive(Debug, PartialEq)]
+enum Pass {
+    /// Be answered: its URL, without a `token` parameter.
+    Open(String),
+    /// The entry URL (`/?token=TOKEN`): set the cookie, go to `/`.
+    Enter,
+    /// No token, or a wrong one.
+    Refused,
+}
+
+impl Gate {
+    fn set_cookie(&self) -> String {
+        format!(
+            "{}={}; Path=/; HttpOnly; SameSite=Strict",
+            self.cookie, self.token
+        )
+    }
+
+    fn check(&self, req: &tiny_http::Request) -> Pass {
+        let headers = |name: &'static str| {
+            req.headers()
+                .iter()
+                .filter(move |h| h.field.equiv(name))
+                .map(|h| h.value.as_str())
+        };
+        self.check_parts(
+            req.url(),
+            headers("Cookie").collect(),
+            headers("Authorization").collect(),
+        )
+    }
+
+    /// [`Gate::check`] on a request's URL and its `Cookie` and
+    /// `Authorization` headers: the token in the URL's `token`
+    /// parameter, in the cookie, or as a Bearer token (for scripts); each
+    /// compared in constant time.
+    fn check_parts(&self, url: &str, cookies: Vec<&str>, auth: Vec<&str>) -> Pass {
+        let ok = |t: &str| inprof_runtime::http::token_matches(t, &self.token);
+        let (path, q) = url.split_once('?').unwrap_or((url, ""));
+        let mut in_url = None;
+        let rest: Vec<(String, String)> = form_urlencoded::parse(q.as_bytes())
+            .filter_map(|(k, v)| {
+                if k == "token" {
+                    in_url.get_or_insert(ok(&v));
+                    None
+                } else {
+                    Some((k.into_owned(), v.into_owned()))
+                }
+            })
+            .collect();
+        let by_cookie = cookies.iter().flat_map(|c| c.split(';')).any(|kv| {
+            kv.trim()
+                .split_once('=')
+                .is_some_and(|(k, v)| k == self.cookie && ok(v))
+        });
+        let by_bearer = auth.iter().any(|a| {
+            a.trim()
+                .split_once(' ')
+                .is_some_and(|(s, t)| s.eq_ignore_ascii_case("bearer") && ok(t.trim()))
+        });
+        match in_url {
+            Some(false) => Pass::Refused,
+            Some(true) if path == "/" && rest.is_empty() => Pass::Enter,
+            Some(true) => {
+                let rest: String = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(rest)
+                    .finish();
+                Pass::Open(if rest.is_empty() {
+                    path.to_owned()
+                } else {
+                    format!("{path}?{rest}")
+                })
+            }
+            None if by_cookie || by_bearer => Pass::Open(url.to_owned()),
+            None => Pass::Refused,
+        }
+    }
+}
+
 fn tiny_http_server(port: u16) -> Result<tiny_http::Server, String> {
     tiny_http::Server::http(("127.0.0.1", port))
         .map_err(|e| format!("listening on 127.0.0.1:{port}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate() -> Gate {
+        Gate {
+            cookie: "inprof_web_8080".into(),
+            token: "0123456789abcdef0123456789abcdef".into(),
+        }
+    }
+
+    #[test]
+    fn only_the_token_opens_the_ui() {
+        let g = gate();
+        let t = g.token.clone();
+        let check = |url: &str, cookies: &[&str], auth: &[&str]| {
+            g.check_parts(url, cookies.to_vec(), auth.to_vec())
+        };
+        // The entry URL sets the cookie; the cookie, a Bearer token or the
+        // token in any other URL opens a view (the parameter taken out).
+        assert_eq!(check(&format!("/?token={t}"), &[], &[]), Pass::Enter);
+        let c = format!("theme=dark; inprof_web_8080={t}");
+        assert_eq!(
+            check("/view/top?focus=a%20b", &[&c], &[]),
+            Pass::Open("/view/top?focus=a%20b".into())
+        );
+        assert_eq!(
+            check("/view/top", &[], &[&format!("bearer {t}")]),
+            Pass::Open("/view/top".into())
+        );
+        assert_eq!(
+            check(&format!("/view/graph.svg?token={t}&search=x"), &[], &[]),
+            Pass::Open("/view/graph.svg?search=x".into())
+        );
+        // Nothing, a wrong token, another port's cookie, a prefix of the
+        // token, or a wrong token in the URL beside a right cookie.
+        assert_eq!(check("/", &[], &[]), Pass::Refused);
+        assert_eq!(check("/view/top", &[], &[]), Pass::Refused);
+        assert_eq!(check("/?token=00", &[], &[]), Pass::Refused);
+        assert_eq!(
+            check("/", &[&format!("inprof_web_8081={t}")], &[]),
+            Pass::Refused
+        );
+        assert_eq!(
+            check("/", &[&format!("inprof_web_8080={}", &t[..31])], &[]),
+            Pass::Refused
+        );
+        assert_eq!(check("/", &[], &[&format!("Basic {t}")]), Pass::Refused);
+        assert_eq!(
+            check("/?token=bad", &[&format!("inprof_web_8080={t}")], &[]),
+            Pass::Refused
+        );
+        assert_eq!(
+            g.set_cookie(),
+            format!("inprof_web_8080={t}; Path=/; HttpOnly; SameSite=Strict")
+        );
+    }
 }

@@ -1,9 +1,8 @@
 //! The call graph of a big profile is pruned as pprof prunes it (at most
 //! 80 nodes by default, with a legend saying what was dropped), and
 //! `inprof web` serves such a profile's page and graph, to loopback `Host`
-//! names only.
+//! names and to holders of its token only.
 
-use std::io::{Read, Write};
 use std::process::Command;
 
 #[path = "../../tests/common/mod.rs"]
@@ -63,23 +62,58 @@ fn big_graphs_are_pruned_and_served() {
 
     // The web UI: the page and the graph, served for the big profile.
     let (server, url) = web::serve(&file);
-    let addr = url
-        .strip_prefix("http://")
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
-    let get_as = |host: &str, path: &str| -> String {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
-        let mut body = String::new();
-        s.read_to_string(&mut body).unwrap();
-        body
-    };
+    let (addr, token) = web::parts(&url);
+    let port = addr.rsplit(':').next().unwrap().to_owned();
+    let cookie = format!("Cookie: inprof_web_{port}={token}");
+    let get_as =
+        |host: &str, path: &str| web::get(&addr, host, path, std::slice::from_ref(&cookie));
     let get = |path: &str| get_as(&addr, path);
+    let status = |reply: &str| reply.split_whitespace().nth(1).unwrap_or("").to_owned();
+    // Another local user, who has not the token the UI printed: refused,
+    // with nothing of the profile, whatever they guess.
+    for (path, headers) in [
+        ("/", vec![]),
+        ("/view/top", vec![]),
+        ("/view/graph.svg", vec![]),
+        ("/?token=0123456789abcdef0123456789abcdef", vec![]),
+        (
+            "/view/top",
+            vec![format!("Cookie: inprof_web_{port}=0123456789abcdef")],
+        ),
+        (
+            "/view/top",
+            vec![format!("Authorization: Bearer {}", &token[..31])],
+        ),
+    ] {
+        let r = web::get(&addr, &addr, path, &headers);
+        assert_eq!(status(&r), "401", "{path} {headers:?}: {r}");
+        assert!(!r.contains("app::module"), "{r}");
+    }
+    // The printed URL: the token goes into a cookie for this port only
+    // (HttpOnly, SameSite=Strict), and the browser on to `/`.
+    let entry = web::get(&addr, &addr, &format!("/?token={token}"), &[]);
+    assert_eq!(status(&entry), "303", "{entry}");
+    assert!(entry.contains("Location: /\r\n"), "{entry}");
+    assert!(
+        entry.contains(&format!(
+            "Set-Cookie: inprof_web_{port}={token}; Path=/; HttpOnly; SameSite=Strict\r\n"
+        )),
+        "{entry}"
+    );
+    let bearer = web::get(
+        &addr,
+        &addr,
+        "/view/top",
+        &[format!("Authorization: Bearer {token}")],
+    );
+    assert_eq!(
+        status(&bearer),
+        "200",
+        "{}",
+        &bearer[..bearer.len().min(300)]
+    );
     // DNS rebinding: a foreign name sent to the loopback port is refused
     // before anything is built; loopback names are served.
-    let port = addr.rsplit(':').next().unwrap();
-    let status = |reply: &str| reply.split_whitespace().nth(1).unwrap_or("").to_owned();
     let rebound = get_as(&format!("attacker.example:{port}"), "/view/top");
     assert_eq!(status(&rebound), "403", "{rebound}");
     assert!(!rebound.contains("app::module"), "{rebound}");

@@ -210,15 +210,13 @@ fn names_in_a_call_graph_stay_text_and_inject_nothing() {
     // `inprof web`'s graph, whose nodes link to their peek view: those
     // three links and no other, the search's match outlined.
     let (server, url) = web::serve(&f);
-    let addr = url.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET /view/graph.svg?search=evil HTTP/1.0\r\nHost: {addr}\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    std::io::Read::read_to_string(&mut s, &mut reply).unwrap();
+    let (addr, token) = web::parts(&url);
+    let reply = web::get(
+        &addr,
+        &addr,
+        "/view/graph.svg?search=evil",
+        &[format!("Authorization: Bearer {token}")],
+    );
     drop(server);
     assert_eq!(reply.split_whitespace().nth(1), Some("200"), "{reply}");
     // (graphviz 2.43 writes the `&` of a URL as it is, later ones as

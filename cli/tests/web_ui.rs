@@ -99,6 +99,13 @@ fn web_ui_in_headless_chromium() {
         ),
     ] {
         let json = drive(file, func, other, name);
+        // Entered by the printed URL, token and all; the token is then in
+        // a cookie, out of the address bar, and every view below loads.
+        let entered = field(&json, "entered");
+        assert!(
+            entered.starts_with("http://127.0.0.1:") && entered.ends_with('/'),
+            "{name}: {json}"
+        );
         // It says what it shows: the default, then the one switched to.
         assert!(field(&json, "shown").starts_with(default), "{name}: {json}");
         assert!(field(&json, "summary").contains(default), "{name}: {json}");

@@ -1,4 +1,5 @@
-// Drives the inprof web UI in headless Chromium on one profile: the top
+// Drives the inprof web UI in headless Chromium on one profile: entering
+// by the URL it printed (its token), the top
 // view and the sample type it says it shows, switching the sample type,
 // a focus that applies to the views, the call graph and a click on a node
 // (its peek), the source view, the flame and icicle graphs. Screenshots
@@ -18,6 +19,8 @@ const { chromium } = require('playwright-core');
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     await page.goto(url);
     await page.waitForSelector('#top tbody tr td.fn', { timeout: 20000 });
+    // The printed URL carries the token; the page it leads to does not.
+    out.entered = page.url();
     out.shown = (await page.textContent('#shown')).trim();
     out.summary = (await page.textContent('.summary')).trim();
     out.first = (await page.textContent('#top tbody tr td.fn')).trim();

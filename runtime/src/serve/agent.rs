@@ -172,7 +172,8 @@ pub fn listen(opts: AgentOptions) -> Result<Agent, Error> {
         Some(t) if !t.is_empty() => (t, false),
         Some(_) => return Err(Error::Serve("agent token: empty".into())),
         None => (
-            random_token().map_err(|e| Error::Serve(format!("agent token: {e}")))?,
+            crate::serve::server::random_token()
+                .map_err(|e| Error::Serve(format!("agent token: {e}")))?,
             true,
         ),
     };
@@ -201,15 +202,6 @@ pub fn listen(opts: AgentOptions) -> Result<Agent, Error> {
         file,
         token,
     })
-}
-
-/// 128 bits from the system's random source, as 32 hex digits. No
-/// fallback to a weaker source: without it the agent does not start.
-fn random_token() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut b = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// What an agent's port file holds: its port and, when the agent made its
@@ -297,7 +289,10 @@ mod tests {
 
     #[test]
     fn random_tokens_are_128_bits_and_differ() {
-        let (a, b) = (random_token().unwrap(), random_token().unwrap());
+        let (a, b) = (
+            crate::serve::server::random_token().unwrap(),
+            crate::serve::server::random_token().unwrap(),
+        );
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
         assert_ne!(a, b);

@@ -13,7 +13,9 @@ use crate::Error;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-pub use crate::serve::server::{is_loopback_host, serve, serve_with, Options, Server};
+pub use crate::serve::server::{
+    is_loopback_host, random_token, serve, serve_with, token_matches, Options, Server,
+};
 
 /// The longest `seconds` a request may ask for by default (profile or
 /// delta).

@@ -403,7 +403,6 @@ fn respond(
 /// Whether `Authorization` carries `token` with the Bearer scheme (any
 /// case), compared in constant time.
 fn authorized(header: Option<&str>, token: &str) -> bool {
-    use subtle::ConstantTimeEq;
     let Some(h) = header else {
         return false;
     };
@@ -411,8 +410,24 @@ fn authorized(header: Option<&str>, token: &str) -> bool {
     let Some((scheme, cred)) = h.split_once(' ') else {
         return false;
     };
-    scheme.eq_ignore_ascii_case("bearer")
-        && bool::from(cred.trim().as_bytes().ct_eq(token.as_bytes()))
+    scheme.eq_ignore_ascii_case("bearer") && token_matches(cred.trim(), token)
+}
+
+/// Whether `given` is `token`, compared in constant time (the time taken
+/// tells nothing of how much of it matched).
+pub fn token_matches(given: &str, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+}
+
+/// A new secret token: 128 bits from the system's random source
+/// (`/dev/urandom`), as 32 hex digits. There is no fallback to a weaker
+/// source: without it, what wanted a token should not start.
+pub fn random_token() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// Whether a `Host` header names this machine's loopback (DNS rebinding
