@@ -333,9 +333,12 @@ pub fn serve(
     println!("serving {entry} (Ctrl-C to stop)");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    if open_browser {
-        open(&entry);
-    }
+    // The page that led the browser here, removed once it has.
+    let mut page = if open_browser {
+        open(&entry, local.port())
+    } else {
+        None
+    };
     // Views are built when first asked for, then kept (bounded).
     let mut cache: HashMap<String, (u16, &'static str, Vec<u8>)> = HashMap::new();
     for req in server.incoming_requests() {
@@ -355,6 +358,9 @@ pub fn serve(
         let url = match gate.check(&req) {
             Pass::Open(url) => url,
             Pass::Enter => {
+                if let Some(p) = page.take() {
+                    let _ = std::fs::remove_file(p);
+                }
                 // The entry URL: the token goes into a cookie and out of
                 // the address bar (and the browser's history).
                 let resp = tiny_http::Response::empty(303)
@@ -389,25 +395,60 @@ pub fn serve(
     Ok(())
 }
 
-/// Opens `url` in the desktop's browser, if there is a desktop (as
-/// `go tool pprof -http` does; `--no-browser` skips it).
-fn open(url: &str) {
+/// Opens the UI at `entry` in the desktop's browser, if there is a
+/// desktop (as `go tool pprof -http` does; `--no-browser` skips it). The
+/// browser is given a private file that leads on to `entry`, not `entry`
+/// itself, as Jupyter does: a command line can be read by every local
+/// user (`/proc/PID/cmdline`), and `entry` holds the token. Returns that
+/// file.
+fn open(entry: &str, port: u16) -> Option<std::path::PathBuf> {
     let desktop = std::env::var_os("DISPLAY").is_some()
         || std::env::var_os("WAYLAND_DISPLAY").is_some()
         || cfg!(target_os = "macos");
     if !desktop {
-        return;
+        return None;
     }
+    let dir = inprof_runtime::agent::config_dir().join("web");
+    let page = match entry_page(&dir, port, entry) {
+        Ok(p) => p,
+        Err(e) => {
+            // Never the token on a command line instead.
+            eprintln!(
+                "inprof: not opening a browser ({}: {e}); open the URL above",
+                dir.display()
+            );
+            return None;
+        }
+    };
     let cmd = if cfg!(target_os = "macos") {
         "open"
     } else {
         "xdg-open"
     };
     let _ = std::process::Command::new(cmd)
-        .arg(url)
+        .arg(&page)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
+    Some(page)
+}
+
+/// Writes, in `dir` (made private: this user's, mode 0700), a page
+/// readable by this user only that sends the browser on to `entry`.
+fn entry_page(
+    dir: &std::path::Path,
+    port: u16,
+    entry: &str,
+) -> std::io::Result<std::path::PathBuf> {
+    use inprof_runtime::serve::files;
+    files::make_private_dir(dir)?;
+    let page = dir.join(format!("web-{port}.html"));
+    let entry = escape(entry);
+    let html = format!(
+        "<!DOCTYPE html>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"refresh\" content=\"0;url={entry}\">\n<title>inprof web</title>\n<p><a href=\"{entry}\">inprof web</a></p>\n"
+    );
+    files::write_private(&page, html.as_bytes())?;
+    Ok(page)
 }
 
 /// A `tiny_http` header from two strings known to be valid.
@@ -518,6 +559,33 @@ mod tests {
             cookie: "inprof_web_8080".into(),
             token: "0123456789abcdef0123456789abcdef".into(),
         }
+    }
+
+    #[test]
+    fn the_browser_gets_a_private_page_that_leads_on() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("inprof-web-page-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let entry = "http://127.0.0.1:8080/?token=0123456789abcdef0123456789abcdef";
+        let page = entry_page(&dir.join("web"), 8080, entry).unwrap();
+        assert_eq!(page, dir.join("web").join("web-8080.html"));
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&page), 0o600);
+        assert_eq!(mode(&dir.join("web")), 0o700);
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(
+            html.contains(&format!(
+                "<meta http-equiv=\"refresh\" content=\"0;url={entry}\">"
+            )),
+            "{html}"
+        );
+        // A directory others may write to is refused, and nothing written.
+        let shared = dir.join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(entry_page(&shared, 8080, entry).is_err());
+        assert_eq!(std::fs::read_dir(&shared).unwrap().count(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

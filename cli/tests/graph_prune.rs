@@ -138,3 +138,80 @@ fn big_graphs_are_pruned_and_served() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Opening a browser: the browser is handed a private page that leads on
+/// to the URL with the token, never the token itself (a command line is
+/// readable by every local user); the page is gone once used.
+#[test]
+fn the_browser_is_opened_without_the_token_on_its_command_line() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("inprof-web-open-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    let file = dir.join("big.pb.gz");
+    big_profile(&file);
+    // A desktop whose `xdg-open` writes down what it was given.
+    let argv = dir.join("argv");
+    let opener = dir.join("bin").join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {}.tmp && mv {0}.tmp {0}\n",
+            argv.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut server = common::KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_inprof"))
+            .args(["web", file.to_str().unwrap(), "--port", "0"])
+            .env("DISPLAY", ":99")
+            .env("PATH", path)
+            .env("INPROF_CONFIG_DIR", dir.join("config"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.split_whitespace().nth(1).unwrap().to_owned();
+    let (addr, token) = web::parts(&url);
+    let t0 = std::time::Instant::now();
+    while !argv.exists() {
+        assert!(t0.elapsed().as_secs() < 10, "xdg-open never ran");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let args = std::fs::read_to_string(&argv).unwrap();
+    assert!(
+        !args.contains(&token),
+        "the token on a command line: {args}"
+    );
+    let page = std::path::PathBuf::from(args.trim());
+    let port = addr.rsplit(':').next().unwrap();
+    assert_eq!(
+        page,
+        dir.join("config")
+            .join("web")
+            .join(format!("web-{port}.html"))
+    );
+    let md = std::fs::metadata(&page).unwrap();
+    assert_eq!(md.permissions().mode() & 0o777, 0o600);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains(&format!("url={url}\"")), "{html}");
+    // The browser follows it: the entry URL sets the cookie, and the page
+    // is removed.
+    let entry = web::get(&addr, &addr, &format!("/?token={token}"), &[]);
+    assert_eq!(entry.split_whitespace().nth(1), Some("303"), "{entry}");
+    assert!(!page.exists(), "the page with the token outlived its use");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
