@@ -417,14 +417,14 @@ pub fn merge(mut ps: Vec<Profile>) -> Result<Profile, String> {
         );
         for m in &p.mapping {
             let mut m = m.clone();
-            m.id += mbase;
+            m.id = shifted(m.id, mbase)?;
             m.filename = map_str(m.filename, &mut out);
             m.build_id = map_str(m.build_id, &mut out);
             out.mapping.push(m);
         }
         for f in &p.function {
             let mut f = f.clone();
-            f.id += fbase;
+            f.id = shifted(f.id, fbase)?;
             f.name = map_str(f.name, &mut out);
             f.system_name = map_str(f.system_name, &mut out);
             f.filename = map_str(f.filename, &mut out);
@@ -432,19 +432,19 @@ pub fn merge(mut ps: Vec<Profile>) -> Result<Profile, String> {
         }
         for l in &p.location {
             let mut l = l.clone();
-            l.id += lbase;
+            l.id = shifted(l.id, lbase)?;
             if l.mapping_id != 0 {
-                l.mapping_id += mbase;
+                l.mapping_id = shifted(l.mapping_id, mbase)?;
             }
             for line in &mut l.line {
-                line.function_id += fbase;
+                line.function_id = shifted(line.function_id, fbase)?;
             }
             out.location.push(l);
         }
         for s in &p.sample {
             let mut s = s.clone();
             for id in &mut s.location_id {
-                *id += lbase;
+                *id = shifted(*id, lbase)?;
             }
             for l in &mut s.label {
                 l.key = map_str(l.key, &mut out);
@@ -457,12 +457,22 @@ pub fn merge(mut ps: Vec<Profile>) -> Result<Profile, String> {
             let c = map_str(*c, &mut out);
             out.comment.push(c);
         }
-        out.duration_nanos += p.duration_nanos;
+        out.duration_nanos = out.duration_nanos.saturating_add(p.duration_nanos);
         if p.time_nanos != 0 && (out.time_nanos == 0 || p.time_nanos < out.time_nanos) {
             out.time_nanos = p.time_nanos;
         }
     }
+    // Each was valid; their sum may not be (values that add up past
+    // what a report can add).
+    out.validate()
+        .map_err(|e| format!("the merged profile: {e}"))?;
     Ok(out)
+}
+
+/// An id of a profile being merged, moved past the ids before it.
+fn shifted(id: u64, base: u64) -> Result<u64, String> {
+    id.checked_add(base)
+        .ok_or_else(|| format!("cannot merge: id {id} past {base} is more than 64 bits"))
 }
 
 /// Loads each source and merges them (see [`merge`]).
@@ -768,6 +778,34 @@ pub fn icicle_svg(p: &Profile, sel: &Select, title: &str) -> Result<Vec<u8>, Str
     Ok(svg)
 }
 
+/// The most bytes of a source file `list` reads.
+const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// The text of the source file `path` a profile names, if it is a
+/// regular file of at most [`MAX_SOURCE_BYTES`] in UTF-8. A profile is
+/// untrusted input: its file names may be a FIFO (whose open and read
+/// would wait forever), a device (`/dev/zero` never ends) or a huge file;
+/// each is shown as a source not found.
+fn read_source(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Not blocked by a FIFO with no writer; refused below.
+        o.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = o.open(path).ok()?;
+    let md = f.metadata().ok()?;
+    if !md.is_file() || md.len() > MAX_SOURCE_BYTES {
+        return None;
+    }
+    let mut text = String::new();
+    f.take(MAX_SOURCE_BYTES).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
 /// pprof's `-list`: for each function matching `re`, its source with the
 /// flat and cum value of each line (the lines our locations carry: an
 /// instrumented function's first line, a native frame's line), the file
@@ -834,7 +872,7 @@ pub fn source(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
             format_value(cum, &unit),
             pct(cum, total)
         );
-        let text = std::fs::read_to_string(&file).ok();
+        let text = read_source(&file);
         let src: Vec<&str> = text
             .as_deref()
             .map(|t| t.lines().collect())
@@ -847,7 +885,7 @@ pub fn source(p: &Profile, sel: &Select, re: &Regex) -> Result<String, String> {
             .min()
             .unwrap_or(1);
         let last = lines.keys().copied().chain([start]).max().unwrap_or(first);
-        let (from, to) = ((first - 2).max(1), last + 8);
+        let (from, to) = ((first - 2).max(1), last.saturating_add(8));
         if src.is_empty() {
             let _ = writeln!(out, " (source not found: {file})");
             for (l, (f, c)) in &lines {

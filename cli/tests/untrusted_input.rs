@@ -244,3 +244,84 @@ fn names_in_a_call_graph_stay_text_and_inject_nothing() {
     assert_eq!(reply.matches("class=\"node\"").count(), 7, "{reply}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn source_files_a_profile_names_are_read_only_if_regular_and_bounded() {
+    use inprof_runtime::pprof::{Builder, Frame, LabelValue};
+    let d = scratch("source");
+    // A FIFO nobody writes to (opening or reading it would wait forever),
+    // an endless device, a directory, and a real file; the last line
+    // number as large as a line number can be.
+    let fifo = d.join("fifo.rs");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let real = d.join("real.rs");
+    std::fs::write(&real, "fn one() {}\nfn two() {}\n").unwrap();
+    let files = [
+        ("src_fifo", fifo.to_str().unwrap().to_owned(), 1),
+        ("src_zero", "/dev/zero".to_owned(), 1),
+        ("src_dir", d.to_str().unwrap().to_owned(), 1),
+        ("src_real", real.to_str().unwrap().to_owned(), 2),
+        ("src_huge_line", real.to_str().unwrap().to_owned(), 1),
+    ];
+    let mut b = Builder::new(&[("samples", "count")], ("samples", "count"), 1, None);
+    let mut last = 0;
+    for (i, (name, file, line)) in files.iter().enumerate() {
+        last = b.location(
+            i as u64 + 1,
+            Frame {
+                name,
+                file,
+                line: *line,
+            },
+        );
+        b.sample(vec![last], vec![10], &[] as &[(&str, LabelValue<'_>)]);
+    }
+    let mut p = b.finish(0, 0);
+    // Line i64::MAX (a Frame holds a u32): the lines shown after it must
+    // not overflow.
+    for l in p.location.iter_mut().filter(|l| l.id == last) {
+        l.line[0].line = i64::MAX;
+    }
+    let f = d.join("sources.pb.gz");
+    p.write_gzip(std::fs::File::create(&f).unwrap()).unwrap();
+    // In a child with a deadline: a reader that waited on the FIFO would
+    // never finish.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inprof"))
+        .args(["list", "src_", f.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("inprof list still running after 30 s: it waited on a source file");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (name, file, _) in &files[..3] {
+        assert!(
+            text.contains(&format!(
+                "ROUTINE ======================== {name} in {file}\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(" (source not found: {file})")),
+            "{text}"
+        );
+    }
+    // The real file is shown, its line with the samples.
+    assert!(text.contains("     2:fn two() {}"), "{text}");
+    let _ = std::fs::remove_dir_all(&d);
+}

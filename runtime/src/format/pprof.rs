@@ -196,6 +196,10 @@ pub struct DecodeLimits {
     pub max_decoded: usize,
 }
 
+/// The most the magnitudes of one sample type's values may add up to in a
+/// profile ([`Profile::validate`]): 2^62 − 1.
+pub const MAX_VALUE_SUM: i64 = (1 << 62) - 1;
+
 /// The default [`DecodeLimits::max_decoded`]: 64 MiB, far above real
 /// profiles (a 30 s CPU profile of a busy Go server is about 1 MiB).
 pub const DEFAULT_MAX_DECODED: usize = 64 << 20;
@@ -565,7 +569,11 @@ impl Profile {
         Ok(p)
     }
 
-    /// Checks what makes pprof reject a profile.
+    /// Checks what makes pprof reject a profile, and values no reader can
+    /// add up: for each sample type, the magnitudes of its values must add
+    /// up to less than 2^62 ([`MAX_VALUE_SUM`]: 146 years of nanoseconds,
+    /// 4 EiB), so that every total, flat, cum, and difference of two such
+    /// profiles, fits in 64 bits.
     pub fn validate(&self) -> Result<(), crate::Error> {
         let bad = |m: String| Err(crate::Error::Corrupt(m));
         if self.string_table.first().map(String::as_str) != Some("") {
@@ -601,7 +609,18 @@ impl Profile {
                 }
             }
         }
+        let mut sums = vec![0u64; self.sample_type.len()];
         for s in &self.sample {
+            for (sum, v) in sums.iter_mut().zip(&s.value) {
+                *sum = sum.saturating_add(v.unsigned_abs());
+            }
+            if let Some(i) = sums.iter().position(|&t| t > MAX_VALUE_SUM as u64) {
+                return bad(format!(
+                    "the values of sample type {} ({}) add up to 2^62 or more: more than any report can add",
+                    i,
+                    self.str(self.sample_type[i].r#type)
+                ));
+            }
             if s.value.len() != self.sample_type.len() {
                 return bad(format!(
                     "sample has {} values, want {}",
