@@ -701,6 +701,13 @@ pub fn traces(p: &Profile, sel: &Select) -> Result<String, String> {
     Ok(out)
 }
 
+/// A frame's name as folded stacks can hold it: a `;` (which separates
+/// frames) and a tab or line break (which would end the line: a name
+/// could forge stacks of its own) become `:`.
+fn folded_frame(name: &str) -> String {
+    name.replace([';', '\t', '\n', '\r'], ":")
+}
+
 /// Folded stacks (`root;...;leaf VALUE`), the input of flame graph tools.
 pub fn folded(stacks: &[(Vec<String>, i64)]) -> Vec<String> {
     let mut agg: BTreeMap<String, i64> = BTreeMap::new();
@@ -708,7 +715,7 @@ pub fn folded(stacks: &[(Vec<String>, i64)]) -> Vec<String> {
         if *v <= 0 {
             continue;
         }
-        let line: Vec<String> = frames.iter().rev().map(|f| f.replace(';', ":")).collect();
+        let line: Vec<String> = frames.iter().rev().map(|f| folded_frame(f)).collect();
         *agg.entry(line.join(";")).or_default() += v;
     }
     agg.into_iter().map(|(k, v)| format!("{k} {v}")).collect()
@@ -731,7 +738,7 @@ fn flame_options<'a>(
     // Tooltips: flat and cum of each function, in pprof's units.
     let mut lines = String::new();
     for (name, flat, cum) in flat_cum(st) {
-        let key = name.replace([';', '\t', '\n'], ":");
+        let key = folded_frame(&name);
         // The function's frames, inlined or not (the graph draws them
         // apart, marked as `stacks` marks them), share its flat and cum.
         for frame in [key.clone(), format!("{key}{INLINE_MARK}")] {

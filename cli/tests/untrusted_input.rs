@@ -325,3 +325,35 @@ fn source_files_a_profile_names_are_read_only_if_regular_and_bounded() {
     assert!(text.contains("     2:fn two() {}"), "{text}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_name_cannot_forge_folded_stacks() {
+    use inprof_runtime::pprof::{Builder, Frame, LabelValue};
+    let mut b = Builder::new(&[("samples", "count")], ("samples", "count"), 1, None);
+    let root = b.location(
+        1,
+        Frame {
+            name: "main",
+            file: "f.rs",
+            line: 1,
+        },
+    );
+    let leaf = b.location(
+        2,
+        Frame {
+            name: "leaf 1\nforged;stack 999999\r\nmore\tx",
+            file: "f.rs",
+            line: 2,
+        },
+    );
+    b.sample(vec![leaf, root], vec![7], &[] as &[(&str, LabelValue<'_>)]);
+    let d = scratch("folded");
+    let f = d.join("folded.pb.gz");
+    b.finish(0, 0)
+        .write_gzip(std::fs::File::create(&f).unwrap())
+        .unwrap();
+    let (ok, out, err) = inprof(&["flame", "--folded", f.to_str().unwrap(), "-o", "-"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "main;leaf 1:forged:stack 999999::more:x 7\n");
+    let _ = std::fs::remove_dir_all(&d);
+}
