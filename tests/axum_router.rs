@@ -1,5 +1,6 @@
-//! The endpoint mounted in an axum app: `go tool pprof` reads from it, and
-//! errors keep Go's status and message.
+//! The endpoint mounted in an axum app: `go tool pprof` reads from it,
+//! errors keep Go's status and message, and it answers clients on this
+//! machine only, or holders of its token.
 
 mod common;
 use common::*;
@@ -25,7 +26,8 @@ fn axum_router_serves_pprof() {
             .merge(inprof::axum::router());
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        let svc = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(l, svc).await.unwrap() });
         addr
     });
     let dir = tmpdir("axum");
@@ -55,5 +57,71 @@ fn axum_router_serves_pprof() {
         .into_string()
         .unwrap();
     assert_eq!(app, "my app");
+    // A rebound name is refused, and nothing of the process sent.
+    match ureq::get(&format!("http://{addr}/debug/pprof/cmdline"))
+        .set("Host", "attacker.example")
+        .call()
+    {
+        Err(ureq::Error::Status(403, r)) => {
+            let body = r.into_string().unwrap();
+            assert!(body.contains("loopback names only"), "{body}");
+        }
+        other => panic!("{:?}", other.map(|r| r.status())),
+    }
     drop(kept);
+}
+
+/// An app served without its clients' addresses cannot tell a client on
+/// this machine from one elsewhere: the router refuses, and says how to
+/// serve the app; with a token (`router_with`), any client that sends it
+/// is answered.
+#[test]
+fn axum_router_refuses_unknown_clients_and_takes_a_token() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let serve = |app: axum::Router| {
+        rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+            addr
+        })
+    };
+    let plain = serve(inprof::axum::router());
+    match ureq::get(&format!("http://{plain}/debug/pprof/cmdline")).call() {
+        Err(ureq::Error::Status(403, r)) => {
+            let body = r.into_string().unwrap();
+            assert!(
+                body.contains("into_make_service_with_connect_info::<SocketAddr>()"),
+                "{body}"
+            );
+        }
+        other => panic!("{:?}", other.map(|r| r.status())),
+    }
+    let opts = inprof::http::Options {
+        allow_remote: true,
+        token: Some("s3cret".into()),
+        ..Default::default()
+    };
+    let remote = serve(inprof::axum::router_with(opts).unwrap());
+    let url = format!("http://{remote}/debug/pprof/cmdline");
+    match ureq::get(&url).call() {
+        Err(ureq::Error::Status(401, r)) => {
+            assert_eq!(
+                r.header("WWW-Authenticate"),
+                Some("Bearer realm=\"inprof\"")
+            );
+        }
+        other => panic!("{:?}", other.map(|r| r.status())),
+    }
+    let cmdline = ureq::get(&url)
+        .set("Authorization", "Bearer s3cret")
+        .set("Host", "profiler.example")
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(cmdline.contains("axum_router"), "{cmdline:?}");
 }

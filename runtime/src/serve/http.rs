@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 pub use crate::serve::server::{
-    is_loopback_host, random_token, serve, serve_with, token_matches, Options, Server,
+    bearer_authorized, is_loopback_host, random_token, serve, serve_with, token_matches, Options,
+    Server,
 };
 
 /// The longest `seconds` a request may ask for by default (profile or

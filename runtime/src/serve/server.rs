@@ -375,7 +375,7 @@ fn respond(
         }
     }
     if let Some(tok) = &opts.token {
-        if !authorized(req.authorization.as_deref(), tok) {
+        if !bearer_authorized(req.authorization.as_deref(), tok) {
             let mut r = Response::error(401, "unauthorized: send Authorization: Bearer TOKEN");
             r.headers
                 .push(("WWW-Authenticate".into(), "Bearer realm=\"inprof\"".into()));
@@ -400,9 +400,9 @@ fn respond(
     }
 }
 
-/// Whether `Authorization` carries `token` with the Bearer scheme (any
-/// case), compared in constant time.
-fn authorized(header: Option<&str>, token: &str) -> bool {
+/// Whether an `Authorization` header carries `token` with the Bearer
+/// scheme (any case), compared in constant time.
+pub fn bearer_authorized(header: Option<&str>, token: &str) -> bool {
     let Some(h) = header else {
         return false;
     };
@@ -510,13 +510,13 @@ pub(crate) mod tests {
 
     #[test]
     fn bearer_scheme_any_case_and_exact_token() {
-        assert!(authorized(Some("Bearer s3cret"), "s3cret"));
-        assert!(authorized(Some("bearer s3cret"), "s3cret"));
-        assert!(authorized(Some("BEARER  s3cret "), "s3cret"));
-        assert!(!authorized(Some("Bearer s3cre"), "s3cret"));
-        assert!(!authorized(Some("Basic s3cret"), "s3cret"));
-        assert!(!authorized(Some("s3cret"), "s3cret"));
-        assert!(!authorized(None, "s3cret"));
+        assert!(bearer_authorized(Some("Bearer s3cret"), "s3cret"));
+        assert!(bearer_authorized(Some("bearer s3cret"), "s3cret"));
+        assert!(bearer_authorized(Some("BEARER  s3cret "), "s3cret"));
+        assert!(!bearer_authorized(Some("Bearer s3cre"), "s3cret"));
+        assert!(!bearer_authorized(Some("Basic s3cret"), "s3cret"));
+        assert!(!bearer_authorized(Some("s3cret"), "s3cret"));
+        assert!(!bearer_authorized(None, "s3cret"));
     }
 
     fn get(addr: SocketAddr, path: &str) -> (u16, String) {
