@@ -477,9 +477,13 @@ enum Pass {
 }
 
 impl Gate {
+    /// The cookie, `Lax`: the browser arrives from the page `open`
+    /// wrote (a file: another site), whose navigation a `Strict` cookie
+    /// would not follow (every view would be 401). The UI answers GETs
+    /// only, which another site may start but cannot read.
     fn set_cookie(&self) -> String {
         format!(
-            "{}={}; Path=/; HttpOnly; SameSite=Strict",
+            "{}={}; Path=/; HttpOnly; SameSite=Lax",
             self.cookie, self.token
         )
     }
@@ -631,7 +635,7 @@ mod tests {
         );
         assert_eq!(
             g.set_cookie(),
-            format!("inprof_web_8080={t}; Path=/; HttpOnly; SameSite=Strict")
+            format!("inprof_web_8080={t}; Path=/; HttpOnly; SameSite=Lax")
         );
     }
 }

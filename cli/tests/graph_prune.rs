@@ -90,13 +90,13 @@ fn big_graphs_are_pruned_and_served() {
         assert!(!r.contains("app::module"), "{r}");
     }
     // The printed URL: the token goes into a cookie for this port only
-    // (HttpOnly, SameSite=Strict), and the browser on to `/`.
+    // (HttpOnly, SameSite=Lax), and the browser on to `/`.
     let entry = web::get(&addr, &addr, &format!("/?token={token}"), &[]);
     assert_eq!(status(&entry), "303", "{entry}");
     assert!(entry.contains("Location: /\r\n"), "{entry}");
     assert!(
         entry.contains(&format!(
-            "Set-Cookie: inprof_web_{port}={token}; Path=/; HttpOnly; SameSite=Strict\r\n"
+            "Set-Cookie: inprof_web_{port}={token}; Path=/; HttpOnly; SameSite=Lax\r\n"
         )),
         "{entry}"
     );
@@ -144,58 +144,20 @@ fn big_graphs_are_pruned_and_served() {
 /// readable by every local user); the page is gone once used.
 #[test]
 fn the_browser_is_opened_without_the_token_on_its_command_line() {
-    use std::io::{BufRead, BufReader};
     use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("inprof-web-open-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("big.pb.gz");
     big_profile(&file);
-    // A desktop whose `xdg-open` writes down what it was given.
-    let argv = dir.join("argv");
-    let opener = dir.join("bin").join("xdg-open");
-    std::fs::write(
-        &opener,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {}.tmp && mv {0}.tmp {0}\n",
-            argv.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        dir.join("bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut server = common::KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_inprof"))
-            .args(["web", file.to_str().unwrap(), "--port", "0"])
-            .env("DISPLAY", ":99")
-            .env("PATH", path)
-            .env("INPROF_CONFIG_DIR", dir.join("config"))
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.split_whitespace().nth(1).unwrap().to_owned();
-    let (addr, token) = web::parts(&url);
-    let t0 = std::time::Instant::now();
-    while !argv.exists() {
-        assert!(t0.elapsed().as_secs() < 10, "xdg-open never ran");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let args = std::fs::read_to_string(&argv).unwrap();
+    let opened = web::serve_opened(&file, &dir);
+    let (addr, token) = web::parts(&opened.url);
     assert!(
-        !args.contains(&token),
-        "the token on a command line: {args}"
+        !opened.arg.contains(&token),
+        "the token on a command line: {}",
+        opened.arg
     );
-    let page = std::path::PathBuf::from(args.trim());
+    let page = std::path::PathBuf::from(&opened.arg);
     let port = addr.rsplit(':').next().unwrap();
     assert_eq!(
         page,
@@ -206,12 +168,12 @@ fn the_browser_is_opened_without_the_token_on_its_command_line() {
     let md = std::fs::metadata(&page).unwrap();
     assert_eq!(md.permissions().mode() & 0o777, 0o600);
     let html = std::fs::read_to_string(&page).unwrap();
-    assert!(html.contains(&format!("url={url}\"")), "{html}");
+    assert!(html.contains(&format!("url={}\"", opened.url)), "{html}");
     // The browser follows it: the entry URL sets the cookie, and the page
     // is removed.
     let entry = web::get(&addr, &addr, &format!("/?token={token}"), &[]);
     assert_eq!(entry.split_whitespace().nth(1), Some("303"), "{entry}");
     assert!(!page.exists(), "the page with the token outlived its use");
-    drop(server);
+    drop(opened);
     let _ = std::fs::remove_dir_all(&dir);
 }

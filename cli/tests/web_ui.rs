@@ -37,7 +37,13 @@ fn caller_of_hot() -> u64 {
 
 /// Serves `file` with `inprof web` and drives the UI; the script's JSON.
 fn drive(file: &std::path::Path, func: &str, other: &str, name: &str) -> String {
-    let (server, url) = web::serve(file);
+    // As on a desktop: the browser is given the page `inprof web` wrote,
+    // which leads on to the URL with the token (a navigation from a
+    // file, another site, as when the user's browser opens it).
+    let scratch = file.with_extension(format!("{name}-open"));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let opened = web::serve_opened(file, &scratch);
+    let (server, url) = (opened.server, format!("file://{}", opened.arg));
     let web = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web");
     let prefix =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/web-ui-{name}"));
@@ -50,6 +56,7 @@ fn drive(file: &std::path::Path, func: &str, other: &str, name: &str) -> String 
             "node not found: see .ci/run (npm install in cli/tests/web, apt-get install chromium)",
         );
     drop(server);
+    let _ = std::fs::remove_dir_all(&scratch);
     assert!(
         out.status.success(),
         "headless chromium failed on the {name} profile (run `npm install --prefix cli/tests/web` and install chromium): {}",
@@ -99,8 +106,9 @@ fn web_ui_in_headless_chromium() {
         ),
     ] {
         let json = drive(file, func, other, name);
-        // Entered by the printed URL, token and all; the token is then in
-        // a cookie, out of the address bar, and every view below loads.
+        // Entered by the page, then the URL with the token; the token is
+        // then in a cookie, out of the address bar, and every view below
+        // loads.
         let entered = field(&json, "entered");
         assert!(
             entered.starts_with("http://127.0.0.1:") && entered.ends_with('/'),

@@ -8,12 +8,18 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Serves `file` with `inprof web` on a free loopback port: the server
-/// (killed when dropped) and the URL it printed (`http://127.0.0.1:PORT/`).
+/// (killed when dropped) and the URL it printed
+/// (`http://127.0.0.1:PORT/?token=TOKEN`).
 pub fn serve(file: &Path) -> (KillOnDrop, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_inprof"));
+    cmd.args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"]);
+    start(cmd)
+}
+
+/// Runs `cmd` (an `inprof web`) and reads the URL it prints.
+fn start(mut cmd: Command) -> (KillOnDrop, String) {
     let mut server = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_inprof"))
-            .args(["web", file.to_str().unwrap(), "--port", "0", "--no-browser"])
-            .stdout(Stdio::piped())
+        cmd.stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
@@ -28,6 +34,55 @@ pub fn serve(file: &Path) -> (KillOnDrop, String) {
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_owned();
     (server, url)
+}
+
+/// What [`serve_opened`] saw of the browser `inprof web` opened.
+pub struct Opened {
+    /// The server, killed when dropped.
+    pub server: KillOnDrop,
+    /// The URL it printed.
+    pub url: String,
+    /// The one argument the browser opener (`xdg-open`) was given.
+    pub arg: String,
+}
+
+/// Serves `file` with `inprof web` as on a desktop (`DISPLAY` set), its
+/// config directory `scratch/config`, with an `xdg-open` of the test's
+/// in `scratch/bin` that writes down the argument it is given and opens
+/// nothing.
+pub fn serve_opened(file: &Path, scratch: &Path) -> Opened {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = scratch.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let argv = scratch.join("argv");
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > {0}.tmp && mv {0}.tmp {0}\n",
+            argv.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_inprof"));
+    cmd.args(["web", file.to_str().unwrap(), "--port", "0"])
+        .env("DISPLAY", ":99")
+        .env("PATH", path)
+        .env("INPROF_CONFIG_DIR", scratch.join("config"));
+    let (server, url) = start(cmd);
+    let t0 = std::time::Instant::now();
+    while !argv.exists() {
+        assert!(t0.elapsed().as_secs() < 10, "xdg-open never ran");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let arg = std::fs::read_to_string(&argv).unwrap();
+    Opened { server, url, arg }
 }
 
 /// The server's `127.0.0.1:PORT` and its token, from the URL it printed

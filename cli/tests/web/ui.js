@@ -19,7 +19,8 @@ const { chromium } = require('playwright-core');
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     await page.goto(url);
     await page.waitForSelector('#top tbody tr td.fn', { timeout: 20000 });
-    // The printed URL carries the token; the page it leads to does not.
+    // The URL (or the page leading to it) carries the token; the page
+    // it leads to does not.
     out.entered = page.url();
     out.shown = (await page.textContent('#shown')).trim();
     out.summary = (await page.textContent('.summary')).trim();
