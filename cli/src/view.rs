@@ -186,6 +186,34 @@ fn index_and_unit(p: &Profile, sel: &Select) -> Result<(usize, String), String> 
     Ok((idx, unit))
 }
 
+/// [`selected`] in a base profile and a new one, whose selected sample
+/// types must be the same (name and unit), as pprof requires of the
+/// profiles it compares: a heap profile's bytes less a CPU profile's
+/// nanoseconds means nothing. The unit, then the base's and the new's
+/// stacks.
+#[allow(clippy::type_complexity)]
+pub fn selected_both(
+    base: &Profile,
+    new: &Profile,
+    sel: &Select,
+) -> Result<(String, Vec<Weighted>, Vec<Weighted>), String> {
+    let (bi, unit, b) = selected(base, sel)?;
+    let (ni, _, a) = selected(new, sel)?;
+    let ty = |p: &Profile, i: usize| {
+        p.sample_type
+            .get(i)
+            .map(|t| format!("{}/{}", p.str(t.r#type), p.str(t.unit)))
+            .unwrap_or_default()
+    };
+    let (bt, nt) = (ty(base, bi), ty(new, ni));
+    if bt != nt {
+        return Err(format!(
+            "incompatible sample types: the base shows {bt}, the new profile {nt} (choose one both have with -sample_index)"
+        ));
+    }
+    Ok((unit, b, a))
+}
+
 /// The sample index and unit chosen by `sel`, and the kept stacks with
 /// their value at that index.
 pub fn selected(p: &Profile, sel: &Select) -> Result<(usize, String, Vec<Weighted>), String> {
@@ -1191,8 +1219,7 @@ pub fn dot_to_svg(dot: &str) -> Result<Vec<u8>, String> {
 
 /// `diff BASE NEW`: the functions whose flat or cum changed most.
 pub fn diff_top(base: &Profile, new: &Profile, sel: &Select, n: usize) -> Result<String, String> {
-    let (_, unit, b) = selected(base, sel)?;
-    let (_, _, a) = selected(new, sel)?;
+    let (unit, b, a) = selected_both(base, new, sel)?;
     let bt: HashMap<String, (i64, i64)> = flat_cum(&b)
         .into_iter()
         .map(|(n, f, c)| (n, (f, c)))
@@ -1252,8 +1279,7 @@ pub fn diff_top(base: &Profile, new: &Profile, sel: &Select, n: usize) -> Result
 
 /// A differential flame graph: NEW's shape, coloured by the change from BASE.
 pub fn diff_flame(base: &Profile, new: &Profile, sel: &Select) -> Result<Vec<u8>, String> {
-    let (_, unit, b) = selected(base, sel)?;
-    let (_, _, a) = selected(new, sel)?;
+    let (unit, b, a) = selected_both(base, new, sel)?;
     let before = folded(&b).join("\n");
     let after = folded(&a).join("\n");
     let mut merged = Vec::new();

@@ -357,3 +357,48 @@ fn a_name_cannot_forge_folded_stacks() {
     assert_eq!(out, "main;leaf 1:forged:stack 999999::more:x 7\n");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn profiles_of_different_kinds_are_not_compared() {
+    use inprof_runtime::pprof::{Builder, Frame, LabelValue};
+    let d = scratch("diffkinds");
+    let write = |name: &str, ty: (&str, &str), v: i64| {
+        let mut b = Builder::new(&[ty], ty, 1, None);
+        let loc = b.location(
+            1,
+            Frame {
+                name: "work",
+                file: "f.rs",
+                line: 1,
+            },
+        );
+        b.sample(vec![loc], vec![v], &[] as &[(&str, LabelValue<'_>)]);
+        let f = d.join(name);
+        b.finish(0, 0)
+            .write_gzip(std::fs::File::create(&f).unwrap())
+            .unwrap();
+        f.to_str().unwrap().to_owned()
+    };
+    let heap = write("heap.pb.gz", ("alloc_space", "bytes"), 4096);
+    let cpu = write("cpu.pb.gz", ("cpu", "nanoseconds"), 10_000_000);
+    let cpu2 = write("cpu2.pb.gz", ("cpu", "nanoseconds"), 30_000_000);
+    let svg = d.join("diff.svg");
+    for args in [
+        vec!["diff", &heap, &cpu],
+        vec!["diff", &heap, &cpu, "-o", svg.to_str().unwrap()],
+    ] {
+        let (ok, out, err) = inprof(&args);
+        assert!(!ok, "{out}");
+        assert_eq!(
+            err,
+            "inprof: incompatible sample types: the base shows alloc_space/bytes, the new profile cpu/nanoseconds (choose one both have with -sample_index)\n"
+        );
+    }
+    assert!(!svg.exists());
+    // The same kind: compared.
+    let (ok, out, err) = inprof(&["diff", &cpu, &cpu2]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("total: 10ms -> 30ms (20ms)"), "{out}");
+    assert!(out.contains("      +20ms       +20ms  +200.0%  work"), "{out}");
+    let _ = std::fs::remove_dir_all(&d);
+}
