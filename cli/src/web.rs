@@ -408,8 +408,13 @@ fn open(entry: &str, port: u16) -> Option<std::path::PathBuf> {
     if !desktop {
         return None;
     }
-    let dir = inprof_runtime::agent::config_dir().join("web");
-    let page = match entry_page(&dir, port, entry) {
+    // The config directory must be private too: whoever could write to
+    // it could swap `web/` for a directory of theirs.
+    let config = inprof_runtime::agent::config_dir();
+    let dir = config.join("web");
+    let page = match inprof_runtime::serve::files::make_private_dir(&config)
+        .and_then(|()| entry_page(&dir, port, entry))
+    {
         Ok(p) => p,
         Err(e) => {
             // Never the token on a command line instead.

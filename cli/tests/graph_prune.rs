@@ -177,3 +177,57 @@ fn the_browser_is_opened_without_the_token_on_its_command_line() {
     drop(opened);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A config directory others may write to (they could swap `web/` for
+/// a directory of theirs): no page is written there and no browser is
+/// opened, and `inprof web` says why and serves on.
+#[test]
+fn no_browser_is_opened_through_a_shared_config_directory() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("inprof-web-shared-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.pb.gz");
+    big_profile(&file);
+    let config = dir.join("config");
+    std::fs::create_dir(&config).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (path, argv) = web::fake_opener(&dir);
+    let mut server = common::KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_inprof"))
+            .args(["web", file.to_str().unwrap(), "--port", "0"])
+            .env("DISPLAY", ":99")
+            .env("PATH", path)
+            .env("INPROF_CONFIG_DIR", &config)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut err = String::new();
+    BufReader::new(server.0.stderr.take().unwrap())
+        .read_line(&mut err)
+        .unwrap();
+    assert!(
+        err.starts_with("inprof: not opening a browser (")
+            && err.contains("writable by group or others"),
+        "{err}"
+    );
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let (addr, token) = web::parts(line.split_whitespace().nth(1).unwrap());
+    let top = web::get(
+        &addr,
+        &addr,
+        "/view/top",
+        &[format!("Authorization: Bearer {token}")],
+    );
+    assert_eq!(top.split_whitespace().nth(1), Some("200"), "{top}");
+    assert!(!argv.exists(), "a browser was opened");
+    assert!(!config.join("web").exists());
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -399,6 +399,9 @@ fn profiles_of_different_kinds_are_not_compared() {
     let (ok, out, err) = inprof(&["diff", &cpu, &cpu2]);
     assert!(ok, "{err}");
     assert!(out.starts_with("total: 10ms -> 30ms (20ms)"), "{out}");
-    assert!(out.contains("      +20ms       +20ms  +200.0%  work"), "{out}");
+    assert!(
+        out.contains("      +20ms       +20ms  +200.0%  work"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -36,21 +36,10 @@ fn start(mut cmd: Command) -> (KillOnDrop, String) {
     (server, url)
 }
 
-/// What [`serve_opened`] saw of the browser `inprof web` opened.
-pub struct Opened {
-    /// The server, killed when dropped.
-    pub server: KillOnDrop,
-    /// The URL it printed.
-    pub url: String,
-    /// The one argument the browser opener (`xdg-open`) was given.
-    pub arg: String,
-}
-
-/// Serves `file` with `inprof web` as on a desktop (`DISPLAY` set), its
-/// config directory `scratch/config`, with an `xdg-open` of the test's
-/// in `scratch/bin` that writes down the argument it is given and opens
-/// nothing.
-pub fn serve_opened(file: &Path, scratch: &Path) -> Opened {
+/// An `xdg-open` in `scratch/bin` that writes the argument it is given
+/// to `scratch/argv` and opens nothing: the `PATH` that finds it first,
+/// and that file.
+pub fn fake_opener(scratch: &Path) -> (String, std::path::PathBuf) {
     use std::os::unix::fs::PermissionsExt;
     let bin = scratch.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -70,6 +59,25 @@ pub fn serve_opened(file: &Path, scratch: &Path) -> Opened {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    (path, argv)
+}
+
+/// What [`serve_opened`] saw of the browser `inprof web` opened.
+pub struct Opened {
+    /// The server, killed when dropped.
+    pub server: KillOnDrop,
+    /// The URL it printed.
+    pub url: String,
+    /// The one argument the browser opener (`xdg-open`) was given.
+    pub arg: String,
+}
+
+/// Serves `file` with `inprof web` as on a desktop (`DISPLAY` set), its
+/// config directory `scratch/config`, with an `xdg-open` of the test's
+/// in `scratch/bin` that writes down the argument it is given and opens
+/// nothing.
+pub fn serve_opened(file: &Path, scratch: &Path) -> Opened {
+    let (path, argv) = fake_opener(scratch);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_inprof"));
     cmd.args(["web", file.to_str().unwrap(), "--port", "0"])
         .env("DISPLAY", ":99")
