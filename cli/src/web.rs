@@ -484,8 +484,9 @@ enum Pass {
 impl Gate {
     /// The cookie, `Lax`: the browser arrives from the page `open`
     /// wrote (a file: another site), whose navigation a `Strict` cookie
-    /// would not follow (every view would be 401). The UI answers GETs
-    /// only, which another site may start but cannot read.
+    /// would not follow (every view would be 401). No request to the UI
+    /// changes anything, and another site may start one but cannot read
+    /// its answer.
     fn set_cookie(&self) -> String {
         format!(
             "{}={}; Path=/; HttpOnly; SameSite=Lax",
