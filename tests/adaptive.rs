@@ -62,18 +62,6 @@ fn slow() {
 
 const N: u64 = 10_000_000;
 
-/// This thread's CPU time, in nanoseconds.
-fn thread_cpu_ns() -> f64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec it is given.
-    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    assert_eq!(r, 0);
-    t.tv_sec as f64 * 1e9 + t.tv_nsec as f64
-}
-
 #[test]
 fn tiny_functions_are_demoted_and_the_rest_stays_timed() {
     // Warm both, then measure, 9 rounds: in one time profile the

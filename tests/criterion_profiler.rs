@@ -63,15 +63,3 @@ fn profile_time_writes_pprof_profiles() {
         0.15,
     );
 }
-
-/// This thread's CPU time, in nanoseconds.
-fn thread_cpu_ns() -> f64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec it is given.
-    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    assert_eq!(r, 0);
-    t.tv_sec as f64 * 1e9 + t.tv_nsec as f64
-}
