@@ -113,9 +113,7 @@ impl From<Error> for std::io::Error {
 pub mod __private {
     pub use crate::engine::callsite::{Callsite, SelfTypeName};
     pub use crate::engine::clock::ticks;
-    pub use crate::engine::tree::{
-        enter, enter_scope, may_record, record, reentered, run_body, Guard, Scope, ScopeSlot,
-    };
+    pub use crate::engine::tree::{enter, enter_scope, run_body, Guard, Scope, ScopeSlot};
     /// The core library, as generated code names it: in an edition-2015
     /// crate `::core` is that crate's own root.
     pub use core;

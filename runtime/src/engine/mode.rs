@@ -267,9 +267,13 @@ fn settle(cs: &Callsite) {
 
 /// The first call of a callsite: into the registry, then its state set
 /// from the mode (and set again if the mode changed meanwhile).
+///
+/// `extern "C"`: inlined [`crate::engine::tree::enter`] calls it, and a
+/// call of ours in an instrumented function must not be able to unwind
+/// (see `enter_scope_on`).
 #[cold]
 #[inline(never)]
-pub(crate) fn first_sight(cs: &'static Callsite) -> u8 {
+pub(crate) extern "C" fn first_sight(cs: &'static Callsite) -> u8 {
     static LOCK: AtomicBool = AtomicBool::new(false);
     while LOCK
         .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)

@@ -962,6 +962,7 @@ pub fn enter(cs: &'static Callsite, self_ty: Option<SelfTypeName>) -> Guard {
 /// register, and checks one register when it ends; a [`Guard`] returned
 /// by value is built in memory on every call, recorded or not.
 #[must_use = "the frame ends when this is dropped"]
+#[repr(transparent)]
 pub struct Scope(*mut Guard);
 
 /// Where [`enter_scope`] writes the frame's [`Guard`]: uninitialized stack
@@ -1005,12 +1006,11 @@ pub fn enter_scope(
     enter_scope_on(cs, self_ty, crate::engine::stack::current_sp(), slot)
 }
 
-/// Whether a call of an outlined instrumented function may be recorded
-/// (its callsite is on or not seen yet): its whole cost when the callsite
-/// is off or demoted, one load and one predictable branch, with nothing
-/// after the body (see [`record`]).
+/// Whether a call of an instrumented function may be recorded (its
+/// callsite is on or not seen yet): its whole cost when the callsite is
+/// off or demoted, one load and one predictable branch (see [`run_body`]).
 #[inline(always)]
-pub fn may_record(cs: &'static Callsite) -> bool {
+fn may_record(cs: &'static Callsite) -> bool {
     if cs.state.load(Ordering::Relaxed) > mode::DEMOTED {
         // Laid out apart: an off or demoted call falls through to the body.
         recorded_path();
@@ -1020,159 +1020,13 @@ pub fn may_record(cs: &'static Callsite) -> bool {
     }
 }
 
-/// The re-entry mark: which callsite's body the next call of it runs
-/// without recording itself (the call [`record`] makes: word 0, the
-/// callsite's address, 0 for none), and where that call's frame is cut for
-/// native stacks (word 1: the `frame_sp` of the tree whose frame `record`
-/// opened, 0 for none). Per thread, there on every thread at any time (no
-/// initialization, no destructor), also during thread teardown.
-///
-/// On x86-64 Linux it is a thread-local of our own, defined below in
-/// assembly and reached from [`reentered`] by inline assembly (the
-/// initial-exec model: the thread pointer plus an offset from the GOT), so
-/// that the check inlined into every instrumented function calls nothing
-/// and the function's fast path saves no register for it. Elsewhere it is
-/// a const-initialized `thread_local!`.
-#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-mod reentry {
-    std::arch::global_asm!(
-        ".pushsection .tbss.inprof_reentry_v1,\"awT\",@nobits",
-        ".p2align 3",
-        ".globl inprof_reentry_v1",
-        ".hidden inprof_reentry_v1",
-        ".type inprof_reentry_v1,@object",
-        ".size inprof_reentry_v1,16",
-        "inprof_reentry_v1:",
-        ".zero 16",
-        ".popsection",
-    );
-
-    /// The calling thread's mark.
-    #[inline(always)]
-    pub(super) fn slot() -> *mut [usize; 2] {
-        let p: usize;
-        // SAFETY: reads the thread pointer (`fs:0` holds it on x86-64
-        // Linux, glibc and musl) and the mark's offset from it (the GOT
-        // entry the linker fills in); no write, no stack.
-        unsafe {
-            std::arch::asm!(
-                "mov {p}, qword ptr [rip + inprof_reentry_v1@GOTTPOFF]",
-                "add {p}, qword ptr fs:[0]",
-                p = out(reg) p,
-                options(nostack, pure, readonly),
-            );
-        }
-        p as *mut [usize; 2]
-    }
-
-    /// Whether the mark is `cs`; if so takes it, and cuts native stacks at
-    /// the calling function's frame. Inline assembly: no call.
-    #[inline(always)]
-    pub(super) fn take(cs: usize) -> bool {
-        let hit: usize;
-        // SAFETY: the mark is this thread's (see `slot`); word 1, when not
-        // 0, is the address of the `frame_sp` of this thread's tree (trees
-        // are never freed), which only this thread writes; nothing is
-        // pushed. `rsp` here is the instrumented function's stack pointer
-        // at its check, which the compiler may place before the function's
-        // prologue: a sample in the function's own code then walks into
-        // its own frame, which the profile cuts by name
-        // (`native::cpu_frames`), as it cuts inlined copies.
-        unsafe {
-            std::arch::asm!(
-                "mov {t}, qword ptr [rip + inprof_reentry_v1@GOTTPOFF]",
-                "add {t}, qword ptr fs:[0]",
-                "xor {hit:e}, {hit:e}",
-                "cmp qword ptr [{t}], {cs}",
-                "jne 2f",
-                "mov qword ptr [{t}], 0",
-                "inc {hit:e}",
-                "mov {t}, qword ptr [{t} + 8]",
-                "test {t}, {t}",
-                "jz 2f",
-                "mov qword ptr [{t}], rsp",
-                "2:",
-                cs = in(reg) cs,
-                t = out(reg) _,
-                hit = out(reg) hit,
-                options(nostack),
-            );
-        }
-        hit != 0
-    }
-}
-
-#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-mod reentry {
-    use std::cell::UnsafeCell;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    thread_local! {
-        static MARK: UnsafeCell<[usize; 2]> = const { UnsafeCell::new([0; 2]) };
-    }
-
-    /// The calling thread's mark.
-    #[inline(always)]
-    pub(super) fn slot() -> *mut [usize; 2] {
-        MARK.with(|m| m.get())
-    }
-
-    /// Whether the mark is `cs`; if so takes it, and cuts native stacks at
-    /// the calling function's frame.
-    #[inline(always)]
-    pub(super) fn take(cs: usize) -> bool {
-        // Read here, in the instrumented function's own frame (this is
-        // inlined into it, also unoptimized).
-        let here = crate::engine::stack::current_sp();
-        let m = slot();
-        // SAFETY: this thread's mark; word 1 as in the x86-64 version.
-        unsafe {
-            if (*m)[0] != cs {
-                return false;
-            }
-            (*m)[0] = 0;
-            let sp = (*m)[1] as *const AtomicUsize;
-            if !sp.is_null() {
-                (*sp).store(here, Ordering::Relaxed);
-            }
-        }
-        true
-    }
-}
-
-/// After [`may_record`]: whether this call is the one [`record`] made to
-/// run the body (then it runs the body, and the mark is taken). Free of
-/// calls on x86-64 Linux, so that the function's fast path keeps no
-/// register saved for it.
-#[inline(always)]
-pub fn reentered(cs: &'static Callsite) -> bool {
-    reentry::take(cs as *const Callsite as usize)
-}
-
-/// Records one call of an outlined instrumented function: opens its frame
-/// (when the callsite is on), marks the callsite so that `body`'s call of
-/// the function runs its body (see [`reentered`]), calls it, closes the
-/// frame. Out of line, so that the instrumented function holds only its
-/// check and this call: an off or demoted call runs the body as written,
-/// with no frame to close after it.
-#[inline(never)]
-pub fn record<R>(
-    cs: &'static Callsite,
-    self_ty: Option<SelfTypeName>,
-    body: impl FnOnce() -> R,
-) -> R {
-    let mut slot = ScopeSlot::uninit();
-    let _frame = Outlined::open(cs, self_ty, &mut slot);
-    body()
-}
-
-/// Runs the body of an instrumented function that cannot call itself
-/// again to be recorded (see [`record`]): a trait impl's method that may
-/// be more general than its trait, an argument bound by a pattern or never
-/// named. `body` is the function's own block as a closure the macro marks
-/// `#[inline(always)]`: an off or demoted call is one load and one
-/// predictable branch, then the body inlined as written; a recorded call
-/// runs it inside `record_body`, which holds the frame.
+/// Runs the body of an instrumented sync function. `body` is the
+/// function's own block as a closure the macro marks `#[inline(always)]`:
+/// an off or demoted call is one load and one predictable branch, then the
+/// body inlined as written; a recorded call runs it inside `record_body`,
+/// which holds the frame. Nothing of ours here can unwind (the functions
+/// it calls are `extern "C"`): the function can unwind where its body
+/// can, and nowhere else.
 #[inline(always)]
 pub fn run_body<R>(
     cs: &'static Callsite,
@@ -1236,41 +1090,6 @@ fn record_body_into<R>(
     out.write(body());
 }
 
-/// The frame [`record`] holds: its scope (closed last), and the mark,
-/// cleared when the body returns or unwinds (in case the callsite turned
-/// off before the body's own call took it).
-struct Outlined {
-    _scope: Scope,
-}
-
-impl Outlined {
-    #[inline(never)]
-    fn open(
-        cs: &'static Callsite,
-        self_ty: Option<SelfTypeName>,
-        slot: &mut ScopeSlot,
-    ) -> Outlined {
-        let scope = enter_scope_on(cs, self_ty, crate::engine::stack::current_sp(), slot);
-        let frame_sp = if scope.0.is_null() {
-            ptr::null()
-        } else {
-            // SAFETY: the guard `enter_scope_on` wrote, with its tree.
-            unsafe { &(*(*scope.0).tree).frame_sp as *const AtomicUsize }
-        };
-        let mark = reentry::slot();
-        // SAFETY: this thread's mark (see `reentry`).
-        unsafe { *mark = [cs as *const Callsite as usize, frame_sp as usize] };
-        Outlined { _scope: scope }
-    }
-}
-
-impl Drop for Outlined {
-    fn drop(&mut self) {
-        // SAFETY: this thread's mark (see `reentry`).
-        unsafe { (*reentry::slot())[0] = 0 };
-    }
-}
-
 /// Marks the path that records a call as the unlikely one (for code
 /// layout only: it does nothing). `std::hint::cold_path` where the
 /// compiler has it (Rust 1.95): it marks the block it is in, also once
@@ -1292,8 +1111,17 @@ fn recorded_path() {
 fn cold_mark() {}
 
 /// [`enter_scope`] for a callsite that is on or not yet seen.
+///
+/// `extern "C"`, as every function of ours an instrumented function calls
+/// ([`enter_on`], [`Guard::leave`]): a call the
+/// compiler knows cannot unwind, so that a function that could not panic
+/// before it was instrumented still cannot (no landing pad: `no_panic`
+/// holds, as in ahash's tests). Nothing in them panics by design; were a
+/// bug to make one panic, the process aborts there rather than unwinding
+/// into the user's code.
+#[allow(improper_ctypes_definitions)] // Rust callers only: the ABI is for `nounwind`
 #[inline(never)]
-fn enter_scope_on(
+extern "C" fn enter_scope_on(
     cs: &'static Callsite,
     self_ty: Option<SelfTypeName>,
     sp: usize,
@@ -1330,8 +1158,10 @@ impl Drop for Scope {
 /// when time is recorded or the path is still being probed. Out of line,
 /// so that the instrumented function itself stays small: a skipped call
 /// then costs its load and branch and nothing else (no saved registers).
+/// `extern "C"`: cannot unwind (see [`enter_scope_on`]).
+#[allow(improper_ctypes_definitions)] // Rust callers only: the ABI is for `nounwind`
 #[inline(never)]
-fn enter_on(cs: &'static Callsite, self_ty: usize, sp: usize) -> Guard {
+extern "C" fn enter_on(cs: &'static Callsite, self_ty: usize, sp: usize) -> Guard {
     enter_on_inline(cs, self_ty, sp)
 }
 
@@ -1400,9 +1230,11 @@ impl Drop for Guard {
 }
 
 impl Guard {
-    /// Leaves the frame (out of line, like [`enter_on`]).
+    /// Leaves the frame (out of line, like [`enter_on`]; `extern "C"`:
+    /// cannot unwind, see [`enter_scope_on`]).
+    #[allow(improper_ctypes_definitions)] // Rust callers only: the ABI is for `nounwind`
     #[inline(never)]
-    fn leave(&mut self) -> u64 {
+    extern "C" fn leave(&mut self) -> u64 {
         // SAFETY: node and tree outlive the process; this is the owning thread
         // (the guard is !Send).
         let n = unsafe { &*self.node };

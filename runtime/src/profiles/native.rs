@@ -512,7 +512,7 @@ mod tests {
         for n in [
             "inprof_runtime::engine::tree::record_body",
             "inprof_runtime::engine::tree::Guard::leave",
-            "<inprof_runtime::engine::tree::Outlined as core::ops::drop::Drop>::drop",
+            "inprof_runtime::engine::tree::record_body_into",
             "core::ptr::drop_in_place<inprof_runtime::engine::tree::Scope>",
             "<inprof_runtime::profiles::tasks::Instrumented<F> as core::future::future::Future>::poll",
         ] {

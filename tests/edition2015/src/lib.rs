@@ -1,7 +1,7 @@
 //! Every form the attribute generates, in an edition-2015 crate, without
 //! `extern crate inprof` (as a crate instrumented wholesale has it).
 
-/// Outlined (called again when recorded).
+/// A body run as a closure.
 #[inprof::profile]
 pub fn double(x: u32) -> u32 {
     x * 2

@@ -38,8 +38,8 @@ pub async fn only_awaits_one_future() -> u32 {
 }
 
 /// An argument the body never names: rustc's warning for it stays (the
-/// function keeps its guard rather than being outlined, which would pass
-/// the argument on).
+/// closure the body runs in does not capture it; calling the function
+/// again from the recorded path would have used it).
 #[inprof::profile]
 pub fn sync_unused_argument(unused_arg: u32) -> u32 {
     8
@@ -111,7 +111,7 @@ pub fn large_err((a, _): (u32, u32)) -> Result<u32, LargeError> {
     }
 }
 
-/// The same, outlined (called again from the recording closure).
+/// The same with an argument passed by name: one warning, the function's.
 #[inprof::profile]
 pub fn large_err_outlined(a: u32) -> Result<u32, LargeError> {
     if a > 1 {
@@ -155,4 +155,16 @@ impl<T: PartialEq> Coalesce<T, (usize, T)> for Dedup {
 #[track_caller]
 pub fn caller_guarded(a: u32) -> u32 {
     a + 1
+}
+
+/// No warning: an empty generic function (memchr's tests have
+/// `assert_send_sync`), whose type parameter clippy's
+/// extra_unused_type_parameters (on private functions) leaves alone while
+/// the body is empty: the closure the body runs in must not make it fire.
+#[inprof::profile]
+fn assert_send_sync<T: Send + Sync>() {}
+
+/// Uses it.
+pub fn send_sync_checked() {
+    assert_send_sync::<u32>();
 }

@@ -296,7 +296,7 @@ impl WholeTrait for A {
     }
 }
 
-/// Shapes whose outlined form must not change what compiles: an argument
+/// Shapes whose body as a closure must not change what compiles: an argument
 /// named as its function, a trait impl more general than its trait (an
 /// unbounded parameter, a shorter lifetime), `Drop::drop`, and a type
 /// whose inherent method shares a trait method's name.

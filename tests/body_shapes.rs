@@ -1,11 +1,10 @@
-//! Outlined functions (a recorded call calls the function again from
-//! `inprof`'s `record`, which holds the frame, and that call runs the
-//! body; or, where the body is small or calling again could differ, the
-//! body is a closure that `record_body` runs): whatever the function's
-//! shape, each call runs its body once, with its arguments, and returns
-//! its result, recorded or not; the profile, read with `go tool pprof`,
-//! has the exact calls on the paths of known truth, and no frame of the
-//! recording machinery.
+//! The shapes of instrumented functions (each sync body runs as a
+//! closure: inlined where the call is off or demoted, inside inprof's
+//! `record_body` where it is recorded; a guard statement where a closure
+//! could differ): whatever the function's signature, each call runs its
+//! body once, with its arguments, and returns its result, recorded or
+//! not; the profile, read with `go tool pprof`, has the exact calls on the
+//! paths of known truth, and no frame of the recording machinery.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -141,12 +140,12 @@ fn sum_pair((a, b): (u32, u32)) -> u32 {
     struct Inside;
     assert_eq!(
         std::any::type_name::<Inside>(),
-        "outlined::sum_pair::Inside"
+        "body_shapes::sum_pair::Inside"
     );
     a + b
 }
 
-/// `Drop::drop`, which cannot be called again (a closure's body too).
+/// `Drop::drop`.
 struct Dropped(u32);
 
 #[inprof::profile]
@@ -178,15 +177,16 @@ fn shapes() -> usize {
     RUNS.load(Ordering::Relaxed) - before
 }
 
-/// Burns CPU in a function that is not annotated.
+/// Burns `d` of this thread's CPU time (not wall time, which a VM's host
+/// may stretch) in a function that is not annotated.
 #[inline(never)]
 fn burn_unannotated(d: Duration) -> u64 {
-    let t = Instant::now();
+    let start = thread_cpu_ns();
     let mut x = 1u64;
     // Long stretches between clock reads: the clock is read in a library
     // function without frame pointers, whose caller a frame-pointer walk
     // does not see.
-    while t.elapsed() < d {
+    while thread_cpu_ns() - start < d.as_nanos() as f64 {
         for _ in 0..200_000 {
             x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
         }
@@ -200,10 +200,10 @@ fn hot(d: Duration) -> u64 {
     burn_unannotated(d)
 }
 
-/// The same, larger than small (the macro's `is_small`): `record` calls it
-/// again to run its body.
+/// The same, larger than small (the macro's `is_small`, which decides
+/// only whether `#[inline]` is added).
 #[inprof::profile]
-fn hot_called_again(d: Duration) -> u64 {
+fn hot_larger(d: Duration) -> u64 {
     let start = Instant::now();
     let x = burn_unannotated(d);
     let spent = start.elapsed();
@@ -212,20 +212,20 @@ fn hot_called_again(d: Duration) -> u64 {
 }
 
 #[test]
-fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
+fn every_shape_runs_its_body_once_and_is_recorded_exactly() {
     // Exact calls on every path: no demotion (these bodies are short).
     inprof::set_adaptive(false);
-    let dir = tmpdir("outlined");
+    let dir = tmpdir("body-shapes");
     let file = dir.join("cpu.pb.gz");
     let guard = inprof::start_cpu_profile(std::fs::File::create(&file).unwrap()).unwrap();
     for _ in 0..3 {
         assert_eq!(shapes(), 11, "bodies run per round, recorded");
     }
-    hot(Duration::from_millis(300));
-    hot_called_again(Duration::from_millis(300));
-    assert!(Vis
-        .burn::<std::fmt::Error>(Duration::from_millis(300))
-        .is_ok());
+    let d = Duration::from_millis(300);
+    let (_, hot_wall) = measure(|| hot(d));
+    let (_, larger_wall) = measure(|| hot_larger(d));
+    let (r, burn_wall) = measure(|| Vis.burn::<std::fmt::Error>(d));
+    assert!(r.is_ok());
     guard.stop().unwrap();
 
     // Not recorded (off): the same bodies, once each.
@@ -236,21 +236,21 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
 
     let calls = top(&file, &["-sample_index=calls"]);
     let expected = [
-        ("outlined::shapes", 3.0),
-        ("<outlined::Twin as outlined::Value>::value", 3.0),
-        ("outlined::Store::slot", 3.0),
-        ("outlined::Store::into_inner", 3.0),
-        ("outlined::Store::make", 3.0),
-        ("<outlined::Twin as outlined::Greet>::greet", 3.0),
-        ("outlined::total", 3.0),
-        ("outlined::longest", 3.0),
-        ("outlined::ignores", 3.0),
-        ("<outlined::Vis as outlined::Visitor>::visit", 3.0),
-        ("outlined::sum_pair", 3.0),
-        ("<outlined::Dropped as core::ops::drop::Drop>::drop", 3.0),
-        ("outlined::hot", 1.0),
-        ("outlined::hot_called_again", 1.0),
-        ("<outlined::Vis as outlined::Visitor>::burn", 1.0),
+        ("body_shapes::shapes", 3.0),
+        ("<body_shapes::Twin as body_shapes::Value>::value", 3.0),
+        ("body_shapes::Store::slot", 3.0),
+        ("body_shapes::Store::into_inner", 3.0),
+        ("body_shapes::Store::make", 3.0),
+        ("<body_shapes::Twin as body_shapes::Greet>::greet", 3.0),
+        ("body_shapes::total", 3.0),
+        ("body_shapes::longest", 3.0),
+        ("body_shapes::ignores", 3.0),
+        ("<body_shapes::Vis as body_shapes::Visitor>::visit", 3.0),
+        ("body_shapes::sum_pair", 3.0),
+        ("<body_shapes::Dropped as core::ops::drop::Drop>::drop", 3.0),
+        ("body_shapes::hot", 1.0),
+        ("body_shapes::hot_larger", 1.0),
+        ("<body_shapes::Vis as body_shapes::Visitor>::burn", 1.0),
     ];
     for (name, n) in expected {
         assert_eq!(row(&calls, name).flat, n, "calls of {name}");
@@ -261,16 +261,16 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
         let Some(first) = stack.first() else { continue };
         if expected[1..12].iter().any(|(n, _)| n == first) {
             assert_eq!(stack.len(), 2, "{stack:?}");
-            assert_eq!(stack[1], "outlined::shapes", "{stack:?}");
+            assert_eq!(stack[1], "body_shapes::shapes", "{stack:?}");
         }
     }
-    // The sampled CPU below `hot`, `hot_called_again` and `burn` is the
-    // unannotated function, right below it: no frame of `record`,
-    // `record_body` or of their closures in between.
+    // The sampled CPU below `hot`, `hot_larger` and `burn` is the
+    // unannotated function, right below it: no frame of `record_body` or
+    // of its closure in between.
     let cpu = traces(&file, &["-sample_index=cpu"]);
     for (_, stack) in &cpu {
         let annotated =
-            |f: &String| f.starts_with("outlined::hot") || f.ends_with("Visitor>::burn");
+            |f: &String| f.starts_with("body_shapes::hot") || f.ends_with("Visitor>::burn");
         if let Some(i) = stack.iter().position(annotated) {
             assert!(
                 !stack[..i]
@@ -282,25 +282,27 @@ fn outlined_functions_run_their_body_once_and_are_recorded_exactly() {
     }
     let rows = top(&file, &[]);
     let (caller, helper) = (
-        row(&rows, "outlined::hot"),
-        row(&rows, "outlined::burn_unannotated"),
+        row(&rows, "body_shapes::hot"),
+        row(&rows, "body_shapes::burn_unannotated"),
     );
     assert!(caller.cum > 0.2e9, "{rows:#?}");
     assert!(helper.cum >= 0.8 * caller.cum, "{rows:#?}");
-    let again = row(&rows, "outlined::hot_called_again");
-    assert!(again.cum > 0.2e9, "{rows:#?}");
-    let burn = row(&rows, "<outlined::Vis as outlined::Visitor>::burn");
+    let larger = row(&rows, "body_shapes::hot_larger");
+    assert!(larger.cum > 0.2e9, "{rows:#?}");
+    let burn = row(&rows, "<body_shapes::Vis as body_shapes::Visitor>::burn");
     assert!(burn.cum > 0.2e9, "{rows:#?}");
     // The callers' CPU is the helper's, and the helper is called by
     // nothing else.
     assert!(
-        helper.cum >= 0.8 * (caller.cum + again.cum + burn.cum),
+        helper.cum >= 0.8 * (caller.cum + larger.cum + burn.cum),
         "{rows:#?}"
     );
     let wall = top(&file, &["-sample_index=wall"]);
-    assert_near("hot cum", row(&wall, "outlined::hot").cum, 300e6, 0.05);
-    let again = row(&wall, "outlined::hot_called_again").cum;
-    assert_near("hot_called_again cum", again, 300e6, 0.05);
-    let burn = row(&wall, "<outlined::Vis as outlined::Visitor>::burn");
-    assert_near("burn cum", burn.cum, 300e6, 0.05);
+    // Their wall time against each call's, measured around it.
+    let hot = row(&wall, "body_shapes::hot").cum;
+    assert_measured("hot cum", hot, hot_wall, 300.0);
+    let larger = row(&wall, "body_shapes::hot_larger").cum;
+    assert_measured("hot_larger cum", larger, larger_wall, 300.0);
+    let burn = row(&wall, "<body_shapes::Vis as body_shapes::Visitor>::burn");
+    assert_measured("burn cum", burn.cum, burn_wall, 300.0);
 }
