@@ -12,8 +12,8 @@
 //! demoted, one load and one predictable branch, then the body inlined as
 //! written; where it is recorded, the body runs inside `record_body`,
 //! which holds the frame. Every call of inprof's there is known not to
-//! unwind, so a function that could not unwind before it was instrumented
-//! still cannot. Where a closure could differ from the body
+//! unwind, so a function whose body cannot panic on its own still cannot
+//! once instrumented. Where a closure could differ from the body
 //! (`#[track_caller]`, `#[target_feature]`, `unsafe fn`, ...) the body
 //! gets a guard statement instead, dropped when the body ends.
 //!
@@ -533,8 +533,10 @@ enum Outline {
     /// predictable branch before it), run inside `record_body` where it is
     /// recorded. Every sync function's shape but [`Outline::Guard`]'s: it
     /// is the same body whatever the function's signature, and every call
-    /// of inprof's it makes is known not to unwind, so a function that
-    /// could not unwind still cannot (`no_panic` holds on its callers).
+    /// of inprof's it makes is known not to unwind, so a function whose
+    /// body cannot panic on its own still cannot (`no_panic` holds on its
+    /// callers; not where only a caller's checks, once the body is inlined
+    /// there, rule a panic out: the recorded copy is compiled apart).
     /// The body is compiled twice (inline, and in `record_body`).
     Body,
     /// A guard at the top of the body: `#[track_caller]` (a closure would
