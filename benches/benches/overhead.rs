@@ -437,6 +437,81 @@ macro_rules! fanout {
 }
 fanout!(f0, f1, f2, f3, f4, f5, f6, f7, f8, f9);
 
+/// A function name as `backtrace` gives it to pprof-rs: mangled (legacy
+/// Rust mangling, with a hash), so that pprof-rs demangles it as it does
+/// in use. Names that are no Rust path (a thread's root, `[paths]`) as
+/// they are.
+fn mangled(name: &str) -> Vec<u8> {
+    let segments: Vec<&str> = name.split("::").collect();
+    if !segments
+        .iter()
+        .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    {
+        return name.as_bytes().to_vec();
+    }
+    let mut out = String::from("_ZN");
+    for s in &segments {
+        out.push_str(&format!("{}{s}", s.len()));
+    }
+    let hash = segments.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, s| {
+        s.bytes()
+            .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    });
+    out.push_str(&format!("17h{hash:016x}E"));
+    out.into_bytes()
+}
+
+/// The call paths of `p` as a pprof-rs `Report`, as its profiler would
+/// hold them after `report().build()` (symbols resolved): one sample a
+/// path, its frames leaf first, each a symbol with its name, file and
+/// line, the thread's name, and the path's calls as its count.
+fn as_pprof_rs_report(p: &inprof::pprof::Profile) -> pprof::Report {
+    use std::collections::HashMap;
+    let string = |i: i64| p.string_table[i as usize].clone();
+    let functions: HashMap<u64, &inprof::pprof::Function> =
+        p.function.iter().map(|f| (f.id, f)).collect();
+    let locations: HashMap<u64, pprof::Symbol> = p
+        .location
+        .iter()
+        .map(|l| {
+            let f = functions[&l.line[0].function_id];
+            let symbol = pprof::Symbol {
+                name: Some(mangled(&string(f.name))),
+                addr: None,
+                lineno: Some(l.line[0].line as u32),
+                filename: Some(string(f.filename).into()),
+            };
+            (l.id, symbol)
+        })
+        .collect();
+    let calls = p
+        .sample_type
+        .iter()
+        .position(|t| string(t.r#type) == "calls")
+        .expect("a calls sample type");
+    let mut data = HashMap::new();
+    for (i, s) in p.sample.iter().enumerate() {
+        let frames = pprof::Frames {
+            frames: s
+                .location_id
+                .iter()
+                .map(|id| vec![locations[id].clone()])
+                .collect(),
+            thread_name: "paths".into(),
+            // Distinct keys: one sample a path, as in our profile.
+            thread_id: i as u64,
+            sample_timestamp: std::time::SystemTime::now(),
+        };
+        data.insert(frames, s.value[calls].max(1) as isize);
+    }
+    pprof::Report {
+        data,
+        // Its type is not exported; its default: 1 Hz, which leaves the
+        // count as the `cpu` value times a second.
+        timing: Default::default(),
+    }
+}
+
 fn write_profile(c: &mut Criterion) {
     // 10 + 100 + ... + 100 000 distinct call paths on one thread.
     inprof::set_time_recording(true);
@@ -447,18 +522,48 @@ fn write_profile(c: &mut Criterion) {
         .join()
         .unwrap();
     let p = inprof::time_profile();
+    let report = as_pprof_rs_report(&p);
+    let ours = {
+        let mut out = Vec::new();
+        inprof::write_time_profile(&mut out).unwrap();
+        out.len()
+    };
+    let theirs = pprof::protos::Message::encode_to_vec(&report.pprof().unwrap()).len();
     eprintln!(
-        "profile of {} call paths; {} bytes per call-path node",
+        "profile of {} call paths ({ours} bytes gzipped); {} bytes per call-path node; \
+         the same paths in pprof-rs: {} samples ({theirs} bytes before gzip)",
         p.sample.len(),
-        inprof::__private::NODE_SIZE
+        inprof::__private::NODE_SIZE,
+        report.data.len()
     );
     let mut g = c.benchmark_group("write_profile");
     g.sample_size(10);
+    // What a user calls to write the file from what the profiler holds:
+    // ours from the live call trees (snapshot, build, encode, gzip).
     g.bench_function("100k_paths_snapshot_build_encode_gzip", |b| {
         b.iter_batched(
             Vec::new,
             |mut out| {
                 inprof::write_time_profile(&mut out).unwrap();
+                out
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    // pprof-rs (the profiler a Rust user would pick instead) from its
+    // report, symbols already resolved (its `report().build()`, which
+    // resolves them, is left out: in its favour): `pprof()`, prost's
+    // encoding, and gzip at the level we and Go's runtime write with.
+    g.bench_function("pprof_rs_100k_paths_build_encode_gzip", |b| {
+        b.iter_batched(
+            Vec::new,
+            |mut out| {
+                use std::io::Write as _;
+                let profile = report.pprof().unwrap();
+                let bytes = pprof::protos::Message::encode_to_vec(&profile);
+                let mut gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
+                gz.write_all(&bytes).unwrap();
+                gz.finish().unwrap();
                 out
             },
             BatchSize::LargeInput,

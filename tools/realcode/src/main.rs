@@ -262,6 +262,22 @@ fn workload(
         .join(format!("wl-{}-{variant}", t.name))
 }
 
+/// The environment of every measured process, whatever its build: glibc
+/// serves every block under 32 MiB from its heap (not `mmap`) and never
+/// gives the heap back (no trim). Left to itself it moves its `mmap`
+/// threshold as large blocks are freed and trims the heap after a round,
+/// and the next round takes its page faults again: serde_json's
+/// uninstrumented parse phase measured 41 to 55 ms in the first measured
+/// round and 25 to 27 ms in the next ones (2026-12-06), a swing larger
+/// than the instrumentation's own cost, and in every round of a `time`
+/// run 5 000 to 11 000 page faults. So, after the workload's two warm-up
+/// rounds, every build's measured rounds run on a heap already faulted
+/// in: the allocator's cost is the same in every build, and the kernel's
+/// is gone from both sides of each ratio (which makes the ratios, if
+/// anything, larger).
+const GLIBC_TUNABLES: &str =
+    "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967295";
+
 /// Measured rounds: (phase -> wall ns, phase -> profile cum ns (exact
 /// wall), phase -> profile cum ns (sampled CPU)).
 type Round = (
@@ -271,7 +287,9 @@ type Round = (
 );
 
 fn measure(exe: &Path, mode: &str) -> Vec<Round> {
-    let out = run(Command::new(exe).args([mode, &ROUNDS.to_string()]));
+    let out = run(Command::new(exe)
+        .args([mode, &ROUNDS.to_string()])
+        .env("GLIBC_TUNABLES", GLIBC_TUNABLES));
     out.lines()
         .filter_map(|l| l.strip_prefix("round "))
         .map(|l| {

@@ -4,8 +4,8 @@
 //! `WORKLOAD MODE ROUNDS`, MODE one of `time` (a time profile around the
 //! measured rounds), `track` (nothing asked for: inprof's default), `off`
 //! (`inprof::set_enabled(false)`), `plain` (whatever the build is: used
-//! for the uninstrumented and the feature-off builds). The first round
-//! warms up (and lets adaptive instrumentation decide); the rest are
+//! for the uninstrumented and the feature-off builds). The first two
+//! rounds warm up (and let adaptive instrumentation decide); the rest are
 //! measured. Prints one `round` line per measured round with each phase's
 //! wall time, and with `time` the phases' cum from the profile: exact wall
 //! (`cum_`) and sampled CPU at 1 kHz (`cpucum_`).
@@ -22,7 +22,18 @@ pub fn run(mut round: impl FnMut() -> Vec<(&'static str, Duration)>) {
     // Enough CPU samples in a short round (the kernel's tick limits the
     // signals; each carries its overruns).
     inprof::set_cpu_profile_rate(1000);
-    round();
+    // Two warm-up rounds, in `time` mode each under a profile built and
+    // dropped as the measured rounds are: the process then has every
+    // cache of inprof's filled (the first profile names its frames) and
+    // its heap grown to what a round needs, so that with the allocator
+    // told to keep it (`GLIBC_TUNABLES`, set by the bench) the measured
+    // rounds take next to no page faults in any build (serde_json: about
+    // 50 a round, against 5 000 to 11 000 with glibc left to trim).
+    for _ in 0..2 {
+        let iv = (mode == "time").then(inprof::begin_interval);
+        round();
+        drop(iv.map(|iv| iv.profile()));
+    }
     for _ in 0..rounds {
         let iv = (mode == "time").then(inprof::begin_interval);
         let t = round();
