@@ -5,7 +5,7 @@
 //! 1000 live Vecs and 200 profile writes at every rate, then 16 threads
 //! allocating while another writes profiles, all within a deadline.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[global_allocator]
@@ -16,16 +16,27 @@ fn keep(n: usize) -> Vec<Vec<u64>> {
     (0..n).map(|i| vec![i as u64; 1 + i % 64]).collect()
 }
 
+/// Allocates until `stop`; counts itself in `started` once it has
+/// allocated, so that the profiles are written while every thread runs
+/// (on 2 cores a thread may otherwise not start before `stop` is set).
+/// Returns how many allocations it made.
 #[inprof::profile]
-fn churn(stop: &AtomicBool) -> u64 {
+fn churn(stop: &AtomicBool, started: &AtomicUsize) -> u64 {
     let mut n = 0u64;
-    while !stop.load(Ordering::Relaxed) {
+    let mut allocations = 0u64;
+    loop {
         let v: Vec<u8> = vec![n as u8; 16 + (n as usize % 2000)];
         n = n.wrapping_add(v.len() as u64);
         let s = format!("{n}");
         n = n.wrapping_add(s.len() as u64);
+        allocations += 2;
+        if allocations == 2 {
+            started.fetch_add(1, Ordering::SeqCst);
+        }
+        if stop.load(Ordering::Relaxed) {
+            return allocations;
+        }
     }
-    n
 }
 
 /// Runs `f` on a thread and fails the test if it is not done by `limit`.
@@ -78,21 +89,47 @@ fn native_sampling_never_deadlocks() {
     // thread writes profiles.
     inprof::set_mem_profile_rate(1);
     let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let started = std::sync::Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..16)
         .map(|_| {
-            let s = stop.clone();
-            inprof::thread::spawn(move || churn(&s))
+            let (s, st) = (stop.clone(), started.clone());
+            inprof::thread::spawn(move || churn(&s, &st))
         })
         .collect();
-    within(Duration::from_secs(120), "16 threads", || {
+    within(Duration::from_secs(120), "16 threads", move || {
+        while started.load(Ordering::SeqCst) < 16 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         for _ in 0..50 {
             let mut out = Vec::new();
             inprof::write_heap_profile(&mut out).unwrap();
         }
     });
+    // One more, still while all 16 run: their allocations are in it, at
+    // `churn`, with native frames below (every allocation sampled).
+    let mut out = Vec::new();
+    inprof::write_heap_profile(&mut out).unwrap();
     stop.store(true, Ordering::SeqCst);
-    for t in threads {
-        assert!(t.join().unwrap() > 0);
-    }
+    let made: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
     inprof::set_mem_profile_rate(0);
+    let p = inprof::pprof::Profile::decode(&out).unwrap();
+    let idx = inprof::report::sample_index(&p, Some("alloc_objects")).unwrap();
+    let rows = inprof::report::top(&p, idx);
+    let churn = rows
+        .iter()
+        .find(|r| r.name.ends_with("::churn"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no churn frame in {:?}",
+                rows.iter().map(|r| &r.name).collect::<Vec<_>>()
+            )
+        });
+    // Every thread's first two allocations were made before the profile
+    // (each counted itself in `started` after them), and the profile
+    // counts every allocation (rate 1).
+    assert!(
+        churn.cum >= 32,
+        "churn allocations in the profile: {} (the threads made {made} by the end)",
+        churn.cum
+    );
 }
