@@ -5,6 +5,8 @@
 //! 1000 live Vecs and 200 profile writes at every rate, then 16 threads
 //! allocating while another writes profiles, all within a deadline.
 
+mod common;
+use common::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -107,28 +109,19 @@ fn native_sampling_never_deadlocks() {
     });
     // One more, still while all 16 run: their allocations are in it, at
     // `churn`, with native frames below (every allocation sampled).
-    let mut out = Vec::new();
-    inprof::write_heap_profile(&mut out).unwrap();
+    let file = tmpdir("native-deadlock").join("heap.pb.gz");
+    inprof::write_heap_profile(std::fs::File::create(&file).unwrap()).unwrap();
     stop.store(true, Ordering::SeqCst);
     let made: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
     inprof::set_mem_profile_rate(0);
-    let p = inprof::pprof::Profile::decode(&out).unwrap();
-    let idx = inprof::report::sample_index(&p, Some("alloc_objects")).unwrap();
-    let rows = inprof::report::top(&p, idx);
-    let churn = rows
-        .iter()
-        .find(|r| r.name.ends_with("::churn"))
-        .unwrap_or_else(|| {
-            panic!(
-                "no churn frame in {:?}",
-                rows.iter().map(|r| &r.name).collect::<Vec<_>>()
-            )
-        });
+    // Read by the real reader.
+    let objs = top(&file, &["-sample_index=alloc_objects"]);
+    let churn = row(&objs, "heap_native_deadlock::churn");
     // Every thread's first two allocations were made before the profile
     // (each counted itself in `started` after them), and the profile
     // counts every allocation (rate 1).
     assert!(
-        churn.cum >= 32,
+        churn.cum >= 32.0,
         "churn allocations in the profile: {} (the threads made {made} by the end)",
         churn.cum
     );
