@@ -32,6 +32,8 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             106,
             "the `Err`-variant returned from this function is very large",
         ),
+        (201, "unnecessary structure name repetition"),
+        (202, "unnecessary structure name repetition"),
     ] {
         assert!(
             warnings
@@ -48,7 +50,9 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             "src/lib.rs:25:",
             "src/lib.rs:44:",
             "src/lib.rs:106:",
-            "src/lib.rs:116:"
+            "src/lib.rs:116:",
+            "src/lib.rs:201:",
+            "src/lib.rs:202:",
         ]
         .iter()
         .any(|l| w.contains(l))

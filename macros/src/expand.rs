@@ -713,9 +713,17 @@ fn instrument(
             // while the body is checked, which the call's expected
             // type alone does not give. Elided lifetimes in it are
             // inferred, as they are in any closure's return type.
+            // The type's tokens are marked as generated (see
+            // [`generated`]): lints on types (clippy's use_self, which
+            // leaves a trait impl's signature alone) must not fire on
+            // this copy of what the user wrote once (winnow 1.0.5's
+            // `impl HexUint for usize`, whose method returns `usize`).
             let ret = match &sig.output {
                 syn::ReturnType::Default => TokenStream::new(),
-                syn::ReturnType::Type(arrow, ty) => quote! { #arrow #ty },
+                syn::ReturnType::Type(arrow, ty) => {
+                    let ty = generated(ty.to_token_stream());
+                    quote! { #arrow #ty }
+                }
             };
             // clippy's result_large_err and type_complexity look at
             // closures too: the function has the user's warning
@@ -775,6 +783,29 @@ fn instrument(
         return Ok(out);
     };
     syn::parse2(body)
+}
+
+/// `ts` with every token's span marked as the macro's output, at the
+/// place the user wrote it: what the compiler reports on it still points
+/// there, and lints skip it as generated code. Names resolve as the
+/// user's do (the call site's hygiene), except `$crate`, which resolves by
+/// the macro it came from, and keeps its span.
+fn generated(ts: TokenStream) -> TokenStream {
+    let site = Span::call_site();
+    ts.into_iter()
+        .map(|t| match t {
+            TokenTree::Group(g) => {
+                let mut n = proc_macro2::Group::new(g.delimiter(), generated(g.stream()));
+                n.set_span(site.located_at(g.span()));
+                TokenTree::Group(n)
+            }
+            TokenTree::Ident(i) if i == "$crate" => TokenTree::Ident(i),
+            mut t => {
+                t.set_span(site.located_at(t.span()));
+                t
+            }
+        })
+        .collect()
 }
 
 /// `let body = async { .. };` as the first statement of a sync function's

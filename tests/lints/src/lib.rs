@@ -168,3 +168,37 @@ fn assert_send_sync<T: Send + Sync>() {}
 pub fn send_sync_checked() {
     assert_send_sync::<u32>();
 }
+
+/// Halves and doubles: a trait implemented for the type its methods return.
+pub trait Nibbles {
+    /// How many hex digits the type holds.
+    fn nibbles(&self) -> usize;
+}
+
+/// No warning: clippy's use_self (which winnow turns on) leaves a trait
+/// impl's signature alone, and must not fire on the closure the body runs
+/// in, whose return type the attribute writes out (winnow 1.0.5's
+/// `impl HexUint for usize`). Its MSRV raised past use_self's 1.37.
+#[warn(clippy::use_self)]
+#[clippy::msrv = "1.60"]
+#[inprof::profile]
+impl Nibbles for usize {
+    fn nibbles(&self) -> usize {
+        core::mem::size_of::<Self>() * 2
+    }
+}
+
+/// A counter.
+pub struct Counter(pub u32);
+
+/// use_self fires where the user's code names the type, as written: the
+/// signature (once: not a second time on the closure) and the body.
+#[warn(clippy::use_self)]
+#[clippy::msrv = "1.60"]
+#[inprof::profile]
+impl Counter {
+    /// The next count.
+    pub fn next(&self) -> Counter {
+        Counter(self.0 + 1)
+    }
+}

@@ -267,6 +267,23 @@ macro_rules! make_fn {
 
 make_fn!(from_macro, 8);
 
+/// What `make_reader!` returns beside its given type.
+pub struct Reading(pub u32);
+
+// A return type that names `$crate` and a type the macro was given: the
+// closure's copy of it is marked as generated (lints skip it), `$crate`
+// keeps the span it resolves by.
+macro_rules! make_reader {
+    ($name:ident, $t:ty) => {
+        #[inprof::profile]
+        fn $name(v: u32) -> ($crate::Reading, $t) {
+            ($crate::Reading(v), <$t>::default())
+        }
+    };
+}
+
+make_reader!(read_pair, u64);
+
 /// A whole trait: default methods (sync and async) instrumented, required
 /// ones left to the impls.
 #[inprof::profile]
@@ -500,6 +517,8 @@ fn main() {
     let _ = S::<u8>::constant();
     let _ = format!("{s} {s:?} {}", s.begin() + s.required());
     let _ = holds_items() + outer::inner::deep() + from_macro();
+    let (Reading(r), z) = read_pair(4);
+    assert_eq!((r, z), (4, 0));
     let _ = (async_todo, async_loop_return, async_question, async_impl_ret, async_lifetimes);
     let _ = (diverges, S::<u8>::make, S::<u8>::get_async, A.work(), A.native());
     let _ = (A.provided(), A.provided_async());

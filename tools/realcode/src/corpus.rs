@@ -19,8 +19,12 @@
 //! generic default methods (byteorder), blanket impls over `AsRef`
 //! (hex), scoped threads and atomics (crossbeam-utils), thread-locals
 //! and their teardown (fastrand, thread_local), epoch-based reclamation
-//! (crossbeam-epoch), case conversion traits (heck), and a large
-//! searcher with SIMD prefilters (aho-corasick).
+//! (crossbeam-epoch), case conversion traits (heck), a large searcher
+//! with SIMD prefilters (aho-corasick), a directory walker (walkdir),
+//! hashers (siphasher, rustc-hash), a cache on an unsafe linked list
+//! (lru), type-level arithmetic in 1 554 impl blocks (typenum), and
+//! parser combinators in a crate that turns on clippy's `use_self`
+//! (winnow).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -36,7 +40,7 @@
 //! because its helpers are inlined where their callers' length checks
 //! make their slicing safe; instrumented, each helper's recorded copy is
 //! compiled apart from those callers, and the proof fails. Not run by `cargo
-//! test` (about 50 minutes on two cores); its last results are in the
+//! test` (about an hour on two cores); its last results are in the
 //! README.
 
 use crate::check::suite;
@@ -102,6 +106,12 @@ const CORPUS: &[Target] = &[
     krate("crossbeam-epoch", "0.9.21"),
     krate("heck", "0.5.0"),
     krate("aho-corasick", "1.1.5"),
+    krate("walkdir", "2.5.1"),
+    krate("siphasher", "1.0.4"),
+    krate("lru", "0.19.2"),
+    krate("typenum", "1.20.1"),
+    krate("rustc-hash", "2.1.3"),
+    krate("winnow", "1.0.5"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
