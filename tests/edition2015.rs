@@ -35,6 +35,14 @@ fn edition_2015_crate_builds_runs_and_records() {
             "<inprof_edition2015_check::Counter as inprof_edition2015_check::Named>::name",
             1.0,
         ),
+        (
+            "<inprof_edition2015_check::Counter as inprof_edition2015_check::Source>::source_of",
+            1.0,
+        ),
+        (
+            "<inprof_edition2015_check::Counter as inprof_edition2015_check::Source>::fresh",
+            1.0,
+        ),
     ] {
         assert_eq!(row(&rows, name).flat, calls, "{name}");
     }

@@ -93,7 +93,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             let block = std::mem::replace(&mut *f.block, syn::parse_quote!({}));
             let small = is_small(&block);
             let shape = shape(&f.sig, &f.attrs);
-            *f.block = instrument(&f.sig, block, &args, method, shape)?;
+            *f.block = instrument(&f.sig, block, &args, method, shape, None)?;
             keep_inlinable(&mut f.attrs, &f.sig, small);
             Ok(f.into_token_stream())
         }
@@ -362,7 +362,7 @@ fn expand_impl(mut imp: ItemImpl) -> syn::Result<TokenStream> {
     for it in &mut imp.items {
         quiet_doc_gap(it);
         if let ImplItem::Fn(m) = it {
-            expand_method(&mut m.attrs, &m.sig, &mut m.block)?;
+            expand_method(&mut m.attrs, &m.sig, &mut m.block, Some(&imp.self_ty))?;
         }
     }
     Ok(imp.into_token_stream())
@@ -383,7 +383,7 @@ fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
         quiet_doc_gap(it);
         if let TraitItem::Fn(m) = it {
             if let Some(block) = &mut m.default {
-                expand_method(&mut m.attrs, &m.sig, block)?;
+                expand_method(&mut m.attrs, &m.sig, block, None)?;
             } else if m.attrs.iter().any(is_profile_attr) {
                 // One error, and the attribute taken off so that it does
                 // not expand on its own and give another.
@@ -404,11 +404,12 @@ fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
 
 /// One method of an instrumented impl block or trait: its own
 /// `#[profile(...)]` removed and read, then instrumented unless skipped or
-/// `const`.
+/// `const`. `self_ty`: the impl block's type (none in a trait).
 fn expand_method(
     attrs: &mut Vec<Attribute>,
     sig: &Signature,
     block: &mut Block,
+    self_ty: Option<&syn::Type>,
 ) -> syn::Result<()> {
     let mut args = Args::default();
     let mut explicit = false;
@@ -439,7 +440,7 @@ fn expand_method(
     let taken = std::mem::replace(block, syn::parse_quote!({}));
     let small = is_small(&taken);
     let shape = shape(sig, attrs);
-    *block = instrument(sig, taken, &args, true, shape)?;
+    *block = instrument(sig, taken, &args, true, shape, self_ty)?;
     keep_inlinable(attrs, sig, small);
     Ok(())
 }
@@ -581,13 +582,15 @@ fn const_error(span: Span) -> syn::Error {
 /// The new body of an instrumented function: the statics it needs, then
 /// a guard and the user's statements (sync), or the user's body as a
 /// future wrapped so that each poll is timed (async, and the futures other
-/// macros made out of an async body).
+/// macros made out of an async body). `impl_ty`: the type of the impl
+/// block the function is a method of, where the expansion sees it.
 fn instrument(
     sig: &Signature,
     block: Block,
     args: &Args,
     method: bool,
     outline: Outline,
+    impl_ty: Option<&syn::Type>,
 ) -> syn::Result<Block> {
     let ident = &sig.ident;
     let span = ident.span();
@@ -713,15 +716,21 @@ fn instrument(
             // while the body is checked, which the call's expected
             // type alone does not give. Elided lifetimes in it are
             // inferred, as they are in any closure's return type.
-            // The type's tokens are marked as generated (see
-            // [`generated`]): lints on types (clippy's use_self, which
-            // leaves a trait impl's signature alone) must not fire on
-            // this copy of what the user wrote once (winnow 1.0.5's
-            // `impl HexUint for usize`, whose method returns `usize`).
+            // Where it names the impl block's type, the copy says `Self`
+            // (see [`self_for`]): clippy's use_self, which leaves a trait
+            // impl's signature alone, must not fire on this copy of what
+            // the user wrote once (winnow 1.0.5's `impl HexUint for
+            // usize`, whose method returns `usize`).
             let ret = match &sig.output {
                 syn::ReturnType::Default => TokenStream::new(),
                 syn::ReturnType::Type(arrow, ty) => {
-                    let ty = generated(ty.to_token_stream());
+                    let ty = match impl_ty {
+                        Some(it) if !shadows(&sig.generics, it) => {
+                            let it: Vec<TokenTree> = it.to_token_stream().into_iter().collect();
+                            self_for(ty.to_token_stream(), &it)
+                        }
+                        _ => ty.to_token_stream(),
+                    };
                     quote! { #arrow #ty }
                 }
             };
@@ -785,27 +794,78 @@ fn instrument(
     syn::parse2(body)
 }
 
-/// `ts` with every token's span marked as the macro's output, at the
-/// place the user wrote it: what the compiler reports on it still points
-/// there, and lints skip it as generated code. Names resolve as the
-/// user's do (the call site's hygiene), except `$crate`, which resolves by
-/// the macro it came from, and keeps its span.
-fn generated(ts: TokenStream) -> TokenStream {
-    let site = Span::call_site();
-    ts.into_iter()
-        .map(|t| match t {
+/// `ts` (a type) with each whole type in it that is written as `impl_ty`
+/// is (token for token) replaced by `Self`, spanned as the first token it
+/// replaces: the same type inside the impl block. Not where the tokens
+/// are part of a longer path (`x::T`, `T::Assoc`) or take generic
+/// arguments (`T<u8>`, a type whose parameters have defaults), which may
+/// be another type. A type alias of `impl_ty` is left as written.
+fn self_for(ts: TokenStream, impl_ty: &[TokenTree]) -> TokenStream {
+    let toks: Vec<TokenTree> = ts.into_iter().collect();
+    let colon =
+        |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':');
+    let mut out = Vec::with_capacity(toks.len());
+    let mut i = 0;
+    while i < toks.len() {
+        let end = i + impl_ty.len();
+        let same = !impl_ty.is_empty()
+            && end <= toks.len()
+            && toks[i..end]
+                .iter()
+                .zip(impl_ty)
+                .all(|(a, b)| a.to_string() == b.to_string());
+        let in_path = (i > 0 && colon(toks.get(i - 1))) || colon(toks.get(end));
+        let has_args = matches!(toks.get(end), Some(TokenTree::Punct(p)) if p.as_char() == '<');
+        if same && !in_path && !has_args {
+            out.push(TokenTree::Ident(proc_macro2::Ident::new(
+                "Self",
+                toks[i].span(),
+            )));
+            i = end;
+            continue;
+        }
+        out.push(match &toks[i] {
             TokenTree::Group(g) => {
-                let mut n = proc_macro2::Group::new(g.delimiter(), generated(g.stream()));
-                n.set_span(site.located_at(g.span()));
+                let mut n = proc_macro2::Group::new(g.delimiter(), self_for(g.stream(), impl_ty));
+                n.set_span(g.span());
                 TokenTree::Group(n)
             }
-            TokenTree::Ident(i) if i == "$crate" => TokenTree::Ident(i),
-            mut t => {
-                t.set_span(site.located_at(t.span()));
-                t
-            }
+            t => t.clone(),
+        });
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// Whether the method's own generic parameters reuse a name that
+/// `impl_ty` is written with (`fn f<T>() -> T` in `impl X for T`): there
+/// the written type is not the impl block's.
+fn shadows(generics: &syn::Generics, impl_ty: &syn::Type) -> bool {
+    // Lifetimes cannot be shadowed (E0496).
+    let names: Vec<String> = generics
+        .params
+        .iter()
+        .filter_map(|g| match g {
+            syn::GenericParam::Type(t) => Some(t.ident.to_string()),
+            syn::GenericParam::Const(c) => Some(c.ident.to_string()),
+            syn::GenericParam::Lifetime(_) => None,
         })
-        .collect()
+        .collect();
+    !names.is_empty()
+        && impl_ty
+            .to_token_stream()
+            .into_iter()
+            .flat_map(flatten)
+            .any(|t| names.contains(&t))
+}
+
+/// The identifiers in a token tree, in groups too.
+fn flatten(t: TokenTree) -> Vec<String> {
+    match t {
+        TokenTree::Group(g) => g.stream().into_iter().flat_map(flatten).collect(),
+        TokenTree::Ident(i) => vec![i.to_string()],
+        _ => Vec::new(),
+    }
 }
 
 /// `let body = async { .. };` as the first statement of a sync function's

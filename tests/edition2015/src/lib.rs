@@ -55,6 +55,31 @@ pub trait Named {
 
 impl Named for Counter {}
 
+/// Gives what describes it.
+#[allow(bare_trait_objects)]
+pub trait Source {
+    /// A bare trait object in the return type, as edition 2015 allows.
+    fn source_of(&self) -> Option<&Describe>;
+    /// A fresh value of the implementing type.
+    fn fresh(&self) -> Self;
+}
+
+/// The closure a body runs in writes the return type out again: there a
+/// bare trait object must keep the crate's edition (glob 0.3.2's `fn
+/// cause(&self) -> Option<&Error>`), and the type the impl is for may be
+/// written `Self` (clippy's use_self).
+#[inprof::profile]
+#[allow(bare_trait_objects)]
+impl Source for Counter {
+    fn source_of(&self) -> Option<&Describe> {
+        Some(self)
+    }
+
+    fn fresh(&self) -> Counter {
+        Counter { n: 0 }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +104,8 @@ mod tests {
             (c.describe(), c.name()),
             (String::from("counter 5"), "named")
         );
+        assert!(c.source_of().is_some());
+        assert_eq!(c.fresh().n, 0);
         if let Some(path) = std::env::var_os("EDITION2015_PROFILE") {
             let f = std::fs::File::create(path).unwrap();
             inprof::write_time_profile(f).unwrap();

@@ -14,7 +14,21 @@ impl Meter {
     }
 }
 
+trait Width {
+    fn width(&self) -> usize;
+}
+
+// The closure the body runs in says `Self` for the impl's type: the
+// error still names the type and points at the user's return type.
+#[inprof::profile]
+impl Width for usize {
+    fn width(&self) -> usize {
+        "wide"
+    }
+}
+
 fn main() {
     let _ = count(&[1]);
     let _ = Meter.reading();
+    let _ = 3usize.width();
 }

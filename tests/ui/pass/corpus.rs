@@ -284,6 +284,43 @@ macro_rules! make_reader {
 
 make_reader!(read_pair, u64);
 
+/// A type whose parameter has a default.
+pub struct Deflt<T = u8>(pub T);
+
+/// Methods whose return types name the implementing type, or look as if
+/// they did.
+pub trait Make {
+    /// Another type: the default parameter given another argument.
+    fn make(&self) -> Deflt<u16>;
+    /// The implementing type.
+    fn same(&self) -> Deflt;
+    /// The implementing type, inside another.
+    fn wrap(&self) -> Option<(Deflt, crate::Deflt)>;
+    /// A type parameter named as the implementing type.
+    fn named<Deflt: Default>(&self) -> Deflt;
+}
+
+// The closure's copy of the return type says `Self` only where the
+// written type is the impl block's (`same`, `wrap`).
+#[inprof::profile]
+impl Make for Deflt {
+    fn make(&self) -> Deflt<u16> {
+        Deflt(u16::from(self.0))
+    }
+
+    fn same(&self) -> Deflt {
+        Deflt(self.0)
+    }
+
+    fn wrap(&self) -> Option<(Deflt, crate::Deflt)> {
+        Some((Deflt(self.0), Deflt(self.0 + 1)))
+    }
+
+    fn named<Deflt: Default>(&self) -> Deflt {
+        Deflt::default()
+    }
+}
+
 /// A whole trait: default methods (sync and async) instrumented, required
 /// ones left to the impls.
 #[inprof::profile]
@@ -519,6 +556,9 @@ fn main() {
     let _ = holds_items() + outer::inner::deep() + from_macro();
     let (Reading(r), z) = read_pair(4);
     assert_eq!((r, z), (4, 0));
+    let d = Deflt(7u8);
+    assert_eq!((d.make().0, d.same().0, d.named::<u32>()), (7u16, 7u8, 0));
+    assert!(matches!(d.wrap(), Some((Deflt(7), Deflt(8)))));
     let _ = (async_todo, async_loop_return, async_question, async_impl_ret, async_lifetimes);
     let _ = (diverges, S::<u8>::make, S::<u8>::get_async, A.work(), A.native());
     let _ = (A.provided(), A.provided_async());
