@@ -359,10 +359,21 @@ fn expand_impl(mut imp: ItemImpl) -> syn::Result<TokenStream> {
     }) {
         allow_doc_gap(&mut imp.attrs);
     }
+    // The type a trait impl's methods' closures may call `Self` (see
+    // [`self_for`]): not in an inherent impl, where clippy's use_self
+    // fires on the signature anyway (and on the closure's copy, at the
+    // same place, with the same words: one warning); not a type whose
+    // lifetimes or trait objects may be elided (`&str`, `Foo<'_>`, `dyn
+    // Trait`), which written again in a method's signature may be
+    // another type.
+    let renamable = match &imp.trait_ {
+        Some(_) if !elides(imp.self_ty.to_token_stream()) => Some(&*imp.self_ty),
+        _ => None,
+    };
     for it in &mut imp.items {
         quiet_doc_gap(it);
         if let ImplItem::Fn(m) = it {
-            expand_method(&mut m.attrs, &m.sig, &mut m.block, Some(&imp.self_ty))?;
+            expand_method(&mut m.attrs, &m.sig, &mut m.block, renamable)?;
         }
     }
     Ok(imp.into_token_stream())
@@ -835,6 +846,17 @@ fn self_for(ts: TokenStream, impl_ty: &[TokenTree]) -> TokenStream {
         i += 1;
     }
     out.into_iter().collect()
+}
+
+/// Whether a type's tokens hold a reference, a lifetime, a trait object
+/// or an `impl Trait`.
+fn elides(ts: TokenStream) -> bool {
+    ts.into_iter().any(|t| match t {
+        TokenTree::Group(g) => elides(g.stream()),
+        TokenTree::Punct(p) => matches!(p.as_char(), '&' | '\'' | '+'),
+        TokenTree::Ident(i) => i == "dyn" || i == "impl",
+        TokenTree::Literal(_) => false,
+    })
 }
 
 /// Whether the method's own generic parameters reuse a name that

@@ -284,6 +284,21 @@ macro_rules! make_reader {
 
 make_reader!(read_pair, u64);
 
+/// Trims.
+pub trait Trim {
+    /// The text without the spaces around it.
+    fn trimmed(&self) -> &str;
+}
+
+// The impl's type has an elided lifetime, which the return type's `&str`
+// elides otherwise: written as it was.
+#[inprof::profile]
+impl Trim for &str {
+    fn trimmed(&self) -> &str {
+        self.trim()
+    }
+}
+
 /// A type whose parameter has a default.
 pub struct Deflt<T = u8>(pub T);
 
@@ -301,7 +316,7 @@ pub trait Make {
 }
 
 // The closure's copy of the return type says `Self` only where the
-// written type is the impl block's (`same`, `wrap`).
+// written type is the trait impl's (`same`, `wrap`).
 #[inprof::profile]
 impl Make for Deflt {
     fn make(&self) -> Deflt<u16> {
@@ -559,6 +574,7 @@ fn main() {
     let d = Deflt(7u8);
     assert_eq!((d.make().0, d.same().0, d.named::<u32>()), (7u16, 7u8, 0));
     assert!(matches!(d.wrap(), Some((Deflt(7), Deflt(8)))));
+    assert_eq!(" x ".trimmed(), "x");
     let _ = (async_todo, async_loop_return, async_question, async_impl_ret, async_lifetimes);
     let _ = (diverges, S::<u8>::make, S::<u8>::get_async, A.work(), A.native());
     let _ = (A.provided(), A.provided_async());
