@@ -415,7 +415,8 @@ fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
 
 /// One method of an instrumented impl block or trait: its own
 /// `#[profile(...)]` removed and read, then instrumented unless skipped or
-/// `const`. `self_ty`: the impl block's type (none in a trait).
+/// `const`. `self_ty`: the type of the trait impl the method is in, where
+/// its closure may say `Self` for it (see [`expand_impl`]).
 fn expand_method(
     attrs: &mut Vec<Attribute>,
     sig: &Signature,
@@ -593,8 +594,9 @@ fn const_error(span: Span) -> syn::Error {
 /// The new body of an instrumented function: the statics it needs, then
 /// a guard and the user's statements (sync), or the user's body as a
 /// future wrapped so that each poll is timed (async, and the futures other
-/// macros made out of an async body). `impl_ty`: the type of the impl
-/// block the function is a method of, where the expansion sees it.
+/// macros made out of an async body). `impl_ty`: the type of the trait
+/// impl the function is a method of, where the expansion sees it and may
+/// call it `Self` (see [`expand_impl`]).
 fn instrument(
     sig: &Signature,
     block: Block,
