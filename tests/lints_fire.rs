@@ -59,4 +59,14 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             && !w.contains("generated")),
         "a warning the user did not write:\n{text}"
     );
+    // use_self on an inherent method's signature: once, not a second time
+    // for the closure's copy of the return type.
+    assert_eq!(
+        warnings
+            .iter()
+            .filter(|w| w.contains("src/lib.rs:201:"))
+            .count(),
+        1,
+        "use_self at line 201 more than once:\n{text}"
+    );
 }
