@@ -415,13 +415,13 @@ fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
 
 /// One method of an instrumented impl block or trait: its own
 /// `#[profile(...)]` removed and read, then instrumented unless skipped or
-/// `const`. `self_ty`: the type of the trait impl the method is in, where
+/// `const`. `impl_ty`: the type of the trait impl the method is in, where
 /// its closure may say `Self` for it (see [`expand_impl`]).
 fn expand_method(
     attrs: &mut Vec<Attribute>,
     sig: &Signature,
     block: &mut Block,
-    self_ty: Option<&syn::Type>,
+    impl_ty: Option<&syn::Type>,
 ) -> syn::Result<()> {
     let mut args = Args::default();
     let mut explicit = false;
@@ -452,7 +452,7 @@ fn expand_method(
     let taken = std::mem::replace(block, syn::parse_quote!({}));
     let small = is_small(&taken);
     let shape = shape(sig, attrs);
-    *block = instrument(sig, taken, &args, true, shape, self_ty)?;
+    *block = instrument(sig, taken, &args, true, shape, impl_ty)?;
     keep_inlinable(attrs, sig, small);
     Ok(())
 }
@@ -875,21 +875,7 @@ fn shadows(generics: &syn::Generics, impl_ty: &syn::Type) -> bool {
             syn::GenericParam::Lifetime(_) => None,
         })
         .collect();
-    !names.is_empty()
-        && impl_ty
-            .to_token_stream()
-            .into_iter()
-            .flat_map(flatten)
-            .any(|t| names.contains(&t))
-}
-
-/// The identifiers in a token tree, in groups too.
-fn flatten(t: TokenTree) -> Vec<String> {
-    match t {
-        TokenTree::Group(g) => g.stream().into_iter().flat_map(flatten).collect(),
-        TokenTree::Ident(i) => vec![i.to_string()],
-        _ => Vec::new(),
-    }
+    !names.is_empty() && has_ident(impl_ty.to_token_stream(), &|i| names.iter().any(|n| i == n))
 }
 
 /// `let body = async { .. };` as the first statement of a sync function's
