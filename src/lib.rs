@@ -113,8 +113,10 @@ pub use inprof_runtime::{pprof, report};
 /// Rules:
 ///
 /// - a `const fn` inside an instrumented `impl` or trait is skipped (it may
-///   run at compile time, where there is no clock); `#[profile]` on a
-///   `const fn` itself is an error;
+///   run at compile time, where there is no clock), and so is a method
+///   with an attribute that may make it `const` as it expands (the `const`
+///   keyword among its arguments: `#[rustversion::attr(since(1.83),
+///   const)]`); `#[profile]` on such a function itself is an error;
 /// - the item is returned as written apart from the instrumentation (inner
 ///   attributes, spans and lints are the user's); with the `enable` feature
 ///   off, untouched;

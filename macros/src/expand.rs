@@ -24,7 +24,7 @@
 //! returns `Box::pin(async move {..})`) the boxed future is instrumented.
 
 use crate::args::Args;
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{
@@ -42,6 +42,32 @@ const ENABLED: bool = cfg!(feature = "enable");
 pub(crate) fn private() -> TokenStream {
     let s = Span::mixed_site();
     quote_spanned! {s=> ::inprof::__private }
+}
+
+/// The item as written, for the error path: without the `#[profile]`
+/// attributes on its methods, which have no meaning outside an
+/// instrumented impl block or trait and would add a "cannot find
+/// attribute" error to the one given.
+pub fn intact(item: TokenStream) -> TokenStream {
+    match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Impl(mut imp)) => {
+            for it in &mut imp.items {
+                if let ImplItem::Fn(m) = it {
+                    m.attrs.retain(|a| !is_profile_attr(a));
+                }
+            }
+            imp.into_token_stream()
+        }
+        Ok(Item::Trait(mut tr)) => {
+            for it in &mut tr.items {
+                if let TraitItem::Fn(m) = it {
+                    m.attrs.retain(|a| !is_profile_attr(a));
+                }
+            }
+            tr.into_token_stream()
+        }
+        _ => item,
+    }
 }
 
 pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -77,6 +103,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             if let Some(c) = &f.sig.constness {
                 return Err(const_error(c.span));
             }
+            if let Some(a) = const_by_attr(&f.attrs) {
+                return Err(const_by_attr_error(a));
+            }
             if doc_gap(&f.attrs, || {
                 let (vis, sig) = (&f.vis, &f.sig);
                 quote! { #vis #sig }
@@ -92,7 +121,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
             let block = std::mem::replace(&mut *f.block, syn::parse_quote!({}));
             let small = is_small(&block);
-            let shape = shape(&f.sig, &f.attrs);
+            let shape = shape(&f.sig, &f.attrs, &block);
             *f.block = instrument(&f.sig, block, &args, method, shape, None)?;
             keep_inlinable(&mut f.attrs, &f.sig, small);
             Ok(f.into_token_stream())
@@ -446,12 +475,18 @@ fn expand_method(
         }
         return Ok(());
     }
+    if let Some(a) = const_by_attr(attrs) {
+        if explicit {
+            return Err(const_by_attr_error(a));
+        }
+        return Ok(());
+    }
     if !ENABLED || (!explicit && canonical_body(sig, block)) {
         return Ok(());
     }
     let taken = std::mem::replace(block, syn::parse_quote!({}));
     let small = is_small(&taken);
-    let shape = shape(sig, attrs);
+    let shape = shape(sig, attrs, &taken);
     *block = instrument(sig, taken, &args, true, shape, impl_ty)?;
     keep_inlinable(attrs, sig, small);
     Ok(())
@@ -555,13 +590,18 @@ enum Outline {
     /// A guard at the top of the body: `#[track_caller]` (a closure would
     /// take the caller's location), `#[target_feature]` (an inlined
     /// closure drops the features), `unsafe` and variadic functions, `impl
-    /// Trait` and `!` returns, `main`, `async`.
+    /// Trait` and `!` returns, `main`, `async`; and a body with an array
+    /// repeat count rustc judges generic inside a closure (see
+    /// [`closure_generic_count`]).
     Guard,
 }
 
 /// How `sig` runs its body when recorded (see [`Outline`]).
-fn shape(sig: &Signature, attrs: &[Attribute]) -> Outline {
+fn shape(sig: &Signature, attrs: &[Attribute], block: &Block) -> Outline {
     let has_attr = |n: &str| attrs.iter().any(|a| a.path().is_ident(n));
+    if closure_generic_count(block.to_token_stream()) {
+        return Outline::Guard;
+    }
     if sig.unsafety.is_some()
         || sig.variadic.is_some()
         || sig.asyncness.is_some()
@@ -579,6 +619,47 @@ fn shape(sig: &Signature, attrs: &[Attribute]) -> Outline {
     Outline::Body
 }
 
+/// Whether `ts` (a body, macro arguments included) has an array repeat
+/// count (`[x; count]`) with `offset_of` or an inline `const { .. }` block
+/// in it. Inside a closure, a generic context even in a function that is
+/// not, rustc warns on such a count (`const_evaluatable_unchecked`, "cannot
+/// use constants which depend on generic parameters in types", a future
+/// error: memoffset 0.9.1's `[0; offset_of!(Foo, b)]` in a test); other
+/// counts (literals, paths, `size_of::<T>()`, arithmetic, const fn calls)
+/// it evaluates as in the function. Such a body keeps the guard shape.
+fn closure_generic_count(ts: TokenStream) -> bool {
+    fn risky(ts: TokenStream) -> bool {
+        let mut prev_const = false;
+        ts.into_iter().any(|t| {
+            let hit = match &t {
+                TokenTree::Ident(i) => i == "offset_of",
+                TokenTree::Group(g) => {
+                    (prev_const && g.delimiter() == Delimiter::Brace) || risky(g.stream())
+                }
+                _ => false,
+            };
+            prev_const = matches!(&t, TokenTree::Ident(i) if i == "const");
+            hit
+        })
+    }
+    ts.into_iter().any(|t| match t {
+        TokenTree::Group(g) => {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            let count = inner
+                .iter()
+                .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+                .filter(|_| g.delimiter() == Delimiter::Bracket);
+            if let Some(i) = count {
+                if risky(inner[i + 1..].iter().cloned().collect()) {
+                    return true;
+                }
+            }
+            closure_generic_count(g.stream())
+        }
+        _ => false,
+    })
+}
+
 /// Whether tokens (a type) use `impl Trait`.
 fn names_impl(ts: TokenStream) -> bool {
     has_ident(ts, &|i| i == "impl")
@@ -588,6 +669,25 @@ fn const_error(span: Span) -> syn::Error {
     syn::Error::new(
         span,
         "#[inprof::profile] cannot instrument a `const fn`: it may run at compile time, where there is no clock",
+    )
+}
+
+/// An attribute of the function that may make it a `const fn` when it
+/// expands, after this one: one with the `const` keyword among its
+/// arguments (`#[rustversion::attr(since(1.83), const)]`, generic-array
+/// 1.4.5's methods). Such a function is left as written in an impl block
+/// or trait, as a `const fn` is.
+fn const_by_attr(attrs: &[Attribute]) -> Option<&Attribute> {
+    attrs.iter().find(|a| match &a.meta {
+        syn::Meta::List(l) => has_ident(l.tokens.clone(), &|i| i == "const"),
+        _ => false,
+    })
+}
+
+fn const_by_attr_error(a: &Attribute) -> syn::Error {
+    syn::Error::new_spanned(
+        a,
+        "#[inprof::profile] cannot instrument a function this attribute may make a `const fn`: it may run at compile time, where there is no clock",
     )
 }
 
@@ -983,6 +1083,26 @@ mod tests {
         // Shapes that keep a guard keep it, small or not.
         let item = quote! { #[track_caller] fn f(a: u32) -> u32 { a } };
         assert_eq!(form(quote! {}, item), "guard");
+        // Repeat counts rustc judges generic inside a closure (memoffset
+        // 0.9.1), in macro arguments too; other counts, and `offset_of` or
+        // a `const` block outside a count, keep the closure.
+        for item in [
+            quote! { fn f() -> usize { [0u8; core::mem::offset_of!(S, b)].len() } },
+            quote! { fn f() { assert_eq!([0; offset_of!(Foo, b)].len(), 4); } },
+            quote! { fn f() -> usize { let v = [[(); const { 1 + 1 }]; 2]; v.len() } },
+            quote! { fn f() -> usize { { [1u8; 2 * const { 3 }].len() } } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "guard", "{item}");
+        }
+        for item in [
+            quote! { fn f() -> usize { [0u8; N * 2].len() + [0u8; 32].len() } },
+            quote! { fn f() -> usize { [0u8; std::mem::size_of::<S>()].len() } },
+            quote! { fn f() -> usize { let a: [u8; 4] = [0; 4]; a.len() + offset_of!(S, b) } },
+            quote! { fn f() -> usize { let y = const { 2 }; y + [x, offset_of!(S, b)].len() } },
+            quote! { fn f() -> Vec<u8> { vec![0; n] } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "body", "{item}");
+        }
         // An empty body names its type parameters (clippy's
         // extra_unused_type_parameters leaves empty bodies alone).
         let item = quote! { fn assert_send<T: Send, U, const N: usize>() {} };

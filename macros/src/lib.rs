@@ -18,7 +18,7 @@ pub fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(e) => {
             // One error, and the item left intact so no cascade follows.
             let mut out = e.to_compile_error();
-            out.extend(item2);
+            out.extend(expand::intact(item2));
             out.into()
         }
     }

@@ -554,7 +554,29 @@ fn with_features(x: u32) -> u32 {
     x + 1
 }
 
+/// A method an attribute makes `const` after `#[profile]` expands
+/// (generic-array 1.4.5): left as written, as a `const fn` is, and still
+/// callable in a constant; its neighbour is instrumented.
+struct Built(u32);
+
+#[inprof::profile]
+impl Built {
+    #[rustversion::attr(since(1.83), const)]
+    fn doubled(self) -> u32 {
+        self.0 * 2
+    }
+
+    fn tripled(&self) -> u32 {
+        self.0 * 3
+    }
+}
+
+/// `const` on every compiler this crate supports (Rust 1.88 and later).
+const BUILT: u32 = Built(21).doubled();
+
 fn main() {
+    assert_eq!(BUILT, 42);
+    assert_eq!(Built(2).doubled() + Built(2).tripled(), 10);
     let _ = doc_and_must_use();
     let _ = inner_attribute() + inlined(1) + inlined_always(1) + tracked();
     let _ = lifetimes("a", "b");
