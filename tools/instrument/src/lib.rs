@@ -4,7 +4,9 @@
 //! attributes and doc comments), and nothing else in the file changes, so
 //! lines, formatting and comments stay as they were.
 //!
-//! Left alone: `const fn` (they may run at compile time), items already
+//! Left alone: `const fn` (they may run at compile time) and functions an
+//! attribute may make `const` (`#[rustversion::attr(since(1.83), const)]`,
+//! which the macro refuses as it refuses a `const fn`), items already
 //! annotated, traits without default methods, items inside macro
 //! invocations (not parsed), and files that do not parse.
 
@@ -131,6 +133,22 @@ fn annotated(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// Whether an attribute may make the function `const` as it expands: the
+/// `const` keyword among its arguments (the macro's rule too).
+fn may_be_const(attrs: &[syn::Attribute]) -> bool {
+    fn has_const(ts: proc_macro2::TokenStream) -> bool {
+        ts.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "const",
+            proc_macro2::TokenTree::Group(g) => has_const(g.stream()),
+            _ => false,
+        })
+    }
+    attrs.iter().any(|a| match &a.meta {
+        syn::Meta::List(l) => has_const(l.tokens.clone()),
+        _ => false,
+    })
+}
+
 impl Finder {
     fn at(&mut self, span: proc_macro2::Span, kind: Kind) {
         let s = span.start();
@@ -140,7 +158,7 @@ impl Finder {
 
 impl<'ast> Visit<'ast> for Finder {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        if f.sig.constness.is_none() && !annotated(&f.attrs) {
+        if f.sig.constness.is_none() && !may_be_const(&f.attrs) && !annotated(&f.attrs) {
             let first = match &f.vis {
                 syn::Visibility::Inherited => f.sig.span(),
                 vis => vis.span(),
@@ -207,6 +225,9 @@ pub fn a() -> u32 { 1 }
 
 const fn c() -> u32 { 2 }
 
+#[rustversion::attr(since(1.83), const)]
+fn maybe_const() -> u32 { 3 }
+
 impl S {
     fn m(&self) {
         fn nested() {}
@@ -235,6 +256,7 @@ trait OnlyRequired {
         );
         assert!(out.contains("const fn c()"), "{out}");
         assert!(!out.contains("#[inprof::profile] const"), "{out}");
+        assert!(out.contains("const)]\nfn maybe_const()"), "{out}");
         assert!(out.contains("#[inprof::profile] impl S {"), "{out}");
         assert!(out.contains("#[inprof::profile] fn nested() {}"), "{out}");
         assert!(
