@@ -24,7 +24,19 @@
 //! hashers (siphasher, rustc-hash), a cache on an unsafe linked list
 //! (lru), type-level arithmetic in 1 554 impl blocks (typenum), and
 //! parser combinators in a crate that turns on clippy's `use_self`
-//! (winnow).
+//! (winnow), constant-time traits over primitives (subtle), generational
+//! slot maps (slotmap), bit sets (fixedbitset), methods an attribute makes
+//! `const` (generic-array's `#[rustversion::attr(since(1.83), const)]`),
+//! volatile writes and `Drop` (zeroize), half-precision floats with
+//! `#[target_feature]` conversions (half), spin locks (spin), operator
+//! impls made by macros (num-rational, num-integer), text wrapping
+//! (textwrap), CRC tables (crc), `offset_of!` in array repeat counts
+//! (memoffset), float ordering (ordered-float), thread parking (parking),
+//! checksums (adler2), scoped thread-locals (scoped-tls), an `Arc` of its
+//! own (triomphe), bit vectors (bit-vec), shell quoting (shlex), memory
+//! maps (memmap2), temporary files (tempfile), an MSRV of 1.6
+//! (equivalent), a UTF-8 state machine (utf8parse), file identity
+//! (same-file), unindenting (unindent) and linked hash maps (hashlink).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -34,7 +46,8 @@
 //! enable by default; http 1.3.1 does not build under Rust 1.95's
 //! `dangerous_implicit_autorefs`; uuid 1.29.3: its lockfile pins a
 //! trybuild this machine's registry mirror lacks; lazy_static 1.5.1: its
-//! tests deny warnings and Rust 1.95 warns on them). ahash 0.8.15 is left
+//! tests deny warnings and Rust 1.95 warns on them; static_assertions
+//! 1.1.0: macros only, nothing to annotate). ahash 0.8.15 is left
 //! out for what it checks (README, the corpus check): its `no_panic` test
 //! proves at link time that hashing cannot panic, which holds only
 //! because its helpers are inlined where their callers' length checks
@@ -112,6 +125,32 @@ const CORPUS: &[Target] = &[
     krate("typenum", "1.20.1"),
     krate("rustc-hash", "2.1.3"),
     krate("winnow", "1.0.5"),
+    krate("subtle", "2.6.1"),
+    krate("slotmap", "1.1.1"),
+    krate("fixedbitset", "0.5.9"),
+    krate("generic-array", "1.4.5"),
+    krate("zeroize", "1.9.2"),
+    krate("half", "2.7.1"),
+    krate("spin", "0.12.3"),
+    krate("num-rational", "0.4.2"),
+    krate("textwrap", "0.16.4"),
+    krate("crc", "3.4.0"),
+    krate("memoffset", "0.9.1"),
+    krate("ordered-float", "5.5.1"),
+    krate("parking", "2.2.1"),
+    krate("adler2", "2.0.1"),
+    krate("scoped-tls", "1.0.1"),
+    krate("triomphe", "0.1.17"),
+    krate("bit-vec", "0.10.2"),
+    krate("num-integer", "0.1.47"),
+    krate("shlex", "2.0.1"),
+    krate("memmap2", "0.9.12"),
+    krate("tempfile", "3.27.0"),
+    krate("equivalent", "1.0.3"),
+    krate("utf8parse", "0.2.2"),
+    krate("same-file", "1.0.6"),
+    krate("unindent", "0.2.4"),
+    krate("hashlink", "0.12.2"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
