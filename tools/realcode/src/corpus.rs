@@ -36,7 +36,11 @@
 //! own (triomphe), bit vectors (bit-vec), shell quoting (shlex), memory
 //! maps (memmap2), temporary files (tempfile), an MSRV of 1.6
 //! (equivalent), a UTF-8 state machine (utf8parse), file identity
-//! (same-file), unindenting (unindent) and linked hash maps (hashlink).
+//! (same-file), unindenting (unindent), linked hash maps (hashlink), an
+//! HTTP parser with SIMD (httparse), media types (mime), case-insensitive
+//! strings (unicase), a ChaCha generator on SIMD vectors (rand_chacha,
+//! ppv-lite86), terminal colours (owo-colors), form encoding
+//! (form_urlencoded) and a borrowed-or-owned string (beef).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -151,6 +155,14 @@ const CORPUS: &[Target] = &[
     krate("same-file", "1.0.6"),
     krate("unindent", "0.2.4"),
     krate("hashlink", "0.12.2"),
+    krate("httparse", "1.10.1"),
+    krate("mime", "0.3.18"),
+    krate("unicase", "2.10.0"),
+    krate("rand_chacha", "0.10.0"),
+    krate("ppv-lite86", "0.2.21"),
+    krate("owo-colors", "4.4.0"),
+    krate("form_urlencoded", "1.2.3"),
+    krate("beef", "0.5.2"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
