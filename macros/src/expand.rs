@@ -642,21 +642,19 @@ fn closure_generic_count(ts: TokenStream) -> bool {
             hit
         })
     }
-    ts.into_iter().any(|t| match t {
-        TokenTree::Group(g) => {
-            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-            let count = inner
-                .iter()
-                .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
-                .filter(|_| g.delimiter() == Delimiter::Bracket);
-            if let Some(i) = count {
-                if risky(inner[i + 1..].iter().cloned().collect()) {
-                    return true;
-                }
-            }
-            closure_generic_count(g.stream())
-        }
-        _ => false,
+    ts.into_iter().any(|t| {
+        let TokenTree::Group(g) = t else {
+            return false;
+        };
+        // The count: what follows the first `;` of a `[..]` group.
+        let count = (g.delimiter() == Delimiter::Bracket).then(|| {
+            g.stream()
+                .into_iter()
+                .skip_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+                .skip(1)
+                .collect::<TokenStream>()
+        });
+        count.is_some_and(risky) || closure_generic_count(g.stream())
     })
 }
 

@@ -289,7 +289,7 @@ pub(crate) fn suite(
 }
 
 /// One run of both test suites.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct SuiteRun {
     /// (passed, failed, ignored), published and instrumented.
     pub published: (u64, u64, u64),
