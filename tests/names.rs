@@ -156,6 +156,28 @@ fn outer() -> u32 {
     Local.method() + inner()
 }
 
+// The same in a body that calls a macro in statement position: it may
+// declare items too, so the whole body stays in the closure it runs in,
+// which the names do not show.
+#[inprof::profile]
+fn outer_macro() -> u32 {
+    thread_local! {
+        static N: u32 = const { 4 };
+    }
+    struct Local;
+    #[inprof::profile]
+    impl Local {
+        fn method(&self) -> u32 {
+            N.with(|n| *n)
+        }
+    }
+    #[inprof::profile]
+    fn inner() -> u32 {
+        5
+    }
+    Local.method() + inner()
+}
+
 mod deep {
     pub mod er {
         #[inprof::profile]
@@ -237,6 +259,7 @@ fn names_and_kinds() {
     assert_eq!(1u8.blanket() + "x".blanket(), 4);
     assert_eq!(Compact.put(), 1);
     assert_eq!(outer() + deep::er::nested_module() + from_macro(), 10);
+    assert_eq!(outer_macro(), 9);
     assert_eq!(MadeA.made() + MadeB.made() + MadeB.made(), 15);
     assert_eq!(format!("{} {:?}", Both(1), Both(2)), "1 Both(2)");
     g.stop().unwrap();
@@ -276,6 +299,9 @@ fn names_and_kinds() {
     assert_eq!(c("names::outer"), 1.0);
     assert_eq!(c("names::outer::inner"), 1.0);
     assert_eq!(c("names::outer::Local::method"), 1.0);
+    assert_eq!(c("names::outer_macro"), 1.0);
+    assert_eq!(c("names::outer_macro::inner"), 1.0, "{calls:#?}");
+    assert_eq!(c("names::outer_macro::Local::method"), 1.0);
     assert_eq!(c("names::deep::er::nested_module"), 1.0);
     assert_eq!(c("names::from_macro"), 1.0);
     assert_eq!(c("names::MadeA::made"), 1.0);

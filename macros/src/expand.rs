@@ -805,17 +805,23 @@ fn instrument(
             // Items declared in the body stay in the function's own
             // body, so that their paths (`type_name`, profile names)
             // do not gain a `{{closure}}`; they see no local either
-            // way. Not where the body defines a macro (`macro_rules!`
-            // may name a local, and items may use the macro): then
-            // all stays in the closure.
-            let defines_macro = block
+            // way (profile names leave the closure out). Not where a
+            // statement may define items of its own (see
+            // `may_define_items`): then all stays in the closure, every
+            // item beside the items it may define. Nor where the body
+            // ends with items: clippy judges a body by what comes last
+            // (`return x;` followed by a helper `fn` is not a needless
+            // return; async-trait 0.1.92's `visit_token_stream`).
+            let ends_with_items = block
                 .stmts
                 .iter()
-                .any(|s| matches!(s, Stmt::Item(Item::Macro(_))));
+                .rposition(|s| !matches!(s, Stmt::Item(_)))
+                .is_some_and(|last| last + 1 < block.stmts.len());
+            let keep_items = ends_with_items || block.stmts.iter().any(may_define_items);
             let (items, rest): (Vec<Stmt>, Vec<Stmt>) = block
                 .stmts
                 .into_iter()
-                .partition(|s| !defines_macro && matches!(s, Stmt::Item(_)));
+                .partition(|s| !keep_items && matches!(s, Stmt::Item(_)));
             let braces = block.brace_token;
             let body = Block {
                 brace_token: braces,
@@ -1022,6 +1028,52 @@ fn returns_boxed_future(block: &Block) -> Option<(Vec<&Stmt>, &Expr)> {
     matches!(arg, Expr::Async(_)).then(|| (before.iter().collect(), arg))
 }
 
+/// The standard library's macros that expand to an expression or a `let`
+/// statement, never to an item.
+const EXPRESSION_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "dbg",
+    "eprint",
+    "eprintln",
+    "format",
+    "format_args",
+    "matches",
+    "panic",
+    "print",
+    "println",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "write",
+    "writeln",
+];
+
+/// Whether a statement of a body may define items that must stay beside
+/// the body's other items: a macro defined in the body (`macro_rules!`
+/// may name a local, and items may use the macro), or a macro called in
+/// statement position that is not one of the standard library's
+/// expression macros. Such a macro may expand to an `impl` of a trait the
+/// body declares (erased-serde 0.4.11's `serialize_trait_object!(Trait)`:
+/// an `impl` one body deeper than its trait fires rustc's
+/// `non_local_definitions`), or to a type the body's own `impl` names
+/// (which, moved out of the closure, would no longer see it).
+fn may_define_items(s: &Stmt) -> bool {
+    let called = match s {
+        Stmt::Item(Item::Macro(_)) => return true,
+        Stmt::Macro(m) => &m.mac,
+        Stmt::Expr(Expr::Macro(m), _) => &m.mac,
+        _ => return false,
+    };
+    let name = called.path.segments.last().map(|s| s.ident.to_string());
+    !name.is_some_and(|n| EXPRESSION_MACROS.contains(&n.as_str()))
+}
+
 #[cfg(all(test, feature = "enable"))]
 mod tests {
     use super::expand;
@@ -1179,6 +1231,43 @@ mod tests {
         let closure = out.find("move | |").unwrap();
         assert!(out.find("struct In").unwrap() > closure, "{out}");
         assert!(out.find("macro_rules").unwrap() > closure, "{out}");
+        // Nor where a macro called in statement position may define items
+        // (erased-serde's `serialize_trait_object!(Trait)`), with or
+        // without a semicolon; the standard library's expression macros
+        // define none.
+        for call in [
+            quote! { implement!(Tr); },
+            quote! { my::implement! { Tr } },
+            quote! { thread_local! { static X: u8 = 0; } },
+        ] {
+            let out = expand(
+                quote! {},
+                quote! { fn f(a: u32) -> u32 { trait Tr {} #call a } },
+            )
+            .unwrap()
+            .to_string();
+            let closure = out.find("move | |").unwrap();
+            assert!(out.find("trait Tr").unwrap() > closure, "{call}: {out}");
+        }
+        let out = expand(
+            quote! {},
+            quote! { fn f(a: u32) -> u32 { trait Tr {} assert!(a > 0); println!("{a}"); debug_assert_eq!(a, 1); std::assert_ne!(a, 2); a } },
+        )
+        .unwrap()
+        .to_string();
+        let closure = out.find("move | |").unwrap();
+        assert!(out.find("trait Tr").unwrap() < closure, "{out}");
+        // Nor where the body ends with items (clippy's needless_return
+        // would see the `return` last).
+        let out = expand(
+            quote! {},
+            quote! { fn f(a: u32) -> u32 { struct In; return g(a); fn g(a: u32) -> u32 { a } } },
+        )
+        .unwrap()
+        .to_string();
+        let closure = out.find("move | |").unwrap();
+        assert!(out.find("struct In").unwrap() > closure, "{out}");
+        assert!(out.find("fn g").unwrap() > closure, "{out}");
     }
 
     #[test]

@@ -18,9 +18,12 @@
 //!
 //! Generated code gives each callsite a function that returns its own
 //! definition path (`type_name_of_val` of a function declared in its body)
-//! and, for methods, `type_name::<Self>`; the two make the name.
+//! and, for methods, `type_name::<Self>`; the two make the name. Neither
+//! shows a `{{closure}}` segment: the closure a body runs in is inprof's,
+//! not the user's (see [`without_closures`]).
 
 use crate::engine::mode;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
 
 /// One instrumented place in the source: a function or a `scope!`.
@@ -235,7 +238,11 @@ impl Callsite {
         }
         match self.kind {
             Kind::Fixed(n) => n,
-            Kind::Function(h) | Kind::Method(h) => definition_path(h),
+            Kind::Function(h) | Kind::Method(h) => match definition_path(h) {
+                Cow::Borrowed(p) => p,
+                // A path made anew: kept once, as entering would.
+                Cow::Owned(_) => self.named(0).name,
+            },
             Kind::Label => "[labels]",
         }
     }
@@ -274,9 +281,12 @@ impl Callsite {
         let name: &'static str = match (self.kind, ty) {
             (Kind::Fixed(n), _) => n,
             (Kind::Label, _) => "[labels]",
-            (Kind::Function(h), _) | (Kind::Method(h), None) => definition_path(h),
+            (Kind::Function(h), _) | (Kind::Method(h), None) => match definition_path(h) {
+                Cow::Borrowed(p) => p,
+                Cow::Owned(p) => Box::leak(p.into_boxed_str()),
+            },
             (Kind::Method(h), Some(ty)) => {
-                Box::leak(method_name(definition_path(h), ty).into_boxed_str())
+                Box::leak(method_name(&definition_path(h), &without_closures(ty)).into_boxed_str())
             }
         };
         let n: &'static Named = Box::leak(Box::new(Named {
@@ -314,14 +324,32 @@ impl std::fmt::Debug for Callsite {
 }
 
 /// The definition path the `here` function reports, without its own name
-/// (and without the `{{closure}}` an `async fn`'s body adds).
-fn definition_path(here: Here) -> &'static str {
+/// and without `{{closure}}` segments (see [`without_closures`]).
+fn definition_path(here: Here) -> Cow<'static, str> {
     let mut p = here();
     p = p.strip_suffix("::__inprof_here").unwrap_or(p);
+    // An `async fn`'s body, borrowed as it is.
     while let Some(q) = p.strip_suffix("::{{closure}}") {
         p = q;
     }
-    p
+    without_closures(p)
+}
+
+/// A path without its `::{{closure}}` segments. They name closures inprof
+/// puts bodies in, not the user's: an `async fn`'s body, and a sync body
+/// the attribute keeps whole in its closure, with the items it declares
+/// (where a macro it calls may declare items beside them, or where it ends
+/// with items): `crate::outer::inner`, not
+/// `crate::outer::{{closure}}::inner`. A function the user declared in a
+/// closure of their own is named under the function the closure is in,
+/// as a free function declared in that function's body would be.
+fn without_closures(path: &str) -> Cow<'_, str> {
+    // Always a whole segment: no identifier holds a `{`.
+    const SEGMENT: &str = "::{{closure}}";
+    if !path.contains(SEGMENT) {
+        return Cow::Borrowed(path);
+    }
+    Cow::Owned(path.replace(SEGMENT, ""))
 }
 
 /// The name of a method defined at `def` (its definition path, as
@@ -438,7 +466,28 @@ fn strip_generics(ty: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{method_name, strip_generics};
+    use super::{method_name, strip_generics, without_closures};
+    use std::borrow::Cow;
+
+    #[test]
+    fn closure_segments_left_out() {
+        assert!(matches!(
+            without_closures("tn::outer::inner"),
+            Cow::Borrowed("tn::outer::inner")
+        ));
+        assert_eq!(
+            without_closures("tn::outer::{{closure}}::inner"),
+            "tn::outer::inner"
+        );
+        assert_eq!(
+            without_closures("tn::a::{{closure}}::{{closure}}::b::{{closure}}::L"),
+            "tn::a::b::L"
+        );
+        assert_eq!(
+            without_closures("alloc::vec::Vec<tn::f::{{closure}}::L>"),
+            "alloc::vec::Vec<tn::f::L>"
+        );
+    }
 
     #[test]
     fn strips_generic_arguments() {

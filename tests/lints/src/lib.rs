@@ -202,3 +202,39 @@ impl Counter {
         Counter(self.0 + 1)
     }
 }
+
+/// No warning: a `return` followed by a helper declared in the body is not
+/// a needless return, as published (async-trait 0.1.92's
+/// `visit_token_stream`); the body keeps its helper after it.
+#[inprof::profile]
+pub fn returns_before_helper(n: u32) -> u32 {
+    let doubled = helper(n);
+    if doubled > 10 {
+        return doubled - 1;
+    }
+    return doubled;
+
+    fn helper(n: u32) -> u32 {
+        n * 2
+    }
+}
+
+macro_rules! shown {
+    ($t:ty) => {
+        impl core::fmt::Display for $t {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("shown")
+            }
+        }
+    };
+}
+
+/// No warning: a macro call that implements a trait for a type the body
+/// declares stays beside it (erased-serde 0.4.11's
+/// `serialize_trait_object!`; rustc's `non_local_definitions` otherwise).
+#[inprof::profile]
+pub fn implements_by_macro() -> String {
+    struct Local;
+    shown!(Local);
+    Local.to_string()
+}

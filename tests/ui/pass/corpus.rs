@@ -487,6 +487,47 @@ fn with_macro((a, b): (u32, u32)) -> u32 {
     plus_base!(b) + THREE
 }
 
+/// Implements `Display` for the type it is given (erased-serde's
+/// `serialize_trait_object!`: an `impl` of a foreign trait for a type the
+/// body declares).
+macro_rules! shown {
+    ($t:ty) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("shown")
+            }
+        }
+    };
+}
+
+/// Declares a unit struct of the given name.
+macro_rules! declared {
+    ($name:ident) => {
+        struct $name;
+    };
+}
+
+/// A macro call that implements a foreign trait for a type the body
+/// declares: beside it (`non_local_definitions` otherwise, denied here).
+/// And a type declared by a macro call, which an `impl` of the body names:
+/// still in scope there.
+#[inprof::profile]
+fn macro_items() -> String {
+    trait Marker {}
+    struct Local;
+    impl Marker for Local {}
+    shown!(Local);
+    shown!(dyn Marker);
+    declared!(Made);
+    impl Made {
+        fn get(&self) -> u32 {
+            7
+        }
+    }
+    assert_eq!(Made.get(), 7);
+    format!("{} {}", Local, &Local as &dyn Marker)
+}
+
 #[inprof::profile]
 fn pair((a, b): (u32, u32), [c, _]: [u8; 2]) -> Result<u32, std::num::TryFromIntError> {
     let d = u32::try_from(u64::from(a))?;
@@ -591,6 +632,7 @@ fn main() {
     let _ = S::<u8>::constant();
     let _ = format!("{s} {s:?} {}", s.begin() + s.required());
     let _ = holds_items() + outer::inner::deep() + from_macro();
+    assert_eq!(macro_items(), "shown shown");
     let (Reading(r), z) = read_pair(4);
     assert_eq!((r, z), (4, 0));
     let d = Deflt(7u8);
