@@ -40,7 +40,19 @@
 //! HTTP parser with SIMD (httparse), media types (mime), case-insensitive
 //! strings (unicase), a ChaCha generator on SIMD vectors (rand_chacha,
 //! ppv-lite86), terminal colours (owo-colors), form encoding
-//! (form_urlencoded) and a borrowed-or-owned string (beef).
+//! (form_urlencoded), a borrowed-or-owned string (beef), a proc-macro
+//! crate and its `trybuild` tests (indoc, async-trait), `dyn` clones and
+//! serializers with `impl`s made by macros inside test bodies
+//! (dyn-clone, erased-serde), durations (humantime), lock-free queues
+//! (concurrent-queue), constant-time encodings (base64ct), OIDs built by
+//! `const fn` (const-oid), registries filled before `main` (inventory),
+//! UTF-8 paths (camino), hashes (md5), encodings (data-encoding), the
+//! Unicode bidirectional algorithm (unicode-bidi), terminal styling
+//! (yansi, termcolor), atomic `Arc` swaps (arc-swap), run-length decoding
+//! (rle-decode-fast), fallible iterators (fallible-iterator), argument
+//! parsers (lexopt, pico-args), indentation (indenter), a terminal parser
+//! state machine (vte), float formatting (dtoa) and identifier tables
+//! (unicode-xid).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -50,8 +62,12 @@
 //! enable by default; http 1.3.1 does not build under Rust 1.95's
 //! `dangerous_implicit_autorefs`; uuid 1.29.3: its lockfile pins a
 //! trybuild this machine's registry mirror lacks; lazy_static 1.5.1: its
-//! tests deny warnings and Rust 1.95 warns on them; static_assertions
-//! 1.1.0: macros only, nothing to annotate). ahash 0.8.15 is left
+//! tests deny warnings and Rust 1.95 warns on them; typed-arena 2.0.2:
+//! its tests do not build under Rust 1.95's `dangerous_implicit_autorefs`;
+//! ascii 1.1.0: the library does not build under Rust 1.95's
+//! `bindings_with_variant_name`; tiny-keccak 2.0.2: it builds only with a
+//! hash function's feature on; static_assertions 1.1.0: macros only,
+//! nothing to annotate). ahash 0.8.15 is left
 //! out for what it checks (README, the corpus check): its `no_panic` test
 //! proves at link time that hashing cannot panic, which holds only
 //! because its helpers are inlined where their callers' length checks
@@ -163,6 +179,30 @@ const CORPUS: &[Target] = &[
     krate("owo-colors", "4.4.0"),
     krate("form_urlencoded", "1.2.3"),
     krate("beef", "0.5.2"),
+    krate("indoc", "2.0.8"),
+    krate("dyn-clone", "1.0.20"),
+    krate("erased-serde", "0.4.11"),
+    krate("humantime", "2.4.0"),
+    krate("concurrent-queue", "2.5.0"),
+    krate("base64ct", "1.8.3"),
+    krate("const-oid", "0.10.3"),
+    krate("inventory", "0.3.25"),
+    krate("async-trait", "0.1.92"),
+    krate("camino", "1.2.6"),
+    krate("md5", "0.8.1"),
+    krate("data-encoding", "2.11.1"),
+    krate("unicode-bidi", "0.3.18"),
+    krate("yansi", "1.0.1"),
+    krate("arc-swap", "1.9.5"),
+    krate("rle-decode-fast", "1.0.3"),
+    krate("fallible-iterator", "0.3.0"),
+    krate("lexopt", "0.3.2"),
+    krate("pico-args", "0.5.0"),
+    krate("indenter", "0.3.4"),
+    krate("termcolor", "1.4.1"),
+    krate("vte", "0.15.0"),
+    krate("dtoa", "1.0.11"),
+    krate("unicode-xid", "0.2.6"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
