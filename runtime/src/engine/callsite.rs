@@ -20,7 +20,7 @@
 //! definition path (`type_name_of_val` of a function declared in its body)
 //! and, for methods, `type_name::<Self>`; the two make the name. Neither
 //! shows a `{{closure}}` segment: the closure a body runs in is inprof's,
-//! not the user's (see [`without_closures`]).
+//! not the user's (see `without_closures`).
 
 use crate::engine::mode;
 use std::borrow::Cow;
