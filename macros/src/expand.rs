@@ -803,9 +803,9 @@ fn instrument(
             // return type is the function's (so `?` and `return` in it
             // mean what they meant).
             // Items declared in the body stay in the function's own
-            // body, so that their paths (`type_name`, profile names)
-            // do not gain a `{{closure}}`; they see no local either
-            // way (profile names leave the closure out). Not where a
+            // body, so that their `type_name` paths do not gain a
+            // `{{closure}}` (profile names leave it out either way);
+            // they see no local either way. Not where a
             // statement may define items of its own (see
             // `may_define_items`): then all stays in the closure, every
             // item beside the items it may define. Nor where the body
