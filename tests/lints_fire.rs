@@ -34,6 +34,7 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
         ),
         (201, "unnecessary structure name repetition"),
         (202, "unnecessary structure name repetition"),
+        (265, "adding items after statements is confusing"),
     ] {
         assert!(
             warnings
@@ -53,6 +54,7 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             "src/lib.rs:116:",
             "src/lib.rs:201:",
             "src/lib.rs:202:",
+            "src/lib.rs:265:",
         ]
         .iter()
         .any(|l| w.contains(l))

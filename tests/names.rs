@@ -157,8 +157,8 @@ fn outer() -> u32 {
 }
 
 // The same in a body that calls a macro in statement position: it may
-// declare items too, so the whole body stays in the closure it runs in,
-// which the names do not show.
+// declare items too, so the body keeps the guard form, where nothing
+// moves.
 #[inprof::profile]
 fn outer_macro() -> u32 {
     thread_local! {
@@ -311,4 +311,55 @@ fn names_and_kinds() {
         .any(|r| r.name.contains("skipped") || r.name.contains("constant")));
     // No name has an empty path segment.
     assert!(!calls.iter().any(|r| r.name.contains("::::")), "{calls:#?}");
+}
+
+// What `std::any::type_name` says of what an instrumented body declares:
+// as without the attribute (a `Debug` that prints a closure's type name,
+// as tower-layer 0.3.3's `LayerFn` does and tests).
+#[inprof::profile]
+fn closure_name() -> &'static str {
+    let f = |x: u32| x + 1;
+    assert_eq!(f(1), 2);
+    std::any::type_name_of_val(&f)
+}
+
+#[inprof::profile]
+fn async_block_name() -> &'static str {
+    std::any::type_name_of_val(&async { 1 })
+}
+
+#[inprof::profile]
+fn closure_in_macro_name() -> String {
+    format!("{}", std::any::type_name_of_val(&|| 1))
+}
+
+#[inprof::profile]
+fn local_type_name() -> &'static str {
+    struct Here;
+    let n = 1;
+    assert_eq!(n, 1);
+    std::any::type_name::<Here>()
+}
+
+#[inprof::profile]
+fn macro_type_name() -> &'static str {
+    macro_rules! declare {
+        () => {
+            struct Made;
+        };
+    }
+    declare!();
+    std::any::type_name::<Made>()
+}
+
+#[test]
+fn type_names_as_without_the_attribute() {
+    assert_eq!(closure_name(), "names::closure_name::{{closure}}");
+    assert_eq!(async_block_name(), "names::async_block_name::{{closure}}");
+    assert_eq!(
+        closure_in_macro_name(),
+        "names::closure_in_macro_name::{{closure}}"
+    );
+    assert_eq!(local_type_name(), "names::local_type_name::Here");
+    assert_eq!(macro_type_name(), "names::macro_type_name::Made");
 }

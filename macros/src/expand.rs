@@ -26,7 +26,9 @@
 use crate::args::Args;
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
+use syn::visit::Visit;
 use syn::{
     Attribute, Block, Expr, ImplItem, Item, ItemImpl, ItemTrait, Signature, Stmt, TraitItem,
 };
@@ -590,16 +592,18 @@ enum Outline {
     /// A guard at the top of the body: `#[track_caller]` (a closure would
     /// take the caller's location), `#[target_feature]` (an inlined
     /// closure drops the features), `unsafe` and variadic functions, `impl
-    /// Trait` and `!` returns, `main`, `async`; and a body with an array
+    /// Trait` and `!` returns, `main`, `async`; a body with an array
     /// repeat count rustc judges generic inside a closure (see
-    /// [`closure_generic_count`]).
+    /// [`closure_generic_count`]); and a body that, moved into a closure,
+    /// would change a name the program can see (see
+    /// [`renames_in_closure`]).
     Guard,
 }
 
 /// How `sig` runs its body when recorded (see [`Outline`]).
 fn shape(sig: &Signature, attrs: &[Attribute], block: &Block) -> Outline {
     let has_attr = |n: &str| attrs.iter().any(|a| a.path().is_ident(n));
-    if closure_generic_count(block.to_token_stream()) {
+    if closure_generic_count(block.to_token_stream()) || renames_in_closure(block) {
         return Outline::Guard;
     }
     if sig.unsafety.is_some()
@@ -617,6 +621,77 @@ fn shape(sig: &Signature, attrs: &[Attribute], block: &Block) -> Outline {
         }
     }
     Outline::Body
+}
+
+/// Whether the body, moved into a closure, would change what the program
+/// sees: `std::any::type_name` of a closure or an async block of the
+/// body's own gains a `{{closure}}` segment inside the closure
+/// (tower-layer 0.3.3 tests that its `LayerFn`'s `Debug` prints
+/// `..::layer_fn_has_useful_debug_impl::{{closure}}`). The closure form
+/// moves the body's items out of the closure, which keeps their names,
+/// and which a body may not allow: one that defines a macro (it may name
+/// a local, and items may use it), one whose items sit beside a macro
+/// call in statement position that may define items of its own (see
+/// [`may_define_items`]: an `impl` it makes must sit beside the trait or
+/// type it names), and one that ends with items (clippy judges a body by
+/// what comes last: `return x;` before a helper `fn` is no needless
+/// return; async-trait 0.1.92's `visit_token_stream`). Such bodies keep
+/// the guard form, where nothing moves. A body that calls such a macro
+/// but declares no item of its own keeps the closure form (serde_json's
+/// `tri!(..);` statements: the guard form ran 3.4 % more instructions
+/// there off at run time); the names of items that macro declares gain
+/// the `{{closure}}` (profile names leave it out). Closures and async
+/// blocks inside nested items do not count (their names are the item's),
+/// those inside macro arguments do (where the arguments do not parse as
+/// expressions, any `|` or `async` counts).
+fn renames_in_closure(block: &Block) -> bool {
+    let ends_with_items = block
+        .stmts
+        .iter()
+        .rposition(|s| !matches!(s, Stmt::Item(_)))
+        .is_some_and(|last| last + 1 < block.stmts.len());
+    let defines_macro = block
+        .stmts
+        .iter()
+        .any(|s| matches!(s, Stmt::Item(Item::Macro(_))));
+    let has_items = block.stmts.iter().any(|s| matches!(s, Stmt::Item(_)));
+    if ends_with_items || defines_macro || (has_items && block.stmts.iter().any(may_define_items)) {
+        return true;
+    }
+    let mut v = NamesClosures(false);
+    v.visit_block(block);
+    v.0
+}
+
+/// Finds a closure or an async block (see [`renames_in_closure`]).
+struct NamesClosures(bool);
+
+impl<'ast> Visit<'ast> for NamesClosures {
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {
+        self.0 = true;
+    }
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {
+        self.0 = true;
+    }
+    fn visit_item(&mut self, _: &'ast Item) {}
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        match m.parse_body_with(parser) {
+            Ok(args) => args.iter().for_each(|e| self.visit_expr(e)),
+            Err(_) => self.0 |= closure_tokens(m.tokens.clone()),
+        }
+    }
+}
+
+/// Whether tokens that do not parse as expressions may hold a closure or
+/// an async block: a `|` or an `async` anywhere in them.
+fn closure_tokens(ts: TokenStream) -> bool {
+    ts.into_iter().any(|t| match t {
+        TokenTree::Punct(p) => p.as_char() == '|',
+        TokenTree::Ident(i) => i == "async",
+        TokenTree::Group(g) => closure_tokens(g.stream()),
+        TokenTree::Literal(_) => false,
+    })
 }
 
 /// Whether `ts` (a body, macro arguments included) has an array repeat
@@ -804,24 +879,13 @@ fn instrument(
             // mean what they meant).
             // Items declared in the body stay in the function's own
             // body, so that their `type_name` paths do not gain a
-            // `{{closure}}` (profile names leave it out either way);
-            // they see no local either way. Not where a
-            // statement may define items of its own (see
-            // `may_define_items`): then all stays in the closure, every
-            // item beside the items it may define. Nor where the body
-            // ends with items: clippy judges a body by what comes last
-            // (`return x;` followed by a helper `fn` is not a needless
-            // return; async-trait 0.1.92's `visit_token_stream`).
-            let ends_with_items = block
-                .stmts
-                .iter()
-                .rposition(|s| !matches!(s, Stmt::Item(_)))
-                .is_some_and(|last| last + 1 < block.stmts.len());
-            let keep_items = ends_with_items || block.stmts.iter().any(may_define_items);
+            // `{{closure}}`; they see no local either way. (A body whose
+            // items must stay where they are, or that names a closure,
+            // keeps the guard form: see [`renames_in_closure`].)
             let (items, rest): (Vec<Stmt>, Vec<Stmt>) = block
                 .stmts
                 .into_iter()
-                .partition(|s| !keep_items && matches!(s, Stmt::Item(_)));
+                .partition(|s| matches!(s, Stmt::Item(_)));
             let braces = block.brace_token;
             let body = Block {
                 brace_token: braces,
@@ -866,13 +930,15 @@ fn instrument(
             // extra_unused_type_parameters, which leaves empty bodies
             // alone, would fire on the function with a closure in it
             // (`fn assert_send_sync<T: Send + Sync>() {}`: memchr,
-            // either, indexmap wholesale).
+            // either, indexmap wholesale). Each behind a pointer: a
+            // parameter may be `?Sized`, which a tuple holds only last
+            // (pin-project-lite 0.2.19's `verify_drop<T: ?Sized + ..>`).
             let named = if body.stmts.is_empty() {
                 let types = sig.generics.params.iter().filter_map(|g| match g {
                     syn::GenericParam::Type(t) => Some(&t.ident),
                     _ => None,
                 });
-                quote! { let _: #p::core::marker::PhantomData<(#(#types,)*)>; }
+                quote! { let _: #p::core::marker::PhantomData<(#(*const #types,)*)>; }
             } else {
                 TokenStream::new()
             };
@@ -904,8 +970,23 @@ fn instrument(
             let mut #slot: #p::ScopeSlot = #p::ScopeSlot::uninit();
             let #guard = #p::enter_scope(&#cs, #self_ty, &mut #slot);
         }})?;
+        // The guard's statements after the body's leading items (a `use`,
+        // a helper `fn`), not before: clippy's items_after_statements
+        // would fire on the user's items (simdutf8 0.1.5, which turns
+        // clippy's pedantic lints on). Items run nothing: the same time
+        // is recorded.
         let mut out = block;
-        out.stmts.splice(0..0, prefix.stmts);
+        let (statics, lets): (Vec<Stmt>, Vec<Stmt>) = prefix
+            .stmts
+            .into_iter()
+            .partition(|s| matches!(s, Stmt::Item(_)));
+        let lead = out
+            .stmts
+            .iter()
+            .position(|s| !matches!(s, Stmt::Item(_)))
+            .unwrap_or(out.stmts.len());
+        out.stmts.splice(lead..lead, lets);
+        out.stmts.splice(0..0, statics);
         return Ok(out);
     };
     syn::parse2(body)
@@ -1105,7 +1186,7 @@ mod tests {
         for item in [
             quote! { fn f(a: u32) -> u32 { a } },
             quote! { fn f(a: u32) -> u32 { #pad a } },
-            quote! { fn f<T: Default>(n: usize) -> Vec<T> { #pad (0..n).map(|_| T::default()).collect() } },
+            quote! { fn f<T: Default>(n: usize) -> Vec<T> { #pad let mut v = Vec::with_capacity(n); v.push(T::default()); v } },
             quote! { fn f<'a>(a: &'a str, _b: &str) -> &'a str { #pad a } },
             quote! { fn f(xs: impl Iterator<Item = u8>) -> usize { #pad xs.count() } },
             quote! { fn f() -> u32 { #pad fn g() -> u32 { 1 } use m::{h, k as j}; g() + h() + j() } },
@@ -1158,7 +1239,10 @@ mod tests {
         let item = quote! { fn assert_send<T: Send, U, const N: usize>() {} };
         let out = expand(quote! {}, item).unwrap().to_string();
         assert_eq!(form_of(&out), "body", "{out}");
-        assert!(out.contains("PhantomData < (T , U ,) >"), "{out}");
+        assert!(
+            out.contains("PhantomData < (* const T , * const U ,) >"),
+            "{out}"
+        );
         let out = expand(quote! {}, quote! { fn f<T>() -> u32 { 1 } })
             .unwrap()
             .to_string();
@@ -1221,53 +1305,81 @@ mod tests {
         assert!(out.find("struct In").unwrap() < closure, "{out}");
         assert!(out.find("fn g ()").unwrap() < closure, "{out}");
         assert!(out.find("let c = a").unwrap() > closure, "{out}");
-        // Not where the body defines a macro (it may name a local).
-        let out = expand(
-            quote! {},
-            quote! { fn f((a, b): (u32, u32)) -> u32 { let c = a; macro_rules! m { () => { c } } struct In; m!() + b } },
-        )
-        .unwrap()
-        .to_string();
-        let closure = out.find("move | |").unwrap();
-        assert!(out.find("struct In").unwrap() > closure, "{out}");
-        assert!(out.find("macro_rules").unwrap() > closure, "{out}");
-        // Nor where a macro called in statement position may define items
-        // (erased-serde's `serialize_trait_object!(Trait)`), with or
-        // without a semicolon; the standard library's expression macros
-        // define none.
+        // A body whose closure form would rename something keeps the
+        // guard form, its statements where they were: one that defines a
+        // macro (it may name a local), ...
+        let guarded = |body: TokenStream| {
+            let item = quote! { fn f(a: u32) -> u32 { #body } };
+            let out = expand(quote! {}, item).unwrap().to_string();
+            assert_eq!(form_of(&out), "guard", "{body}: {out}");
+            out
+        };
+        let out = guarded(quote! { let c = a; macro_rules! m { () => { c } } struct In; m!() });
+        assert!(
+            out.find("let c = a").unwrap() < out.find("struct In").unwrap(),
+            "{out}"
+        );
+        // ... one with items beside a macro called in statement position
+        // that may define items (erased-serde's
+        // `serialize_trait_object!(Trait)`), with or without a semicolon,
+        // ...
         for call in [
             quote! { implement!(Tr); },
             quote! { my::implement! { Tr } },
             quote! { thread_local! { static X: u8 = 0; } },
         ] {
-            let out = expand(
-                quote! {},
-                quote! { fn f(a: u32) -> u32 { trait Tr {} #call a } },
-            )
-            .unwrap()
-            .to_string();
-            let closure = out.find("move | |").unwrap();
-            assert!(out.find("trait Tr").unwrap() > closure, "{call}: {out}");
+            guarded(quote! { trait Tr {} #call a });
         }
-        let out = expand(
-            quote! {},
-            quote! { fn f(a: u32) -> u32 { trait Tr {} assert!(a > 0); println!("{a}"); debug_assert_eq!(a, 1); std::assert_ne!(a, 2); a } },
-        )
-        .unwrap()
-        .to_string();
-        let closure = out.find("move | |").unwrap();
-        assert!(out.find("trait Tr").unwrap() < closure, "{out}");
-        // Nor where the body ends with items (clippy's needless_return
-        // would see the `return` last).
-        let out = expand(
-            quote! {},
-            quote! { fn f(a: u32) -> u32 { struct In; return g(a); fn g(a: u32) -> u32 { a } } },
-        )
-        .unwrap()
-        .to_string();
-        let closure = out.find("move | |").unwrap();
-        assert!(out.find("struct In").unwrap() > closure, "{out}");
-        assert!(out.find("fn g").unwrap() > closure, "{out}");
+        // ... one that ends with items (clippy's needless_return would see
+        // the `return` last), ...
+        guarded(quote! { struct In; return g(a); fn g(a: u32) -> u32 { a } });
+        // ... and one with a closure or an async block of its own (their
+        // `type_name`s would gain a `{{closure}}`: tower-layer 0.3.3), in
+        // macro arguments too, and where those do not parse as
+        // expressions.
+        for body in [
+            quote! { let f = |x: u32| x + 1; f(a) },
+            quote! { (0..a).map(|x| x * 2).sum() },
+            quote! { let _ = async { 1 }; a },
+            quote! { let _ = async move || 1; a },
+            quote! { assert_eq!(format!("{:?}", Some(|| 1).is_some()), "true"); a },
+            quote! { my_dsl!(a => |x| x); a },
+            quote! { let v = [1, 2].iter().copied().map(|x| x).count() as u32; a + v },
+        ] {
+            guarded(body);
+        }
+        // The standard library's expression macros define no item; `|` of
+        // a pattern or a bit-or is no closure, nor are closures of an item
+        // in the body (named by the item's path).
+        for body in [
+            quote! { trait Tr {} assert!(a > 0); println!("{a}"); debug_assert_eq!(a, 1); std::assert_ne!(a, 2); a },
+            quote! { match a { 1 | 2 => 0, _ => a | 1 } },
+            quote! { assert!(matches!(a, 1 | 2)); a },
+            quote! { fn g(a: u32) -> u32 { (0..a).map(|x| x).sum() } g(a) },
+            // Without items of its own, a macro call stays in the closure.
+            quote! { implement!(Tr); tri!(check(a)); a },
+        ] {
+            let item = quote! { fn f(a: u32) -> u32 { #body } };
+            let out = expand(quote! {}, item).unwrap().to_string();
+            assert_eq!(form_of(&out), "body", "{body}: {out}");
+        }
+    }
+
+    #[test]
+    fn the_guard_goes_after_leading_items() {
+        // clippy's items_after_statements (simdutf8 0.1.5): the user's
+        // items come before the guard's `let`s, the statics before both.
+        let item = quote! { unsafe fn f(a: u32) -> u32 { use core::mem; static S: u8 = 0; let b = a; fn g() {} b } };
+        let out = expand(quote! {}, item).unwrap().to_string();
+        assert_eq!(form_of(&out), "guard", "{out}");
+        let at = |w: &str| out.find(w).unwrap_or_else(|| panic!("{w}: {out}"));
+        assert!(
+            at("static __INPROF_CALLSITE") < at("use core :: mem"),
+            "{out}"
+        );
+        assert!(at("static S") < at("let mut __inprof_slot"), "{out}");
+        assert!(at("let __inprof_guard") < at("let b = a"), "{out}");
+        assert!(at("let b = a") < at("fn g ()"), "{out}");
     }
 
     #[test]

@@ -336,11 +336,9 @@ fn definition_path(here: Here) -> Cow<'static, str> {
 }
 
 /// A path without its `::{{closure}}` segments. They name closures inprof
-/// puts bodies in, not the user's: an `async fn`'s body, and a sync body
-/// the attribute keeps whole in its closure, with the items it declares
-/// (where a macro it calls may declare items beside them, or where it ends
-/// with items): `crate::outer::inner`, not
-/// `crate::outer::{{closure}}::inner`. A function the user declared in a
+/// puts bodies in, not the user's (an `async fn`'s body:
+/// `crate::outer::inner`, not `crate::outer::{{closure}}::inner`), and
+/// the user's own. A function the user declared in a
 /// closure of their own is named under the function the closure is in,
 /// as a free function declared in that function's body would be.
 fn without_closures(path: &str) -> Cow<'_, str> {

@@ -238,3 +238,41 @@ pub fn implements_by_macro() -> String {
     shown!(Local);
     Local.to_string()
 }
+
+/// No warning: items before the first statement of a body that keeps the
+/// guard form (an `unsafe fn`) stay before the guard's statements
+/// (simdutf8 0.1.5, which turns clippy's pedantic lints on).
+///
+/// # Safety
+/// `p` is readable.
+#[warn(clippy::items_after_statements)]
+#[inprof::profile]
+pub unsafe fn items_first(p: *const u8) -> u8 {
+    use core::ptr;
+    const OFFSET: usize = 0;
+    // SAFETY: the caller's.
+    unsafe { ptr::read(p.add(OFFSET)) }
+}
+
+/// The same lint fires where the user put an item after a statement.
+///
+/// # Safety
+/// `p` is readable.
+#[warn(clippy::items_after_statements)]
+#[inprof::profile]
+pub unsafe fn items_after(p: *const u8) -> u8 {
+    let offset = 0;
+    const ONE: u8 = 1;
+    // SAFETY: the caller's.
+    unsafe { ptr_read(p.add(offset)) + ONE }
+}
+
+unsafe fn ptr_read(p: *const u8) -> u8 {
+    // SAFETY: the caller's.
+    unsafe { *p }
+}
+
+/// No warning, and it builds: an empty body names its type parameters,
+/// unsized ones too (pin-project-lite 0.2.19's `verify_drop`).
+#[inprof::profile]
+pub fn names_unsized<T: ?Sized + core::fmt::Debug, M>(_: core::marker::PhantomData<T>) {}
