@@ -142,6 +142,10 @@ pub(crate) fn test_counts(text: &str) -> (u64, u64, u64) {
     c
 }
 
+/// Runs cargo on the crate in `dir`, building into `target`; whether it
+/// succeeded, and what it printed. Not incremental: each crate is built
+/// once, and the incremental caches of the corpus's debug builds took
+/// most of their 60 GB.
 pub(crate) fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) {
     run_status(
         Command::new(env!("CARGO"))
@@ -149,6 +153,7 @@ pub(crate) fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) 
             .arg("--manifest-path")
             .arg(dir.join("Cargo.toml"))
             .env("CARGO_TARGET_DIR", target)
+            .env("CARGO_INCREMENTAL", "0")
             .env_remove("RUSTFLAGS")
             .env_remove("INPROF_DEMOTED"),
     )
