@@ -330,7 +330,7 @@ fn async_block_name() -> &'static str {
 
 #[inprof::profile]
 fn closure_in_macro_name() -> String {
-    format!("{}", std::any::type_name_of_val(&|| 1))
+    format!("{} ", std::any::type_name_of_val(&|| 1))
 }
 
 #[inprof::profile]
@@ -352,13 +352,34 @@ fn macro_type_name() -> &'static str {
     std::any::type_name::<Made>()
 }
 
+/// Holds a function and prints its type name (tower-layer's `LayerFn`).
+struct Holds<F>(F);
+
+impl<F> Debug for Holds<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Holds({})", std::any::type_name::<F>())
+    }
+}
+
+fn holds<F: Fn(u32) -> u32>(f: F) -> Holds<F> {
+    Holds(f)
+}
+
+#[inprof::profile]
+fn holder_debug() -> String {
+    let h = holds(|x| x + 1);
+    assert_eq!((h.0)(1), 2);
+    format!("{h:?}")
+}
+
 #[test]
 fn type_names_as_without_the_attribute() {
+    assert_eq!(holder_debug(), "Holds(names::holder_debug::{{closure}})");
     assert_eq!(closure_name(), "names::closure_name::{{closure}}");
     assert_eq!(async_block_name(), "names::async_block_name::{{closure}}");
     assert_eq!(
         closure_in_macro_name(),
-        "names::closure_in_macro_name::{{closure}}"
+        "names::closure_in_macro_name::{{closure}} "
     );
     assert_eq!(local_type_name(), "names::local_type_name::Here");
     assert_eq!(macro_type_name(), "names::macro_type_name::Made");

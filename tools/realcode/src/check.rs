@@ -144,8 +144,8 @@ pub(crate) fn test_counts(text: &str) -> (u64, u64, u64) {
 
 /// Runs cargo on the crate in `dir`, building into `target`; whether it
 /// succeeded, and what it printed. Not incremental: each crate is built
-/// once, and the incremental caches of the corpus's debug builds took
-/// most of their 60 GB.
+/// once, and incremental caches only add to the corpus's build output
+/// (60 GB after 112 crates with them, 27 GB after 91 without).
 pub(crate) fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) {
     run_status(
         Command::new(env!("CARGO"))

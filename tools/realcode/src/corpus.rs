@@ -93,7 +93,7 @@
 //! because its helpers are inlined where their callers' length checks
 //! make their slicing safe; instrumented, each helper's recorded copy is
 //! compiled apart from those callers, and the proof fails. Not run by `cargo
-//! test` (about an hour on two cores, and about 60 GB of build output
+//! test` (one to two hours on two cores, and tens of GB of build output
 //! in `target/realcode/corpus-target-{plain,instr}`, which may be deleted
 //! after); its last results are in the README.
 
