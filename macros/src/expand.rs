@@ -656,12 +656,10 @@ fn renames_in_closure(block: &Block) -> bool {
         .iter()
         .rposition(|s| !matches!(s, Stmt::Item(_)))
         .is_some_and(|last| last + 1 < block.stmts.len());
-    let defines_macro = block
-        .stmts
-        .iter()
-        .any(|s| matches!(s, Stmt::Item(Item::Macro(_))));
+    // A body that defines a macro has an item (the `macro_rules!`), and
+    // [`may_define_items`] holds for it.
     let has_items = block.stmts.iter().any(|s| matches!(s, Stmt::Item(_)));
-    if ends_with_items || defines_macro || (has_items && block.stmts.iter().any(may_define_items)) {
+    if ends_with_items || (has_items && block.stmts.iter().any(may_define_items)) {
         return true;
     }
     let mut v = NamesClosures(false);
