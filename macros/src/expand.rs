@@ -7,8 +7,9 @@
 //! the body (or, for an `async fn`, a wrapper future) and the statics it
 //! needs, with hygienic names.
 //!
-//! A sync function's body becomes an `#[inline(always)]` closure handed
-//! to `run_body(&CS, .., move || { body })`: where the call is off or
+//! A sync function's body becomes a closure, `#[inline(always)]` where
+//! optimized, handed to `run_body(&CS, .., move || { body })`: where the
+//! call is off or
 //! demoted, one load and one predictable branch, then the body inlined as
 //! written; where it is recorded, the body runs inside `record_body`,
 //! which holds the frame. Every call of inprof's there is known not to
@@ -581,7 +582,14 @@ enum Outline {
     /// The body as an `#[inline(always)]` closure: inlined into the
     /// function where the call is off or demoted (one load and one
     /// predictable branch before it), run inside `record_body` where it is
-    /// recorded. Every sync function's shape but [`Outline::Guard`]'s: it
+    /// recorded. Only where optimized (`debug_assertions` off): an
+    /// unoptimized build inlines nothing but `#[inline(always)]`, and
+    /// keeps every local of both copies of the body in the function's
+    /// frame and `record_body`'s: with `run_body`'s slot for a wide
+    /// result (now only up to eight words), a large value returned by
+    /// value took six times the stack it took uninstrumented
+    /// (tests/large_results.rs), and heapless's tests, whose maps of
+    /// 115 KB are returned so, overflowed their threads' 2 MiB. Every sync function's shape but [`Outline::Guard`]'s: it
     /// is the same body whatever the function's signature, and every call
     /// of inprof's it makes is known not to unwind, so a function whose
     /// body cannot panic on its own still cannot (`no_panic` holds on its
@@ -594,16 +602,20 @@ enum Outline {
     /// closure drops the features), `unsafe` and variadic functions, `impl
     /// Trait` and `!` returns, `main`, `async`; a body with an array
     /// repeat count rustc judges generic inside a closure (see
-    /// [`closure_generic_count`]); and a body that, moved into a closure,
+    /// [`closure_generic_count`]); a body that, moved into a closure,
     /// would change a name the program can see (see
-    /// [`renames_in_closure`]).
+    /// [`renames_in_closure`]); and one that assigns to a parameter it
+    /// holds by value (see [`assigns_to_parameter`]).
     Guard,
 }
 
 /// How `sig` runs its body when recorded (see [`Outline`]).
 fn shape(sig: &Signature, attrs: &[Attribute], block: &Block) -> Outline {
     let has_attr = |n: &str| attrs.iter().any(|a| a.path().is_ident(n));
-    if closure_generic_count(block.to_token_stream()) || renames_in_closure(block) {
+    if closure_generic_count(block.to_token_stream())
+        || renames_in_closure(block)
+        || assigns_to_parameter(sig, block)
+    {
         return Outline::Guard;
     }
     if sig.unsafety.is_some()
@@ -692,12 +704,135 @@ impl<'ast> Visit<'ast> for NamesClosures {
         }
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
-        match m.parse_body_with(parser) {
-            Ok(args) => args.iter().for_each(|e| self.visit_expr(e)),
-            Err(_) => self.0 |= closure_tokens(m.tokens.clone()),
+        match macro_args(m) {
+            Some(args) => args.iter().for_each(|e| self.visit_expr(e)),
+            None => self.0 |= closure_tokens(m.tokens.clone()),
         }
     }
+}
+
+/// A macro call's arguments, where they parse as expressions separated by
+/// commas (`format!`, `assert_eq!`, most users' macros).
+fn macro_args(m: &syn::Macro) -> Option<Punctuated<Expr, syn::Token![,]>> {
+    m.parse_body_with(Punctuated::parse_terminated).ok()
+}
+
+/// Whether the body assigns to a parameter it holds by value (`mut this:
+/// Self`, `mut self`, `(mut a, b): (u8, u8)`), or to a part of one
+/// (`this.removed = true`, `t.0 += 1`). Moved into the closure, the
+/// parameter is the closure's captured value, and rustc's liveness lints
+/// judge an assignment to it that the body does not read again: `value
+/// assigned to `this` is never read`, `value captured by `t.0` is never
+/// read`, where the function as written gets neither (heapless 0.9.4's
+/// `PeekMutInner::pop`, whose `Drop` reads the field the body sets). Such
+/// bodies keep the guard form. Names shadowed inside the body count too
+/// (the guard form is right for every body).
+fn assigns_to_parameter(sig: &Signature, block: &Block) -> bool {
+    let mut names = MutBindings(Vec::new());
+    for arg in &sig.inputs {
+        match arg {
+            syn::FnArg::Receiver(r) => {
+                if r.reference.is_none() && r.mutability.is_some() {
+                    names.0.push("self".to_owned());
+                }
+            }
+            syn::FnArg::Typed(t) => names.visit_pat(&t.pat),
+        }
+    }
+    if names.0.is_empty() {
+        return false;
+    }
+    let mut v = AssignsTo {
+        names: &names.0,
+        found: false,
+    };
+    v.visit_block(block);
+    v.found
+}
+
+/// The names a parameter's pattern binds by value and `mut` (see
+/// [`assigns_to_parameter`]).
+struct MutBindings(Vec<String>);
+
+impl<'ast> Visit<'ast> for MutBindings {
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        if p.by_ref.is_none() && p.mutability.is_some() {
+            self.0.push(p.ident.to_string());
+        }
+        if let Some((_, sub)) = &p.subpat {
+            self.visit_pat(sub);
+        }
+    }
+}
+
+/// Finds an assignment to one of `names` or to a part of it (see
+/// [`assigns_to_parameter`]).
+struct AssignsTo<'n> {
+    names: &'n [String],
+    found: bool,
+}
+
+impl AssignsTo<'_> {
+    /// Whether a place is one of the names, or a field or an element of
+    /// one (not what it points to: `*p = x` writes through the value).
+    fn rooted(&self, mut e: &Expr) -> bool {
+        loop {
+            match e {
+                Expr::Field(f) => e = &f.base,
+                Expr::Index(i) => e = &i.expr,
+                Expr::Paren(p) => e = &p.expr,
+                Expr::Path(p) => {
+                    return p.qself.is_none()
+                        && p.path
+                            .get_ident()
+                            .is_some_and(|i| self.names.contains(&i.to_string()))
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for AssignsTo<'_> {
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        self.found |= self.rooted(&a.left);
+        syn::visit::visit_expr_assign(self, a);
+    }
+    fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+        use syn::BinOp::*;
+        let compound = matches!(
+            b.op,
+            AddAssign(_)
+                | SubAssign(_)
+                | MulAssign(_)
+                | DivAssign(_)
+                | RemAssign(_)
+                | BitXorAssign(_)
+                | BitAndAssign(_)
+                | BitOrAssign(_)
+                | ShlAssign(_)
+                | ShrAssign(_)
+        );
+        self.found |= compound && self.rooted(&b.left);
+        syn::visit::visit_expr_binary(self, b);
+    }
+    fn visit_item(&mut self, _: &'ast Item) {}
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        match macro_args(m) {
+            Some(args) => args.iter().for_each(|e| self.visit_expr(e)),
+            // Arguments that are not expressions: any mention counts.
+            None => self.found |= mentions(m.tokens.clone(), self.names),
+        }
+    }
+}
+
+/// Whether tokens name one of `names` anywhere in them.
+fn mentions(ts: TokenStream, names: &[String]) -> bool {
+    ts.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => names.contains(&i.to_string()),
+        TokenTree::Group(g) => mentions(g.stream(), names),
+        _ => false,
+    })
 }
 
 /// Whether tokens that do not parse as expressions may hold a closure or
@@ -967,7 +1102,7 @@ fn instrument(
                     &#cs,
                     #self_ty,
                     #[allow(clippy::result_large_err, clippy::type_complexity)]
-                    #[inline(always)]
+                    #[cfg_attr(not(debug_assertions), inline(always))]
                     #closure,
                 )
             }})?;
@@ -1225,7 +1360,7 @@ mod tests {
         };
         let out = expand(quote! {}, imp).unwrap().to_string();
         assert!(
-            out.contains("# [inline (always)] move | | -> & mut u32 { & mut self . v [i] }"),
+            out.contains("# [cfg_attr (not (debug_assertions) , inline (always))] move | | -> & mut u32 { & mut self . v [i] }"),
             "{out}"
         );
         // Shapes that keep a guard keep it, small or not.
@@ -1293,15 +1428,15 @@ mod tests {
         for (imp, closure) in [
             (
                 quote! { impl Drop for S { fn drop(&mut self) { self.0 = 1; } } },
-                "# [inline (always)] move | | {",
+                "# [cfg_attr (not (debug_assertions) , inline (always))] move | | {",
             ),
             (
                 quote! { impl Tr for S { fn visit<E>(self, v: bool) -> Result<u32, E> { Ok(v as u32) } } },
-                "# [inline (always)] move | | -> Result < u32 , E > {",
+                "# [cfg_attr (not (debug_assertions) , inline (always))] move | | -> Result < u32 , E > {",
             ),
             (
                 quote! { impl Tr for S { fn name(&self, n: &str) -> Option<&str> { Some(n) } } },
-                "# [inline (always)] move | | -> Option < & str > {",
+                "# [cfg_attr (not (debug_assertions) , inline (always))] move | | -> Option < & str > {",
             ),
         ] {
             let out = expand(quote! {}, imp.clone()).unwrap().to_string();
@@ -1472,5 +1607,33 @@ mod tests {
             form(quote! { always }, quote! { fn f() -> u32 { 1 } }),
             "guard"
         );
+    }
+
+    #[test]
+    fn a_guard_where_the_body_assigns_to_a_parameter_it_owns() {
+        for item in [
+            quote! { fn pop(mut this: P) -> u8 { let v = this.v; this.removed = true; v } },
+            quote! { fn take(mut self) -> u8 { self.removed = true; 1 } },
+            quote! { fn f(mut t: (u8, u8)) -> u8 { t.0 += 1; t.1 } },
+            quote! { fn f(mut a: [u8; 2]) -> u8 { (a[0]) = 1; a[1] } },
+            quote! { fn f((mut a, b): (u8, u8)) -> u8 { a = 2; a + b } },
+            quote! { fn f(mut n: u32) -> u32 { if n > 3 { n -= 1; } n } },
+            quote! { fn f(mut n: u32) -> u32 { m!(n = 2); n } },
+            quote! { fn f(mut n: u32) -> u32 { m!(n; 2) } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "guard", "{item}");
+        }
+        // A binding by reference or not `mut`, a write through a
+        // pointer, reads only, an item's own locals: the closure.
+        for item in [
+            quote! { fn f(&mut self) { self.x = 1; } },
+            quote! { fn f(p: &mut P) { p.x = 1; } },
+            quote! { fn f(mut p: &mut u8) { *p = 1; } },
+            quote! { fn f(mut n: u32) -> u32 { n.min(3) } },
+            quote! { fn f(mut n: u32) -> u32 { let mut m = n; m += 1; m } },
+            quote! { fn f(mut n: u32) -> u32 { fn g(mut n: u32) -> u32 { n += 1; n } g(n) } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "body", "{item}");
+        }
     }
 }

@@ -1021,7 +1021,8 @@ fn may_record(cs: &'static Callsite) -> bool {
 }
 
 /// Runs the body of an instrumented sync function. `body` is the
-/// function's own block as a closure the macro marks `#[inline(always)]`:
+/// function's own block as a closure the macro marks `#[inline(always)]`
+/// where optimized (unoptimized, it is called: see the macro's `Outline`):
 /// an off or demoted call is one load and one predictable branch, then the
 /// body inlined as written; a recorded call runs it inside `record_body`,
 /// which holds the frame. Nothing of ours here can unwind (the functions
@@ -1036,20 +1037,44 @@ pub fn run_body<R>(
     if !may_record(cs) {
         return body();
     }
-    if std::mem::size_of::<R>() <= std::mem::size_of::<usize>() {
-        // Comes back in a register.
+    if std::mem::size_of::<R>() <= std::mem::size_of::<usize>()
+        || std::mem::size_of::<R>() > WIDE_IN_SLOT
+    {
+        // Comes back in a register, or (a large value) written straight
+        // into the caller's place, which is in memory anyway.
         return record_body(cs, self_ty, body);
     }
-    // A wider result comes back through a slot of its own, read past
-    // `black_box`. Returned (or written through a plain slot, which LLVM's
-    // call-slot optimization merges with it), it would be written straight
-    // into the caller's place; that place, handed to a call, then stays in
-    // memory on the fast path too: a store and a load around every off or
-    // demoted call (serde_json's `peek`, which returns a
-    // `Result<Option<u8>>`: README, "Real code"). `black_box` only keeps
-    // the two places apart; nothing depends on it for correctness. Not
-    // for results that fit a register: there the slot would cost a
-    // stack frame on the fast path of a function not inlined.
+    record_wide(cs, self_ty, body)
+}
+
+/// The largest result [`record_wide`] gives a slot of its own (eight
+/// words): a larger one is in the caller's memory on every path, and a
+/// slot would only copy it (and, unoptimized, take its size again in the
+/// frame of every call: heapless 0.9.4's tests, whose maps of 115 KB are
+/// returned by value, overflowed their threads' 2 MiB stacks).
+const WIDE_IN_SLOT: usize = 8 * std::mem::size_of::<usize>();
+
+/// A recorded call whose result is wider than a register (up to
+/// [`WIDE_IN_SLOT`]): the result comes back through a slot of its own,
+/// read past `black_box`. Returned (or written through a plain slot,
+/// which LLVM's call-slot optimization merges with it), it would be
+/// written straight into the caller's place; that place, handed to a
+/// call, then stays in memory on the fast path too: a store and a load
+/// around every off or demoted call (serde_json's `peek`, which returns a
+/// `Result<Option<u8>>`: README, "Real code"). `black_box` only keeps the
+/// two places apart; nothing depends on it for correctness. Not for
+/// results that fit a register: there the slot would cost a stack frame
+/// on the fast path of a function not inlined. Inlined always where
+/// optimized (a call would bring the caller's place back); only `#[inline]`
+/// where not (an unoptimized build inlines nothing else), which keeps the
+/// slot out of the instrumented function's frame there.
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn record_wide<R>(
+    cs: &'static Callsite,
+    self_ty: Option<SelfTypeName>,
+    body: impl FnOnce() -> R,
+) -> R {
     let mut out = MaybeUninit::<R>::uninit();
     record_body_into(cs, self_ty, body, &mut out);
     let out = std::hint::black_box(out);

@@ -276,3 +276,46 @@ unsafe fn ptr_read(p: *const u8) -> u8 {
 /// unsized ones too (pin-project-lite 0.2.19's `verify_drop`).
 #[inprof::profile]
 pub fn names_unsized<T: ?Sized + core::fmt::Debug, M>(_: core::marker::PhantomData<T>) {}
+
+/// A value whose `Drop` reads the field `pop` sets (heapless 0.9.4's
+/// `PeekMutInner`).
+pub struct Peeked {
+    removed: bool,
+    items: Vec<u8>,
+}
+
+impl Drop for Peeked {
+    fn drop(&mut self) {
+        if !self.removed {
+            self.items.clear();
+        }
+    }
+}
+
+impl Peeked {
+    /// No warning: the body assigns to a parameter it holds by value,
+    /// which in a closure rustc judges as a captured value never read
+    /// again (`value assigned to `this` is never read`).
+    #[inprof::profile]
+    pub fn pop(mut this: Self) -> Option<u8> {
+        let v = this.items.pop();
+        this.removed = true;
+        v
+    }
+
+    /// No warning: the same through `mut self`.
+    #[inprof::profile]
+    pub fn take(mut self) -> Option<u8> {
+        let v = self.items.pop();
+        self.removed = true;
+        v
+    }
+}
+
+/// No warning: a part of a tuple held by value (`value captured by `t.0`
+/// is never read` in a closure).
+#[inprof::profile]
+pub fn first_set(mut t: (u8, u8)) -> u8 {
+    t.0 = 1;
+    t.1
+}
