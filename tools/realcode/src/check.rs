@@ -3,7 +3,10 @@
 //!
 //! 1. No new warning: `cargo clippy --all-targets` (rustc's lints and
 //!    clippy's) on the instrumented crate with inprof's `enable` on gives
-//!    no warning the published crate does not give.
+//!    no warning the published crate does not give, but for those the
+//!    attribute gives as written (the instrumented crate with `enable`
+//!    off, where it returns each item untouched): rustc's own judgement
+//!    of a macro's output, counted apart.
 //! 2. Its own test suite passes unchanged: the same number of tests pass
 //!    (and are ignored) as in the published crate, none fails.
 //! 3. The names in its profile are the functions called: a program makes
@@ -162,9 +165,10 @@ pub(crate) fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) 
 /// What [`suite`] found comparing a published crate with its copy
 /// instrumented wholesale.
 pub(crate) struct Suite {
-    /// Warnings of the published crate, of the instrumented one, and those
-    /// only the instrumented one has.
-    pub warnings: (usize, usize, Vec<String>),
+    /// Warnings of the published crate, of the instrumented one, those
+    /// only the instrumented one has, and those of them the attribute
+    /// gives as written (`enable` off) too, which are not failures.
+    pub warnings: (usize, usize, Vec<String>, Vec<String>),
     /// (passed, failed, ignored) tests: published, instrumented.
     pub tests: ((u64, u64, u64), (u64, u64, u64)),
     pub failures: Vec<String>,
@@ -211,12 +215,26 @@ pub(crate) fn suite(
         failures.push(format!("the instrumented crate does not build:\n{out_i}"));
     }
     let (wp, wi) = (warnings(&out_p), warnings(&out_i));
-    let new: Vec<String> = wi.difference(&wp).cloned().collect();
+    let mut new: Vec<String> = wi.difference(&wp).cloned().collect();
+    // A new diagnostic may come from the attribute being there at all,
+    // not from what inprof writes: rustc judges a macro's output apart
+    // from what was written (ansi_term 0.12.1: a glob import one test
+    // module repeats is reported unused once the function it names comes
+    // out of a macro). The instrumented crate with `enable` off, where the
+    // attribute returns each item exactly as written, tells them apart:
+    // what it has too is the attribute's, counted apart and not a failure.
+    let mut attribute = Vec::new();
+    if !new.is_empty() {
+        let (_, out_a) = cargo(instr, tgt_instr, &as_strs(&args_p));
+        let wa = warnings(&out_a);
+        (attribute, new) = new.into_iter().partition(|w| wa.contains(w));
+    }
     eprintln!(
-        "check: {} warnings published, {} instrumented, {} new{}",
+        "check: {} warnings published, {} instrumented, {} new, {} with the attribute alone{}",
         wp.len(),
         wi.len(),
         new.len(),
+        attribute.len(),
         if ok_p {
             ""
         } else {
@@ -287,7 +305,7 @@ pub(crate) fn suite(
         )),
     }
     Suite {
-        warnings: (wp.len(), wi.len(), new),
+        warnings: (wp.len(), wi.len(), new, attribute),
         tests: (cp, ci),
         failures,
     }
