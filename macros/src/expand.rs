@@ -9,10 +9,9 @@
 //!
 //! A sync function's body becomes a closure, `#[inline(always)]` where
 //! optimized, handed to `run_body(&CS, .., move || { body })`: where the
-//! call is off or
-//! demoted, one load and one predictable branch, then the body inlined as
-//! written; where it is recorded, the body runs inside `record_body`,
-//! which holds the frame. Every call of inprof's there is known not to
+//! call is off or demoted, one load and one predictable branch, then the
+//! body inlined as written; where it is recorded, the body runs inside
+//! `record_body`, which holds the frame. Every call of inprof's there is known not to
 //! unwind, so a function whose body cannot panic on its own still cannot
 //! once instrumented. Where a closure could differ from the body
 //! (`#[track_caller]`, `#[target_feature]`, `unsafe fn`, ...) the body
@@ -584,13 +583,16 @@ enum Outline {
     /// predictable branch before it), run inside `record_body` where it is
     /// recorded. Only where optimized (`debug_assertions` off): an
     /// unoptimized build inlines nothing but `#[inline(always)]`, and
-    /// keeps every local of both copies of the body in the function's
-    /// frame and `record_body`'s: with `run_body`'s slot for a wide
+    /// inlining the closure there kept every local of both copies of the
+    /// body in the function's frame and `record_body`'s: with
+    /// `run_body`'s slot for a wide
     /// result (now only up to eight words), a large value returned by
     /// value took six times the stack it took uninstrumented
     /// (tests/large_results.rs), and heapless's tests, whose maps of
-    /// 115 KB are returned so, overflowed their threads' 2 MiB. Every sync function's shape but [`Outline::Guard`]'s: it
-    /// is the same body whatever the function's signature, and every call
+    /// 115 KB are returned so, overflowed their threads' 2 MiB.
+    ///
+    /// Every sync function's shape but [`Outline::Guard`]'s: it is the
+    /// same body whatever the function's signature, and every call
     /// of inprof's it makes is known not to unwind, so a function whose
     /// body cannot panic on its own still cannot (`no_panic` holds on its
     /// callers; not where only a caller's checks, once the body is inlined
