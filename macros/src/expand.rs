@@ -359,14 +359,19 @@ fn mentions_self(sig: &Signature) -> bool {
         || has_ident(sig.output.to_token_stream(), &is_self)
 }
 
+/// Whether a token anywhere in `ts`, inside groups too, satisfies `pred`
+/// (which sees every token but a group's delimiters).
+fn any_token(ts: TokenStream, pred: &dyn Fn(&TokenTree) -> bool) -> bool {
+    ts.into_iter().any(|t| match t {
+        TokenTree::Group(g) => any_token(g.stream(), pred),
+        t => pred(&t),
+    })
+}
+
 /// Whether an identifier in `ts` (in groups too; not in literals, such as
 /// an inlined format argument) satisfies `pred`.
 fn has_ident(ts: TokenStream, pred: &dyn Fn(&proc_macro2::Ident) -> bool) -> bool {
-    ts.into_iter().any(|t| match t {
-        TokenTree::Ident(i) => pred(&i),
-        TokenTree::Group(g) => has_ident(g.stream(), pred),
-        _ => false,
-    })
+    any_token(ts, &|t| matches!(t, TokenTree::Ident(i) if pred(i)))
 }
 
 fn is_profile_attr(a: &Attribute) -> bool {
@@ -823,28 +828,20 @@ impl<'ast> Visit<'ast> for AssignsTo<'_> {
         match macro_args(m) {
             Some(args) => args.iter().for_each(|e| self.visit_expr(e)),
             // Arguments that are not expressions: any mention counts.
-            None => self.found |= mentions(m.tokens.clone(), self.names),
+            None => {
+                self.found |= has_ident(m.tokens.clone(), &|i| self.names.iter().any(|n| i == n))
+            }
         }
     }
-}
-
-/// Whether tokens name one of `names` anywhere in them.
-fn mentions(ts: TokenStream, names: &[String]) -> bool {
-    ts.into_iter().any(|t| match t {
-        TokenTree::Ident(i) => names.contains(&i.to_string()),
-        TokenTree::Group(g) => mentions(g.stream(), names),
-        _ => false,
-    })
 }
 
 /// Whether tokens that do not parse as expressions may hold a closure or
 /// an async block: a `|` or an `async` anywhere in them.
 fn closure_tokens(ts: TokenStream) -> bool {
-    ts.into_iter().any(|t| match t {
+    any_token(ts, &|t| match t {
         TokenTree::Punct(p) => p.as_char() == '|',
         TokenTree::Ident(i) => i == "async",
-        TokenTree::Group(g) => closure_tokens(g.stream()),
-        TokenTree::Literal(_) => false,
+        _ => false,
     })
 }
 
@@ -1192,11 +1189,10 @@ fn self_for(ts: TokenStream, impl_ty: &[TokenTree]) -> TokenStream {
 /// Whether a type's tokens hold a reference, a lifetime, a trait object
 /// or an `impl Trait`.
 fn elides(ts: TokenStream) -> bool {
-    ts.into_iter().any(|t| match t {
-        TokenTree::Group(g) => elides(g.stream()),
+    any_token(ts, &|t| match t {
         TokenTree::Punct(p) => matches!(p.as_char(), '&' | '\'' | '+'),
         TokenTree::Ident(i) => i == "dyn" || i == "impl",
-        TokenTree::Literal(_) => false,
+        _ => false,
     })
 }
 
