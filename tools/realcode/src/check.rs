@@ -8,7 +8,9 @@
 //!    off, where it returns each item untouched): rustc's own judgement
 //!    of a macro's output, counted apart.
 //! 2. Its own test suite passes unchanged: the same number of tests pass
-//!    (and are ignored) as in the published crate, none fails.
+//!    (and are ignored) as in the published crate, none fails. Insta
+//!    snapshots are first recorded from the published crate's own output,
+//!    so that the instrumented crate's must equal it.
 //! 3. The names in its profile are the functions called: a program makes
 //!    known calls (7 pretty and 5 compact serializations of a value with
 //!    three objects, 3 parses) and `go tool pprof` reads the call counts:
@@ -150,6 +152,11 @@ pub(crate) fn test_counts(text: &str) -> (u64, u64, u64) {
 /// once, and incremental caches only add to the corpus's build output
 /// (60 GB after 112 crates with them, 27 GB after 91 without).
 pub(crate) fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) {
+    cargo_env(dir, target, args, &[])
+}
+
+/// [`cargo`] with environment variables set.
+fn cargo_env(dir: &Path, target: &Path, args: &[&str], vars: &[(&str, &str)]) -> (bool, String) {
     run_status(
         Command::new(env!("CARGO"))
             .args(args)
@@ -158,8 +165,38 @@ pub(crate) fn cargo(dir: &Path, target: &Path, args: &[&str]) -> (bool, String) 
             .env("CARGO_TARGET_DIR", target)
             .env("CARGO_INCREMENTAL", "0")
             .env_remove("RUSTFLAGS")
-            .env_remove("INPROF_DEMOTED"),
+            .env_remove("INPROF_DEMOTED")
+            .envs(vars.iter().copied()),
     )
+}
+
+/// Whether a published manifest (normalized by `cargo publish`: one
+/// table per dependency) has insta among its dev-dependencies.
+fn uses_insta(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|m| {
+        m.lines()
+            .any(|l| l.trim().ends_with("dev-dependencies.insta]"))
+    })
+}
+
+/// Copies every insta snapshot (`*.snap`) under `from` to the same place
+/// under `to`; returns how many.
+fn copy_snapshots(from: &Path, to: &Path) -> std::io::Result<usize> {
+    let mut n = 0;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if e.file_type()?.is_dir() {
+            if e.file_name() != "target" {
+                n += copy_snapshots(&src, &dst)?;
+            }
+        } else if src.extension().is_some_and(|x| x == "snap") {
+            std::fs::create_dir_all(to)?;
+            std::fs::copy(&src, &dst)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// What [`suite`] found comparing a published crate with its copy
@@ -251,13 +288,28 @@ pub(crate) fn suite(
     }
 
     // 2. The test suite.
+    // Snapshot tests compare with files the package often leaves out
+    // (similar 3.2.1: 20 tests fail on both sides for want of them, and
+    // check nothing): the published crate's own output is recorded as its
+    // snapshots (`INSTA_UPDATE=always`), copied to the instrumented crate,
+    // and both suites then compare with them and write nothing.
+    if uses_insta(plain) {
+        let vars = [("INSTA_UPDATE", "always")];
+        let _ = cargo_env(plain, tgt_plain, &["test", "--no-fail-fast"], &vars);
+        match copy_snapshots(plain, instr) {
+            Ok(n) => eprintln!("check: {n} insta snapshots recorded from the published crate"),
+            Err(e) => failures.push(format!("copying the insta snapshots: {e}")),
+        }
+    }
+    let snapshots = [("INSTA_UPDATE", "no")];
     eprintln!("check: the test suites");
     let run = || {
-        let (_, tp) = cargo(plain, tgt_plain, &["test", "--no-fail-fast"]);
-        let (ok_ti, ti) = cargo(
+        let (_, tp) = cargo_env(plain, tgt_plain, &["test", "--no-fail-fast"], &snapshots);
+        let (ok_ti, ti) = cargo_env(
             instr,
             tgt_instr,
             &["test", "--no-fail-fast", "--features", "inprof/enable"],
+            &snapshots,
         );
         let r = SuiteRun {
             published: test_counts(&tp),
@@ -561,7 +613,7 @@ fn names(profile: &Path) -> Result<usize, Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{suites_agree, SuiteRun};
+    use super::{copy_snapshots, suites_agree, uses_insta, SuiteRun};
 
     fn run(p: &[&str], i: &[&str]) -> SuiteRun {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
@@ -618,5 +670,34 @@ mod tests {
         assert!(suites_agree(&[r.clone(), r.clone(), r])
             .unwrap_err()
             .contains("8 tests ran instrumented, 10 published"));
+    }
+
+    #[test]
+    fn snapshots_go_where_they_were_with_nothing_else() {
+        let root = std::env::temp_dir().join(format!("inprof-snaps-{}", std::process::id()));
+        let (from, to) = (root.join("plain"), root.join("instr"));
+        let _ = std::fs::remove_dir_all(&root);
+        let write = |p: &std::path::Path, text: &str| {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            &from.join("Cargo.toml"),
+            "[dev-dependencies.insta]\nversion = \"1\"\n",
+        );
+        write(&from.join("src/text/snapshots/a__b.snap"), "one");
+        write(&from.join("tests/snapshots/c.snap"), "two");
+        write(&from.join("src/lib.rs"), "");
+        write(&from.join("target/x/d.snap"), "built");
+        write(&to.join("src/lib.rs"), "instrumented");
+        assert!(uses_insta(&from));
+        assert!(!uses_insta(&to));
+        assert_eq!(copy_snapshots(&from, &to).unwrap(), 2);
+        let read = |p: &str| std::fs::read_to_string(to.join(p)).unwrap();
+        assert_eq!(read("src/text/snapshots/a__b.snap"), "one");
+        assert_eq!(read("tests/snapshots/c.snap"), "two");
+        assert_eq!(read("src/lib.rs"), "instrumented");
+        assert!(!to.join("target").exists() && !to.join("Cargo.toml").exists());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

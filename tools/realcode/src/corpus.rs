@@ -72,8 +72,12 @@
 //! (approx), matrix kernels with `#[target_feature]` (matrixmultiply), a
 //! small generator (oorandom), shell words (shell-words), a math library
 //! of 463 functions (libm), SHA-2 on SIMD (sha2), transliteration tables
-//! (deunicode) and an edition-2015 crate with a function named as a type
-//! (ansi_term).
+//! (deunicode), an edition-2015 crate with a function named as a type
+//! (ansi_term), diff algorithms checked by insta snapshots, which the
+//! package leaves out and the check records from the published crate
+//! (similar), tasks on raw vtables (async-task), graph algorithms
+//! (petgraph), small strings (smol_str), a bump allocator (bumpalo) and a
+//! lock-free slab (sharded-slab).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -276,6 +280,12 @@ const CORPUS: &[Target] = &[
     krate("sha2", "0.11.3"),
     krate("deunicode", "1.6.2"),
     krate("ansi_term", "0.12.1"),
+    krate("similar", "3.2.1"),
+    krate("async-task", "4.7.1"),
+    krate("petgraph", "0.8.3"),
+    krate("smol_str", "0.3.7"),
+    krate("bumpalo", "3.20.4"),
+    krate("sharded-slab", "0.1.7"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
