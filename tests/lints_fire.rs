@@ -21,6 +21,12 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
     if text.contains("no such command: `clippy`") {
         panic!("clippy is not installed: rustup component add clippy\n{text}");
     }
+    // The crate builds: nothing inprof brings changes how the user's code
+    // type-checks (`Bound::exceeded_by`: fst 0.4.7's comparison).
+    assert!(
+        !text.lines().any(|l| l.contains("error")),
+        "tests/lints does not build:\n{text}"
+    );
     let warnings: Vec<&str> = text.lines().filter(|l| l.contains("warning:")).collect();
     for (line, what) in [
         (6, "unneeded `return` statement"),

@@ -22,7 +22,7 @@ fn sample_profile() -> Vec<u8> {
         a(i);
     }
     let p = inprof::time_profile();
-    prost::Message::encode_to_vec(&p)
+    p.encode()
 }
 
 fn exercise(data: &[u8]) {
@@ -130,7 +130,7 @@ fn extreme_values_are_reported_or_refused_never_overflowed() {
         b.sample(vec![l1], vec![v], &[] as &[(&str, LabelValue<'_>)]);
         let mut p = b.finish(i64::MIN, i64::MAX);
         p.period = i64::MAX;
-        prost::Message::encode_to_vec(&p)
+        p.encode()
     };
     let limit = inprof_runtime::pprof::MAX_VALUE_SUM;
     for v in [limit / 3, -(limit / 3), -1, 0] {

@@ -106,7 +106,7 @@ fn strings_that_are_not_utf8_are_read_lossily() {
     );
     b.sample(vec![loc], vec![7], &[] as &[(&str, LabelValue<'_>)]);
     let p = b.finish(0, 0);
-    let mut bytes = prost::Message::encode_to_vec(&p);
+    let mut bytes = p.encode();
     // Turn the UTF-8 "é" (C3 A9) of the name into a lone 0xE9 byte plus a
     // filler, so that the string is no longer UTF-8 (same length).
     // (Found by the whole name: the pair alone may also be in a varint

@@ -11,5 +11,6 @@
 
 pub mod delta;
 pub mod pprof;
+pub(crate) mod proto;
 pub mod report;
 pub mod text;

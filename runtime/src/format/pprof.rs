@@ -1,191 +1,155 @@
 //! The pprof format (`perftools.profiles`, profile.proto) and one builder
 //! that serves every profile inprof writes.
 //!
-//! Message structs are written with `#[derive(prost::Message)]`: no protoc,
-//! no build script. The same structs decode profiles.
+//! Message structs are declared with [`message!`](crate::format::proto),
+//! which writes and reads protobuf's wire format (no protoc, no build
+//! script, no prost: see `proto.rs` for why). The same structs decode
+//! profiles.
 
+use crate::format::proto::{message, Message};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
-/// `perftools.profiles.Profile`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Profile {
-    /// Kinds of value each sample holds.
-    #[prost(message, repeated, tag = "1")]
-    pub sample_type: Vec<ValueType>,
-    /// The samples.
-    #[prost(message, repeated, tag = "2")]
-    pub sample: Vec<Sample>,
-    /// Mapped binaries.
-    #[prost(message, repeated, tag = "3")]
-    pub mapping: Vec<Mapping>,
-    /// Locations referenced by samples.
-    #[prost(message, repeated, tag = "4")]
-    pub location: Vec<Location>,
-    /// Functions referenced by locations.
-    #[prost(message, repeated, tag = "5")]
-    pub function: Vec<Function>,
-    /// All strings; entry 0 is "".
-    #[prost(string, repeated, tag = "6")]
-    pub string_table: Vec<String>,
-    /// Regex of frames to drop (string index).
-    #[prost(int64, tag = "7")]
-    pub drop_frames: i64,
-    /// Regex of frames to keep (string index).
-    #[prost(int64, tag = "8")]
-    pub keep_frames: i64,
-    /// Time of collection, ns since the epoch.
-    #[prost(int64, tag = "9")]
-    pub time_nanos: i64,
-    /// Duration of the profile, ns.
-    #[prost(int64, tag = "10")]
-    pub duration_nanos: i64,
-    /// Kind of events between sampled occurrences.
-    #[prost(message, optional, tag = "11")]
-    pub period_type: Option<ValueType>,
-    /// Events between sampled occurrences.
-    #[prost(int64, tag = "12")]
-    pub period: i64,
-    /// Free-form comments (string indices).
-    #[prost(int64, repeated, tag = "13")]
-    pub comment: Vec<i64>,
-    /// Preferred sample type (string index).
-    #[prost(int64, tag = "14")]
-    pub default_sample_type: i64,
-    /// Documentation link (string index).
-    #[prost(int64, tag = "15")]
-    pub doc_url: i64,
+message! {
+    /// `perftools.profiles.Profile`.
+    pub struct Profile {
+        /// Kinds of value each sample holds.
+        1 => pub sample_type: Vec<ValueType>,
+        /// The samples.
+        2 => pub sample: Vec<Sample>,
+        /// Mapped binaries.
+        3 => pub mapping: Vec<Mapping>,
+        /// Locations referenced by samples.
+        4 => pub location: Vec<Location>,
+        /// Functions referenced by locations.
+        5 => pub function: Vec<Function>,
+        /// All strings; entry 0 is "".
+        6 => pub string_table: Vec<String>,
+        /// Regex of frames to drop (string index).
+        7 => pub drop_frames: i64,
+        /// Regex of frames to keep (string index).
+        8 => pub keep_frames: i64,
+        /// Time of collection, ns since the epoch.
+        9 => pub time_nanos: i64,
+        /// Duration of the profile, ns.
+        10 => pub duration_nanos: i64,
+        /// Kind of events between sampled occurrences.
+        11 => pub period_type: Option<ValueType>,
+        /// Events between sampled occurrences.
+        12 => pub period: i64,
+        /// Free-form comments (string indices).
+        13 => pub comment: Vec<i64>,
+        /// Preferred sample type (string index).
+        14 => pub default_sample_type: i64,
+        /// Documentation link (string index).
+        15 => pub doc_url: i64,
+    }
 }
 
-/// `ValueType`: a type and unit, as string indices.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct ValueType {
-    /// Type (string index).
-    #[prost(int64, tag = "1")]
-    pub r#type: i64,
-    /// Unit (string index).
-    #[prost(int64, tag = "2")]
-    pub unit: i64,
+message! {
+    /// `ValueType`: a type and unit, as string indices.
+    pub struct ValueType {
+        /// Type (string index).
+        1 => pub r#type: i64,
+        /// Unit (string index).
+        2 => pub unit: i64,
+    }
 }
 
-/// One sample: a stack (leaf first) and its values.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Sample {
-    /// Location ids, leaf first.
-    #[prost(uint64, repeated, tag = "1")]
-    pub location_id: Vec<u64>,
-    /// One value per sample type.
-    #[prost(int64, repeated, tag = "2")]
-    pub value: Vec<i64>,
-    /// Labels.
-    #[prost(message, repeated, tag = "3")]
-    pub label: Vec<Label>,
+message! {
+    /// One sample: a stack (leaf first) and its values.
+    pub struct Sample {
+        /// Location ids, leaf first.
+        1 => pub location_id: Vec<u64>,
+        /// One value per sample type.
+        2 => pub value: Vec<i64>,
+        /// Labels.
+        3 => pub label: Vec<Label>,
+    }
 }
 
-/// A sample label: string or number.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Label {
-    /// Key (string index).
-    #[prost(int64, tag = "1")]
-    pub key: i64,
-    /// String value (string index), or 0.
-    #[prost(int64, tag = "2")]
-    pub str: i64,
-    /// Numeric value.
-    #[prost(int64, tag = "3")]
-    pub num: i64,
-    /// Unit of the numeric value (string index).
-    #[prost(int64, tag = "4")]
-    pub num_unit: i64,
+message! {
+    /// A sample label: string or number.
+    pub struct Label {
+        /// Key (string index).
+        1 => pub key: i64,
+        /// String value (string index), or 0.
+        2 => pub str: i64,
+        /// Numeric value.
+        3 => pub num: i64,
+        /// Unit of the numeric value (string index).
+        4 => pub num_unit: i64,
+    }
 }
 
-/// A mapped binary.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Mapping {
-    /// Unique nonzero id.
-    #[prost(uint64, tag = "1")]
-    pub id: u64,
-    /// Start address.
-    #[prost(uint64, tag = "2")]
-    pub memory_start: u64,
-    /// Limit address.
-    #[prost(uint64, tag = "3")]
-    pub memory_limit: u64,
-    /// File offset.
-    #[prost(uint64, tag = "4")]
-    pub file_offset: u64,
-    /// Path (string index).
-    #[prost(int64, tag = "5")]
-    pub filename: i64,
-    /// Build id (string index).
-    #[prost(int64, tag = "6")]
-    pub build_id: i64,
-    /// Locations carry function names.
-    #[prost(bool, tag = "7")]
-    pub has_functions: bool,
-    /// Locations carry file names.
-    #[prost(bool, tag = "8")]
-    pub has_filenames: bool,
-    /// Locations carry line numbers.
-    #[prost(bool, tag = "9")]
-    pub has_line_numbers: bool,
-    /// Locations carry inline frames.
-    #[prost(bool, tag = "10")]
-    pub has_inline_frames: bool,
+message! {
+    /// A mapped binary.
+    pub struct Mapping {
+        /// Unique nonzero id.
+        1 => pub id: u64,
+        /// Start address.
+        2 => pub memory_start: u64,
+        /// Limit address.
+        3 => pub memory_limit: u64,
+        /// File offset.
+        4 => pub file_offset: u64,
+        /// Path (string index).
+        5 => pub filename: i64,
+        /// Build id (string index).
+        6 => pub build_id: i64,
+        /// Locations carry function names.
+        7 => pub has_functions: bool,
+        /// Locations carry file names.
+        8 => pub has_filenames: bool,
+        /// Locations carry line numbers.
+        9 => pub has_line_numbers: bool,
+        /// Locations carry inline frames.
+        10 => pub has_inline_frames: bool,
+    }
 }
 
-/// A location: address and the lines (innermost first) at it.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Location {
-    /// Unique nonzero id.
-    #[prost(uint64, tag = "1")]
-    pub id: u64,
-    /// Mapping id, or 0.
-    #[prost(uint64, tag = "2")]
-    pub mapping_id: u64,
-    /// Address, or 0.
-    #[prost(uint64, tag = "3")]
-    pub address: u64,
-    /// Lines, innermost first.
-    #[prost(message, repeated, tag = "4")]
-    pub line: Vec<Line>,
-    /// Folded frames.
-    #[prost(bool, tag = "5")]
-    pub is_folded: bool,
+message! {
+    /// A location: address and the lines (innermost first) at it.
+    pub struct Location {
+        /// Unique nonzero id.
+        1 => pub id: u64,
+        /// Mapping id, or 0.
+        2 => pub mapping_id: u64,
+        /// Address, or 0.
+        3 => pub address: u64,
+        /// Lines, innermost first.
+        4 => pub line: Vec<Line>,
+        /// Folded frames.
+        5 => pub is_folded: bool,
+    }
 }
 
-/// A function and line.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Line {
-    /// Function id.
-    #[prost(uint64, tag = "1")]
-    pub function_id: u64,
-    /// Line number.
-    #[prost(int64, tag = "2")]
-    pub line: i64,
-    /// Column.
-    #[prost(int64, tag = "3")]
-    pub column: i64,
+message! {
+    /// A function and line.
+    pub struct Line {
+        /// Function id.
+        1 => pub function_id: u64,
+        /// Line number.
+        2 => pub line: i64,
+        /// Column.
+        3 => pub column: i64,
+    }
 }
 
-/// A function.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Function {
-    /// Unique nonzero id.
-    #[prost(uint64, tag = "1")]
-    pub id: u64,
-    /// Name (string index).
-    #[prost(int64, tag = "2")]
-    pub name: i64,
-    /// System name (string index).
-    #[prost(int64, tag = "3")]
-    pub system_name: i64,
-    /// Source file (string index).
-    #[prost(int64, tag = "4")]
-    pub filename: i64,
-    /// First line.
-    #[prost(int64, tag = "5")]
-    pub start_line: i64,
+message! {
+    /// A function.
+    pub struct Function {
+        /// Unique nonzero id.
+        1 => pub id: u64,
+        /// Name (string index).
+        2 => pub name: i64,
+        /// System name (string index).
+        3 => pub system_name: i64,
+        /// Source file (string index).
+        4 => pub filename: i64,
+        /// First line.
+        5 => pub start_line: i64,
+    }
 }
 
 /// Limits on what [`Profile::decode_with`] reads.
@@ -210,51 +174,6 @@ impl Default for DecodeLimits {
             max_decoded: DEFAULT_MAX_DECODED,
         }
     }
-}
-
-/// The profile's bytes with every string-table entry that is not UTF-8
-/// replaced by its lossy form; unchanged (borrowed) when all are valid.
-fn lossy_strings(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, crate::Error> {
-    use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, WireType};
-    let bad = |m: &str| crate::Error::Corrupt(format!("not a pprof profile ({m})"));
-    let mut buf = bytes;
-    let mut fixed: Option<Vec<u8>> = None;
-    while !buf.is_empty() {
-        let start = bytes.len() - buf.len();
-        let (tag, wt) = decode_key(&mut buf).map_err(|e| bad(&e.to_string()))?;
-        let len = match wt {
-            WireType::Varint => {
-                decode_varint(&mut buf).map_err(|e| bad(&e.to_string()))?;
-                0
-            }
-            WireType::SixtyFourBit => 8,
-            WireType::ThirtyTwoBit => 4,
-            WireType::LengthDelimited => {
-                usize::try_from(decode_varint(&mut buf).map_err(|e| bad(&e.to_string()))?)
-                    .map_err(|_| bad("length out of range"))?
-            }
-            _ => return Err(bad("unsupported wire type")),
-        };
-        if buf.len() < len {
-            return Err(bad("truncated"));
-        }
-        let (field, rest) = buf.split_at(len);
-        let end = bytes.len() - rest.len();
-        if tag == 6 && wt == WireType::LengthDelimited && std::str::from_utf8(field).is_err() {
-            let out = fixed.get_or_insert_with(|| bytes[..start].to_vec());
-            let s = String::from_utf8_lossy(field);
-            encode_key(6, WireType::LengthDelimited, out);
-            encode_varint(s.len() as u64, out);
-            out.extend_from_slice(s.as_bytes());
-        } else if let Some(out) = fixed.as_mut() {
-            out.extend_from_slice(&bytes[start..end]);
-        }
-        buf = rest;
-    }
-    Ok(match fixed {
-        Some(v) => std::borrow::Cow::Owned(v),
-        None => std::borrow::Cow::Borrowed(bytes),
-    })
 }
 
 /// A frame as the builder takes it.
@@ -518,10 +437,15 @@ impl Builder {
 }
 
 impl Profile {
+    /// Encodes as protobuf, uncompressed.
+    pub fn encode(&self) -> Vec<u8> {
+        Message::encode_to_vec(self)
+    }
+
     /// Encodes as gzip-compressed protobuf, the form pprof reads from disk
     /// and over HTTP.
     pub fn write_gzip<W: Write>(&self, w: W) -> std::io::Result<()> {
-        let bytes = prost::Message::encode_to_vec(self);
+        let bytes = self.encode();
         // Go's runtime/pprof writes with gzip.BestSpeed too.
         let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::fast());
         gz.write_all(&bytes)?;
@@ -557,8 +481,7 @@ impl Profile {
                 limits.max_decoded
             )));
         }
-        let bytes = lossy_strings(bytes)?;
-        let p: Profile = prost::Message::decode(&bytes[..])
+        let p = <Profile as Message>::decode(bytes)
             .map_err(|e| crate::Error::Corrupt(format!("not a pprof profile (protobuf: {e})")))?;
         if p.string_table.is_empty() && p.sample_type.is_empty() && p.sample.is_empty() {
             return Err(crate::Error::Corrupt(

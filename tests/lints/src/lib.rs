@@ -319,3 +319,26 @@ pub fn first_set(mut t: (u8, u8)) -> u8 {
     t.0 = 1;
     t.1
 }
+
+/// A bound as fst 0.4.7 has it.
+pub enum Bound {
+    /// Up to and with these bytes.
+    Included(Vec<u8>),
+    /// No bound.
+    Unbounded,
+}
+
+impl Bound {
+    /// No warning, and it compiles: `inp > v` (`&[u8]` against
+    /// `&Vec<u8>`) type-checks only while `[u8]` has a single
+    /// `PartialOrd` impl in the crates rustc loads, inprof's dependencies
+    /// among them (prost's `bytes` added more, and fst 0.4.7 instrumented
+    /// no longer built).
+    #[inprof::profile]
+    pub fn exceeded_by(&self, inp: &[u8]) -> bool {
+        match *self {
+            Bound::Included(ref v) => inp > v,
+            Bound::Unbounded => false,
+        }
+    }
+}

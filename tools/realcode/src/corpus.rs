@@ -76,8 +76,13 @@
 //! (ansi_term), diff algorithms checked by insta snapshots, which the
 //! package leaves out and the check records from the published crate
 //! (similar), tasks on raw vtables (async-task), graph algorithms
-//! (petgraph), small strings (smol_str), a bump allocator (bumpalo) and a
-//! lock-free slab (sharded-slab).
+//! (petgraph), small strings (smol_str), a bump allocator (bumpalo), a
+//! lock-free slab (sharded-slab), an XML tree (roxmltree), finite state
+//! transducers that compare byte strings with `Vec`s (fst, which found
+//! that prost's `bytes` changed type inference in instrumented crates),
+//! shared strings (arcstr, ecow), a sharded concurrent map (dashmap), a
+//! PEG parser runtime (pest), Snappy compression (snap), ring buffers
+//! (ringbuf) and SIMD byte counting (bytecount).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -100,7 +105,9 @@
 //! pin-project-lite 0.2.19: its lockfile pins a build-context this
 //! machine's registry mirror lacks, though instrumented it found a defect,
 //! since fixed: an empty body's `?Sized` type parameter; regex-lite 0.1.9:
-//! its package lacks the test data and the module its tests include). ahash 0.8.15 is left
+//! its package lacks the test data and the module its tests include;
+//! crossbeam-skiplist 0.1.3 does not build under Rust 1.95's
+//! `dangerous_implicit_autorefs`). ahash 0.8.15 is left
 //! out for what it checks (README, the corpus check): its `no_panic` test
 //! proves at link time that hashing cannot panic, which holds only
 //! because its helpers are inlined where their callers' length checks
@@ -286,6 +293,15 @@ const CORPUS: &[Target] = &[
     krate("smol_str", "0.3.7"),
     krate("bumpalo", "3.20.4"),
     krate("sharded-slab", "0.1.7"),
+    krate("roxmltree", "0.21.2"),
+    krate("fst", "0.4.7"),
+    krate("arcstr", "1.2.0"),
+    krate("dashmap", "6.2.1"),
+    krate("pest", "2.9.6"),
+    krate("snap", "1.1.2"),
+    krate("ringbuf", "0.6.0"),
+    krate("ecow", "0.3.1"),
+    krate("bytecount", "0.6.9"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
