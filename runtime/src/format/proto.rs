@@ -39,14 +39,21 @@ pub(crate) trait Message: Default {
         out
     }
 
-    /// Decodes a whole buffer as one message.
-    fn decode(buf: &[u8]) -> Result<Self, String> {
-        let mut m = Self::default();
+    /// Reads every field of `buf` into `self` (a field seen again
+    /// replaces a scalar and adds to a repeated field, as protobuf has it).
+    fn merge_from(&mut self, buf: &[u8]) -> Result<(), String> {
         let mut r = Reader(buf);
         while !r.0.is_empty() {
             let (tag, wire) = r.key()?;
-            m.merge_field(tag, wire, &mut r)?;
+            self.merge_field(tag, wire, &mut r)?;
         }
+        Ok(())
+    }
+
+    /// Decodes a whole buffer as one message.
+    fn decode(buf: &[u8]) -> Result<Self, String> {
+        let mut m = Self::default();
+        m.merge_from(buf)?;
         Ok(m)
     }
 }
@@ -320,11 +327,6 @@ fn put_message<M: Message>(out: &mut Vec<u8>, tag: u32, m: &M) {
     }
 }
 
-fn read_message<M: Message>(wire: Wire, r: &mut Reader<'_>) -> Result<M, String> {
-    want(wire, Wire::Len)?;
-    M::decode(r.len_delimited()?)
-}
-
 impl<M: Message> Field for Vec<M> {
     fn encode(&self, tag: u32, out: &mut Vec<u8>) {
         for m in self {
@@ -332,7 +334,8 @@ impl<M: Message> Field for Vec<M> {
         }
     }
     fn merge(&mut self, wire: Wire, r: &mut Reader<'_>) -> Result<(), String> {
-        self.push(read_message(wire, r)?);
+        want(wire, Wire::Len)?;
+        self.push(M::decode(r.len_delimited()?)?);
         Ok(())
     }
 }
@@ -347,13 +350,7 @@ impl<M: Message> Field for Option<M> {
         // A message seen twice is merged, as protobuf has it.
         want(wire, Wire::Len)?;
         let bytes = r.len_delimited()?;
-        let m = self.get_or_insert_with(M::default);
-        let mut r = Reader(bytes);
-        while !r.0.is_empty() {
-            let (tag, wire) = r.key()?;
-            m.merge_field(tag, wire, &mut r)?;
-        }
-        Ok(())
+        self.get_or_insert_with(M::default).merge_from(bytes)
     }
 }
 
@@ -440,6 +437,12 @@ mod tests {
         let bytes = m.encode_to_vec();
         assert_eq!(Outer::decode(&bytes), Ok(m));
         assert_eq!(Outer::decode(&[]), Ok(Outer::default()));
+        // An optional message seen twice: the two merged.
+        let twice = [0x1a, 0x02, 0x08, 0x01, 0x1a, 0x03, 0x12, 0x01, 0x02];
+        assert_eq!(
+            Outer::decode(&twice).unwrap().one,
+            Some(Inner { a: 1, b: vec![2] })
+        );
     }
 
     #[test]
