@@ -292,15 +292,23 @@ fn the_recording_of_a_call_is_on_the_call_path_not_a_row_of_its_own() {
         assert!(!s.iter().any(|f| f.contains("inprof_runtime")), "{s:?}");
     }
     // Their own: at least 90 % optimized (the rest, the clock `calls_tiny`
-    // reads, a vDSO frame below it); unoptimized, the loop's iterator and
-    // the copy of the guard's record are functions of their own (10 to 20
-    // % in five runs), so 60 %. Before the recording was the call path's,
-    // optimized: 2.5 %, the rest in rows of inprof's own (`enter_scope_on`
-    // 50 %, `Guard::leave` 47.5 %).
-    let share = if cfg!(debug_assertions) { 0.6 } else { 0.9 };
+    // reads, a vDSO frame below it). Unoptimized, the copies the optimizer
+    // would inline (the body's closure and its result, moved by value
+    // into and out of the recording) are calls of libc's memcpy, a leaf
+    // below them (23 to 25 % in four runs, 37.5 % once on CI, 2026-12-07,
+    // when their own came to 57.5 %), and the loop's iterator is a
+    // function of its own (2 to 5 %): their own with memcpy, 80 %. Before
+    // the recording was the call path's, optimized: 2.5 %, the rest in
+    // rows of inprof's own (`enter_scope_on` 50 %, `Guard::leave` 47.5 %).
+    let (share, copies) = if cfg!(debug_assertions) {
+        let memcpy = cpu.iter().filter(|r| r.name.contains("memcpy"));
+        (0.8, memcpy.map(|r| r.flat).sum())
+    } else {
+        (0.9, 0.0)
+    };
     assert!(
-        caller.flat + callee.flat >= share * caller.cum,
-        "calls_tiny flat {} + tiny flat {} of cum {}: {cpu:#?}",
+        caller.flat + callee.flat + copies >= share * caller.cum,
+        "calls_tiny flat {} + tiny flat {} + memcpy {copies} of cum {}: {cpu:#?}",
         caller.flat,
         callee.flat,
         caller.cum
