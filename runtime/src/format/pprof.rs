@@ -1,10 +1,9 @@
 //! The pprof format (`perftools.profiles`, profile.proto) and one builder
 //! that serves every profile inprof writes.
 //!
-//! Message structs are declared with [`message!`](crate::format::proto),
-//! which writes and reads protobuf's wire format (no protoc, no build
-//! script, no prost: see `proto.rs` for why). The same structs decode
-//! profiles.
+//! Message structs are declared with `message!` (format/proto.rs), which
+//! writes and reads protobuf's wire format (no protoc, no build script,
+//! no prost: proto.rs says why). The same structs decode profiles.
 
 use crate::format::proto::{message, Message};
 use std::collections::HashMap;
