@@ -129,7 +129,12 @@ pub use inprof_runtime::{pprof, report};
 /// - the order of other attributes does not matter: after `#[tokio::main]`
 ///   or `#[tokio::test]` the body future is instrumented (not the runtime's
 ///   idle time), after `#[async_trait]` the boxed future;
-/// - in `macro_rules!`, put the attribute on the items in the macro body.
+/// - in `macro_rules!`, put the attribute on the items in the macro body;
+/// - a `#[track_caller]` function keeps its caller's location (a panic in
+///   it reports its caller's line), and so do impls of `Index::index` and
+///   `IndexMut::index_mut`, which core declares `#[track_caller]`; where a
+///   trait of your own declares a method `#[track_caller]`, write it on the
+///   impl's method too: the attribute on the impl cannot see the trait.
 pub use inprof_macros::profile;
 
 /// Instruments the rest of the enclosing block as a frame named `$name`.

@@ -123,7 +123,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
             let block = std::mem::replace(&mut *f.block, syn::parse_quote!({}));
             let small = is_small(&block);
-            let shape = shape(&f.sig, &f.attrs, &block);
+            let shape = shape(&f.sig, &f.attrs, &block, false);
             *f.block = instrument(&f.sig, block, &args, method, shape, None)?;
             keep_inlinable(&mut f.attrs, &f.sig, small);
             Ok(f.into_token_stream())
@@ -406,13 +406,40 @@ fn expand_impl(mut imp: ItemImpl) -> syn::Result<TokenStream> {
         Some(_) if !elides(imp.self_ty.to_token_stream()) => Some(&*imp.self_ty),
         _ => None,
     };
+    let tracked = caller_tracked_by_trait(&imp);
     for it in &mut imp.items {
         quiet_doc_gap(it);
         if let ImplItem::Fn(m) = it {
-            expand_method(&mut m.attrs, &m.sig, &mut m.block, renamable)?;
+            let tracked = tracked.is_some_and(|name| m.sig.ident == name);
+            expand_method(&mut m.attrs, &m.sig, &mut m.block, renamable, tracked)?;
         }
     }
     Ok(imp.into_token_stream())
+}
+
+/// The method of a trait impl that is `#[track_caller]` without saying
+/// so, because the trait's declaration of it is: core declares
+/// `Index::index` and `IndexMut::index_mut` so (the only ones among 49
+/// methods of the standard operator, comparison, conversion, formatting,
+/// hashing, iterator and I/O traits probed under Rust 1.95), and a panic in an impl of them
+/// reports the location of the `container[i]` that called it (tokio-util
+/// 0.7.20's `DelayQueue::remove` tests that its panic names the test's
+/// line, through its own `Index` impl). Such a method keeps the guard
+/// form, where its body stays in the function: in a closure, its calls
+/// would report the closure's location. A trait of the user's that
+/// declares a method `#[track_caller]` is not seen from its impls (see
+/// the README's "Known limits"); an impl that says `#[track_caller]` on
+/// the method itself keeps the guard form.
+fn caller_tracked_by_trait(imp: &ItemImpl) -> Option<&'static str> {
+    let (_, path, _) = imp.trait_.as_ref()?;
+    let last = path.segments.last()?;
+    if last.ident == "Index" {
+        Some("index")
+    } else if last.ident == "IndexMut" {
+        Some("index_mut")
+    } else {
+        None
+    }
 }
 
 /// Every default method of the trait (those with a body), with the same
@@ -430,7 +457,7 @@ fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
         quiet_doc_gap(it);
         if let TraitItem::Fn(m) = it {
             if let Some(block) = &mut m.default {
-                expand_method(&mut m.attrs, &m.sig, block, None)?;
+                expand_method(&mut m.attrs, &m.sig, block, None, false)?;
             } else if m.attrs.iter().any(is_profile_attr) {
                 // One error, and the attribute taken off so that it does
                 // not expand on its own and give another.
@@ -452,12 +479,15 @@ fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
 /// One method of an instrumented impl block or trait: its own
 /// `#[profile(...)]` removed and read, then instrumented unless skipped or
 /// `const`. `impl_ty`: the type of the trait impl the method is in, where
-/// its closure may say `Self` for it (see [`expand_impl`]).
+/// its closure may say `Self` for it (see [`expand_impl`]). `tracked`:
+/// the trait declares the method `#[track_caller]` (see
+/// [`caller_tracked_by_trait`]).
 fn expand_method(
     attrs: &mut Vec<Attribute>,
     sig: &Signature,
     block: &mut Block,
     impl_ty: Option<&syn::Type>,
+    tracked: bool,
 ) -> syn::Result<()> {
     let mut args = Args::default();
     let mut explicit = false;
@@ -493,7 +523,7 @@ fn expand_method(
     }
     let taken = std::mem::replace(block, syn::parse_quote!({}));
     let small = is_small(&taken);
-    let shape = shape(sig, attrs, &taken);
+    let shape = shape(sig, attrs, &taken, tracked);
     *block = instrument(sig, taken, &args, true, shape, impl_ty)?;
     keep_inlinable(attrs, sig, small);
     Ok(())
@@ -604,8 +634,8 @@ enum Outline {
     /// there, rule a panic out: the recorded copy is compiled apart).
     /// The body is compiled twice (inline, and in `record_body`).
     Body,
-    /// A guard at the top of the body: `#[track_caller]` (a closure would
-    /// take the caller's location), `#[target_feature]` (an inlined
+    /// A guard at the top of the body: `#[track_caller]`, written or
+    /// implied by the trait (a closure would take the caller's location), `#[target_feature]` (an inlined
     /// closure drops the features), `unsafe` and variadic functions, `impl
     /// Trait` and `!` returns, `main`, `async`; a body with an array
     /// repeat count rustc judges generic inside a closure (see
@@ -616,8 +646,9 @@ enum Outline {
     Guard,
 }
 
-/// How `sig` runs its body when recorded (see [`Outline`]).
-fn shape(sig: &Signature, attrs: &[Attribute], block: &Block) -> Outline {
+/// How `sig` runs its body when recorded (see [`Outline`]). `tracked`:
+/// `#[track_caller]` by its trait's declaration.
+fn shape(sig: &Signature, attrs: &[Attribute], block: &Block, tracked: bool) -> Outline {
     let has_attr = |n: &str| attrs.iter().any(|a| a.path().is_ident(n));
     if closure_generic_count(block.to_token_stream())
         || renames_in_closure(block)
@@ -629,6 +660,7 @@ fn shape(sig: &Signature, attrs: &[Attribute], block: &Block) -> Outline {
         || sig.variadic.is_some()
         || sig.asyncness.is_some()
         || sig.ident == "main"
+        || tracked
         || has_attr("track_caller")
         || has_attr("target_feature")
     {
@@ -1605,6 +1637,28 @@ mod tests {
             form(quote! { always }, quote! { fn f() -> u32 { 1 } }),
             "guard"
         );
+    }
+
+    #[test]
+    fn a_guard_where_the_trait_tracks_the_caller() {
+        // core declares `Index::index` and `IndexMut::index_mut`
+        // `#[track_caller]`: their impls are so without saying it.
+        for imp in [
+            quote! { impl Index<usize> for S { type Output = u8; fn index(&self, i: usize) -> &u8 { &self.v[i] } } },
+            quote! { impl core::ops::IndexMut<K> for S { fn index_mut(&mut self, k: K) -> &mut u8 { &mut self.v[k.0] } } },
+        ] {
+            assert_eq!(form(quote! {}, imp.clone()), "guard", "{imp}");
+        }
+        // Other methods of the block, and `index` elsewhere, keep the
+        // closure.
+        for imp in [
+            quote! { impl Index<usize> for S { type Output = u8; fn index(&self, i: usize) -> &u8 { &self.v[i] } fn other(&self) -> u8 { 1 } } },
+            quote! { impl S { fn index(&self, i: usize) -> &u8 { &self.v[i] } } },
+            quote! { impl Lookup for S { fn index(&self, i: usize) -> &u8 { &self.v[i] } } },
+        ] {
+            let out = expand(quote! {}, imp.clone()).unwrap().to_string();
+            assert!(out.contains("run_body"), "{imp}");
+        }
     }
 
     #[test]
