@@ -213,14 +213,21 @@ pub(crate) struct Suite {
 
 /// Steps 1 and 2 of the wholesale test on `plain` and `instr` (see the
 /// module's doc): clippy's warnings on `targets` (cargo's target
-/// selection) compared, then the test suites.
+/// selection) compared, then the test suites, both with the crate's
+/// `features` on (comma-separated; empty: its defaults).
 pub(crate) fn suite(
     plain: &Path,
     instr: &Path,
     tgt_plain: &Path,
     tgt_instr: &Path,
     targets: &[&str],
+    features: &str,
 ) -> Suite {
+    let features: Vec<&str> = if features.is_empty() {
+        Vec::new()
+    } else {
+        vec!["--features", features]
+    };
     let mut failures = Vec::new();
     // 1. Warnings.
     eprintln!("check: clippy on the published and the instrumented crate");
@@ -235,7 +242,13 @@ pub(crate) fn suite(
             "--keep-going".to_owned(),
             "--message-format=short".to_owned(),
         ];
-        a.extend(targets.iter().chain(extra).map(|s| s.to_string()));
+        a.extend(
+            targets
+                .iter()
+                .chain(&features)
+                .chain(extra)
+                .map(|s| s.to_string()),
+        );
         a
     };
     let args_p = clippy(&[]);
@@ -295,7 +308,8 @@ pub(crate) fn suite(
     // and both suites then compare with them and write nothing.
     if uses_insta(plain) {
         let vars = [("INSTA_UPDATE", "always")];
-        let _ = cargo_env(plain, tgt_plain, &["test", "--no-fail-fast"], &vars);
+        let args = [&["test", "--no-fail-fast"][..], &features].concat();
+        let _ = cargo_env(plain, tgt_plain, &args, &vars);
         match copy_snapshots(plain, instr) {
             Ok(n) => eprintln!("check: {n} insta snapshots recorded from the published crate"),
             Err(e) => failures.push(format!("copying the insta snapshots: {e}")),
@@ -304,13 +318,10 @@ pub(crate) fn suite(
     let snapshots = [("INSTA_UPDATE", "no")];
     eprintln!("check: the test suites");
     let run = || {
-        let (_, tp) = cargo_env(plain, tgt_plain, &["test", "--no-fail-fast"], &snapshots);
-        let (ok_ti, ti) = cargo_env(
-            instr,
-            tgt_instr,
-            &["test", "--no-fail-fast", "--features", "inprof/enable"],
-            &snapshots,
-        );
+        let args_p = [&["test", "--no-fail-fast"][..], &features].concat();
+        let args_i = [&args_p[..], &["--features", "inprof/enable"]].concat();
+        let (_, tp) = cargo_env(plain, tgt_plain, &args_p, &snapshots);
+        let (ok_ti, ti) = cargo_env(instr, tgt_instr, &args_i, &snapshots);
         let r = SuiteRun {
             published: test_counts(&tp),
             instrumented: test_counts(&ti),
@@ -439,7 +450,15 @@ pub fn check(work: &Path) -> Result<(), Vec<String>> {
     let dir = work.join(t.name);
     let tgt_plain = dir.join("target-check-plain");
     let tgt_instr = dir.join("target-check-instr");
-    let mut failures = suite(&plain, &instr, &tgt_plain, &tgt_instr, &["--all-targets"]).failures;
+    let mut failures = suite(
+        &plain,
+        &instr,
+        &tgt_plain,
+        &tgt_instr,
+        &["--all-targets"],
+        t.features,
+    )
+    .failures;
     if failures
         .iter()
         .any(|f| f.starts_with("the published crate does not build"))

@@ -82,21 +82,36 @@
 //! that prost's `bytes` changed type inference in instrumented crates),
 //! shared strings (arcstr, ecow), a sharded concurrent map (dashmap), a
 //! PEG parser runtime (pest), Snappy compression (snap), ring buffers
-//! (ringbuf) and SIMD byte counting (bytecount).
+//! (ringbuf), SIMD byte counting (bytecount), DEFLATE (miniz_oxide),
+//! script tables (unicode-script), a priority queue on an index map
+//! (priority-queue), matrix searches (smawk), small generators
+//! (rand_xorshift, rand_pcg, nanorand), a vector map (vec_map), base-N
+//! encodings (base-x), rayon's thread pool, its latches and its
+//! work-stealing scheduler (rayon-core), arrays indexed by enums through
+//! derived traits (enum-map), SIMD integer formatting (itoap), a
+//! bidirectional map (bimap), hashes built as `const fn` (xxhash-rust),
+//! Keccak sponges through macros (tiny-keccak), ciphers with
+//! `#[target_feature]` backends (aes, chacha20), hashes and MACs through
+//! the digest traits (blake2, sha3, sha1, hmac), an option parser
+//! (getopts), serde formats (serde_urlencoded, ron, bincode), a minimal
+//! executor (pollster), distributions (rand_distr), geometry generic over
+//! units (euclid), base-32 (base32), a small bit vector (smallbitvec),
+//! and tokio's codecs,
+//! timers, `DelayQueue` and cancellation tokens (tokio-util, which found
+//! that a method core declares `#[track_caller]`, `Index::index`, lost
+//! its caller's location in the closure form).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
 //! packaged tests do not build as published are left out (nom 7.1.3 and
 //! 8.0.0, futures-channel 0.3.31: their tests need crates of their
-//! workspace; tokio-util 0.7.20: its tests need features it does not
-//! enable by default; http 1.3.1 does not build under Rust 1.95's
+//! workspace; http 1.3.1 does not build under Rust 1.95's
 //! `dangerous_implicit_autorefs`; uuid 1.29.3: its lockfile pins a
 //! trybuild this machine's registry mirror lacks; lazy_static 1.5.1: its
 //! tests deny warnings and Rust 1.95 warns on them; typed-arena 2.0.2:
 //! its tests do not build under Rust 1.95's `dangerous_implicit_autorefs`;
 //! ascii 1.1.0: the library does not build under Rust 1.95's
-//! `bindings_with_variant_name`; tiny-keccak 2.0.2: it builds only with a
-//! hash function's feature on; static_assertions 1.1.0 and funty 2.0.0:
+//! `bindings_with_variant_name`; static_assertions 1.1.0 and funty 2.0.0:
 //! macros only, nothing to annotate; futures-core 0.3.34, futures-sink
 //! 0.3.34 and futures-io 0.3.34: no test of their own passes as published
 //! (futures-core's two doc tests name `futures`); bstr 1.14.0: its package
@@ -107,7 +122,10 @@
 //! since fixed: an empty body's `?Sized` type parameter; regex-lite 0.1.9:
 //! its package lacks the test data and the module its tests include;
 //! crossbeam-skiplist 0.1.3 does not build under Rust 1.95's
-//! `dangerous_implicit_autorefs`). ahash 0.8.15 is left
+//! `dangerous_implicit_autorefs`; linked-hash-map 0.5.6: its package
+//! lacks the `src/tests.rs` its `mod tests;` names). A crate whose tests
+//! need features it does not enable by default runs with them on, in both
+//! copies (see [`with_features`]). ahash 0.8.15 is left
 //! out for what it checks (README, the corpus check): its `no_panic` test
 //! proves at link time that hashing cannot panic, which holds only
 //! because its helpers are inlined where their callers' length checks
@@ -122,11 +140,22 @@ use crate::{prepare, Target};
 use std::path::Path;
 
 const fn krate(krate: &'static str, version: &'static str) -> Target {
+    with_features(krate, version, "")
+}
+
+/// A crate whose tests need `features` (comma-separated) beyond its
+/// defaults.
+const fn with_features(
+    krate: &'static str,
+    version: &'static str,
+    features: &'static str,
+) -> Target {
     Target {
         name: krate,
         krate,
         version,
         workload_deps: "",
+        features,
     }
 }
 
@@ -302,6 +331,45 @@ const CORPUS: &[Target] = &[
     krate("ringbuf", "0.6.0"),
     krate("ecow", "0.3.1"),
     krate("bytecount", "0.6.9"),
+    krate("miniz_oxide", "0.9.1"),
+    krate("unicode-script", "0.5.9"),
+    krate("priority-queue", "2.7.0"),
+    krate("smawk", "0.3.3"),
+    krate("rand_xorshift", "0.5.0"),
+    krate("rand_pcg", "0.10.3"),
+    krate("nanorand", "0.8.0"),
+    krate("vec_map", "0.8.2"),
+    krate("base-x", "0.3.0"),
+    krate("rayon-core", "1.13.0"),
+    krate("enum-map", "3.1.0"),
+    krate("itoap", "1.0.1"),
+    krate("bimap", "0.6.3"),
+    with_features(
+        "xxhash-rust",
+        "0.8.21",
+        "xxh32,const_xxh32,xxh64,const_xxh64,xxh3,const_xxh3",
+    ),
+    with_features("tokio-util", "0.7.20", "full"),
+    krate("aes", "0.9.4"),
+    krate("chacha20", "0.10.2"),
+    krate("blake2", "0.11.0"),
+    krate("sha3", "0.12.0"),
+    krate("sha1", "0.10.7"),
+    krate("hmac", "0.13.0"),
+    krate("getopts", "0.2.24"),
+    krate("serde_urlencoded", "0.7.1"),
+    krate("pollster", "1.0.3"),
+    krate("rand_distr", "0.6.0"),
+    krate("euclid", "0.22.14"),
+    krate("ron", "0.12.3"),
+    krate("base32", "0.5.1"),
+    krate("smallbitvec", "2.6.1"),
+    krate("bincode", "1.3.3"),
+    with_features(
+        "tiny-keccak",
+        "2.0.2",
+        "cshake,fips202,k12,keccak,kmac,parallel_hash,sha3,shake,sp800,tuple_hash",
+    ),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
@@ -334,6 +402,7 @@ pub fn corpus(work: &Path, only: &[String]) -> Result<(), Vec<String>> {
             &tgt_plain,
             &tgt_instr,
             &["--lib", "--tests"],
+            t.features,
         );
         let ((pp, pf, pi), (ip, if_, ii)) = s.tests;
         rows.push(format!(

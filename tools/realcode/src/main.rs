@@ -49,6 +49,10 @@ struct Target {
     version: &'static str,
     /// Extra dependencies of the workload (TOML lines).
     workload_deps: &'static str,
+    /// Cargo features the crate's own tests need (comma-separated; empty:
+    /// the crate's defaults), turned on in both copies for clippy and the
+    /// test suites.
+    features: &'static str,
 }
 
 const TARGETS: &[Target] = &[
@@ -57,18 +61,21 @@ const TARGETS: &[Target] = &[
         krate: "serde_json",
         version: "1.0.154",
         workload_deps: "serde = { version = \"1\", features = [\"derive\"] }",
+        features: "",
     },
     Target {
         name: "deflate",
         krate: "miniz_oxide",
         version: "0.9.1",
         workload_deps: "",
+        features: "",
     },
     Target {
         name: "redis",
         krate: "mini-redis",
         version: "0.4.1",
         workload_deps: "tokio = { version = \"1\", features = [\"full\"] }",
+        features: "",
     },
 ];
 
