@@ -99,7 +99,11 @@
 //! and tokio's codecs,
 //! timers, `DelayQueue` and cancellation tokens (tokio-util, which found
 //! that a method core declares `#[track_caller]`, `Index::index`, lost
-//! its caller's location in the closure form).
+//! its caller's location in the closure form), streams over tokio
+//! (tokio-stream), a service trait (tower-service), a CSV reader and
+//! writer through serde (csv), dates and times in 321 impl blocks
+//! (chrono), integer parsing (lexical-parse-integer), perfect hashing
+//! (phf_shared) and interned strings (string_cache).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -123,7 +127,10 @@
 //! its package lacks the test data and the module its tests include;
 //! crossbeam-skiplist 0.1.3 does not build under Rust 1.95's
 //! `dangerous_implicit_autorefs`; linked-hash-map 0.5.6: its package
-//! lacks the `src/tests.rs` its `mod tests;` names). A crate whose tests
+//! lacks the `src/tests.rs` its `mod tests;` names; async-stream 0.3.6
+//! and futures-executor 0.3.34: their tests need crates of their
+//! workspace; regex 1.13.2: its package lacks the `tests/fuzz` module its
+//! tests include). A crate whose tests
 //! need features it does not enable by default runs with them on, in both
 //! copies (see [`with_features`]). ahash 0.8.15 is left
 //! out for what it checks (README, the corpus check): its `no_panic` test
@@ -370,6 +377,13 @@ const CORPUS: &[Target] = &[
         "2.0.2",
         "cshake,fips202,k12,keccak,kmac,parallel_hash,sha3,shake,sp800,tuple_hash",
     ),
+    with_features("tokio-stream", "0.1.19", "full"),
+    krate("tower-service", "0.3.3"),
+    krate("csv", "1.4.0"),
+    krate("chrono", "0.4.45"),
+    krate("lexical-parse-integer", "1.0.6"),
+    krate("phf_shared", "0.14.0"),
+    krate("string_cache", "0.11.0"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
