@@ -421,10 +421,10 @@ fn expand_impl(mut imp: ItemImpl) -> syn::Result<TokenStream> {
 /// so, because the trait's declaration of it is: core declares
 /// `Index::index` and `IndexMut::index_mut` so (the only ones among 49
 /// methods of the standard operator, comparison, conversion, formatting,
-/// hashing, iterator and I/O traits probed under Rust 1.95), and a panic in an impl of them
-/// reports the location of the `container[i]` that called it (tokio-util
-/// 0.7.20's `DelayQueue::remove` tests that its panic names the test's
-/// line, through its own `Index` impl). Such a method keeps the guard
+/// hashing, iterator and I/O traits probed under Rust 1.95), and a panic
+/// in an impl of them reports the location of the `container[i]` that
+/// called it (tokio-util 0.7.20's `DelayQueue::remove` tests that its
+/// panic names the test's line, through its own `Index` impl). Such a method keeps the guard
 /// form, where its body stays in the function: in a closure, its calls
 /// would report the closure's location. A trait of the user's that
 /// declares a method `#[track_caller]` is not seen from its impls (see
@@ -635,8 +635,8 @@ enum Outline {
     /// The body is compiled twice (inline, and in `record_body`).
     Body,
     /// A guard at the top of the body: `#[track_caller]`, written or
-    /// implied by the trait (a closure would take the caller's location), `#[target_feature]` (an inlined
-    /// closure drops the features), `unsafe` and variadic functions, `impl
+    /// implied by the trait (a closure would take the caller's location),
+    /// `#[target_feature]` (an inlined closure drops the features), `unsafe` and variadic functions, `impl
     /// Trait` and `!` returns, `main`, `async`; a body with an array
     /// repeat count rustc judges generic inside a closure (see
     /// [`closure_generic_count`]); a body that, moved into a closure,
@@ -1651,8 +1651,17 @@ mod tests {
         }
         // Other methods of the block, and `index` elsewhere, keep the
         // closure.
-        for imp in [
+        let out = expand(
+            quote! {},
             quote! { impl Index<usize> for S { type Output = u8; fn index(&self, i: usize) -> &u8 { &self.v[i] } fn other(&self) -> u8 { 1 } } },
+        )
+        .unwrap()
+        .to_string();
+        assert!(
+            out.contains("enter_scope") && out.contains("run_body"),
+            "{out}"
+        );
+        for imp in [
             quote! { impl S { fn index(&self, i: usize) -> &u8 { &self.v[i] } } },
             quote! { impl Lookup for S { fn index(&self, i: usize) -> &u8 { &self.v[i] } } },
         ] {

@@ -228,6 +228,10 @@ pub(crate) fn suite(
     } else {
         vec!["--features", features]
     };
+    // `cargo test` on the published crate; the instrumented one adds
+    // `inprof/enable`.
+    let test_p = [&["test", "--no-fail-fast"][..], &features].concat();
+    let test_i = [&test_p[..], &["--features", "inprof/enable"]].concat();
     let mut failures = Vec::new();
     // 1. Warnings.
     eprintln!("check: clippy on the published and the instrumented crate");
@@ -308,8 +312,7 @@ pub(crate) fn suite(
     // and both suites then compare with them and write nothing.
     if uses_insta(plain) {
         let vars = [("INSTA_UPDATE", "always")];
-        let args = [&["test", "--no-fail-fast"][..], &features].concat();
-        let _ = cargo_env(plain, tgt_plain, &args, &vars);
+        let _ = cargo_env(plain, tgt_plain, &test_p, &vars);
         match copy_snapshots(plain, instr) {
             Ok(n) => eprintln!("check: {n} insta snapshots recorded from the published crate"),
             Err(e) => failures.push(format!("copying the insta snapshots: {e}")),
@@ -318,10 +321,8 @@ pub(crate) fn suite(
     let snapshots = [("INSTA_UPDATE", "no")];
     eprintln!("check: the test suites");
     let run = || {
-        let args_p = [&["test", "--no-fail-fast"][..], &features].concat();
-        let args_i = [&args_p[..], &["--features", "inprof/enable"]].concat();
-        let (_, tp) = cargo_env(plain, tgt_plain, &args_p, &snapshots);
-        let (ok_ti, ti) = cargo_env(instr, tgt_instr, &args_i, &snapshots);
+        let (_, tp) = cargo_env(plain, tgt_plain, &test_p, &snapshots);
+        let (ok_ti, ti) = cargo_env(instr, tgt_instr, &test_i, &snapshots);
         let r = SuiteRun {
             published: test_counts(&tp),
             instrumented: test_counts(&ti),
