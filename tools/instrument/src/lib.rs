@@ -1,8 +1,9 @@
 //! Puts `#[inprof::profile]` on every `impl` block, every trait with
 //! default methods and every free function of a crate's sources, the way a user would do it by hand: the attribute
 //! is inserted as text right before the item's keywords (after its other
-//! attributes and doc comments), and nothing else in the file changes, so
-//! lines, formatting and comments stay as they were.
+//! attributes and doc comments; above a function's `#[test_case]`
+//! attributes, where ntest needs it), and nothing else in the file changes,
+//! so lines, formatting and comments stay as they were.
 //!
 //! Left alone: `const fn` (they may run at compile time) and functions an
 //! attribute may make `const` (`#[rustversion::attr(since(1.83), const)]`,
@@ -149,6 +150,21 @@ fn may_be_const(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// The first `#[test_case(..)]` attribute, if any. ntest's `test_case`
+/// (0.10.0) stops the build where an attribute below it has a path of
+/// more than one segment (`custom attribute panicked: Expected
+/// identifier!`: wildmatch 2.7.0's tests), so the attribute goes above
+/// the test cases there, as a user would write it: it then runs first,
+/// and each test the cases make runs its instrumented body.
+fn test_case(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
+    attrs.iter().find(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "test_case")
+    })
+}
+
 impl Finder {
     fn at(&mut self, span: proc_macro2::Span, kind: Kind) {
         let s = span.start();
@@ -159,9 +175,10 @@ impl Finder {
 impl<'ast> Visit<'ast> for Finder {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         if f.sig.constness.is_none() && !may_be_const(&f.attrs) && !annotated(&f.attrs) {
-            let first = match &f.vis {
-                syn::Visibility::Inherited => f.sig.span(),
-                vis => vis.span(),
+            let first = match (test_case(&f.attrs), &f.vis) {
+                (Some(a), _) => a.span(),
+                (None, syn::Visibility::Inherited) => f.sig.span(),
+                (None, vis) => vis.span(),
             };
             self.at(first, Kind::Fn);
         }
@@ -270,5 +287,24 @@ trait OnlyRequired {
         assert!(out.contains("\ntrait OnlyRequired {"), "{out}");
         assert_eq!(out.matches("#[inprof::profile]").count(), 6, "{out}");
         assert_eq!(out.lines().count(), src.lines().count());
+    }
+
+    #[test]
+    fn above_the_test_cases() {
+        let src = "\
+/// Docs.
+#[test_case(\"*\")]
+#[ntest::test_case(\"?\")]
+#[timeout(100)]
+fn is_match(pattern: &str) {}
+";
+        let (out, c) = instrument_source(src).unwrap();
+        assert_eq!(c.fns, 1, "{out}");
+        assert!(
+            out.contains("/// Docs.\n#[inprof::profile] #[test_case(\"*\")]\n"),
+            "{out}"
+        );
+        assert!(out.contains("#[timeout(100)]\nfn is_match("), "{out}");
+        assert_eq!(out.matches("#[inprof::profile]").count(), 1, "{out}");
     }
 }
