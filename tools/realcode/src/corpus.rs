@@ -103,7 +103,26 @@
 //! (tokio-stream), a service trait (tower-service), a CSV reader and
 //! writer through serde (csv), dates and times in 321 impl blocks
 //! (chrono), integer parsing (lexical-parse-integer), perfect hashing
-//! (phf_shared) and interned strings (string_cache).
+//! (phf_shared) and interned strings (string_cache); and DEFLATE streams
+//! (flate2), the Encoding Standard (encoding_rs), TOML (toml), XML
+//! (quick-xml), bit slices (bitvec), persistent collections (rpds, im-rc,
+//! archery), ropes (ropey), fractions (fraction), geometry types
+//! (geo-types), intrusive collections (intrusive-collections), radix
+//! tries (radix_trie), ring buffers (circular-buffer, arraydeque),
+//! append-only vectors (boxcar, append-only-vec), small strings
+//! (smartstring, tinystr), ULIDs (ulid), HTTP dates and cookies
+//! (httpdate, cookie), PEM (pem), checksums (crc-any, adler32, seahash),
+//! LZW (lzw), edit distance (edit-distance), a pass-through hasher
+//! (nohash-hasher), an atomic waker (atomic-waker), identifier tables
+//! (unicode-ident), byte-slice casts (byte-slice-cast), byte sizes
+//! (bytesize), value streams (sval, with `derive`), grouped slices
+//! (slice-group-by), substring search (memmem, jetscii), byte buffers
+//! (bytes-utils), LRU caches (uluru, schnellru, clru, lru-cache), bitmaps
+//! (bitmaps), varints (integer-encoding, leb128, unsigned-varint), byte
+//! order (byteorder-lite), binary reading (scroll), compile-time
+//! reference counting (static-rc) and glob matching tested through
+//! ntest's `#[test_case]` (wildmatch, which found that ntest stops the
+//! build on a `#[inprof::profile]` written below its test cases).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -130,16 +149,20 @@
 //! lacks the `src/tests.rs` its `mod tests;` names; async-stream 0.3.6
 //! and futures-executor 0.3.34: their tests need crates of their
 //! workspace; regex 1.13.2: its package lacks the `tests/fuzz` module its
-//! tests include). A crate whose tests
-//! need features it does not enable by default runs with them on, in both
-//! copies (see [`with_features`]). ahash 0.8.15 is left
-//! out for what it checks (README, the corpus check): its `no_panic` test
+//! tests include; fxhash 0.2.1: its `lib.rs` sits at its root, and it has
+//! no test; roaring 0.12.0: its property tests ran for over 12 minutes
+//! published, in a debug build; sized-chunks 0.7.0: its tests deny
+//! warnings, and Rust 1.95 warns on fields never read). A crate whose
+//! tests need features it does not enable by default runs with them on,
+//! in both copies (see [`with_features`]). ahash 0.8.15 is left out for
+//! what it checks (README, the corpus check): its `no_panic` test
 //! proves at link time that hashing cannot panic, which holds only
 //! because its helpers are inlined where their callers' length checks
 //! make their slicing safe; instrumented, each helper's recorded copy is
-//! compiled apart from those callers, and the proof fails. Not run by `cargo
-//! test` (one to two hours on two cores, and tens of GB of build output
-//! in `target/realcode/corpus-target-{plain,instr}`, which may be deleted
+//! compiled apart from those callers, and the proof fails. Not run by
+//! `cargo test` (about a minute a crate on two cores, four hours for all,
+//! and tens of GB of build output in
+//! `target/realcode/corpus-target-{plain,instr}`, which may be deleted
 //! after); its last results are in the README.
 
 use crate::check::suite;
@@ -384,6 +407,56 @@ const CORPUS: &[Target] = &[
     krate("lexical-parse-integer", "1.0.6"),
     krate("phf_shared", "0.14.0"),
     krate("string_cache", "0.11.0"),
+    krate("byte-slice-cast", "1.2.3"),
+    krate("lzw", "0.10.0"),
+    krate("seahash", "4.1.0"),
+    krate("geo-types", "0.7.20"),
+    krate("flate2", "1.1.11"),
+    krate("encoding_rs", "0.8.44"),
+    krate("archery", "1.2.3"),
+    krate("rpds", "1.2.1"),
+    krate("ulid", "3.0.0"),
+    krate("crc-any", "3.1.0"),
+    krate("adler32", "1.2.0"),
+    krate("im-rc", "15.1.0"),
+    krate("ropey", "1.6.1"),
+    krate("fraction", "0.17.0"),
+    krate("toml", "0.9.8"),
+    krate("quick-xml", "0.42.0"),
+    krate("tinystr", "0.8.5"),
+    krate("bitvec", "1.1.1"),
+    krate("atomic-waker", "1.1.2"),
+    krate("smartstring", "2.0.0"),
+    krate("unicode-ident", "1.0.27"),
+    krate("httpdate", "1.0.3"),
+    krate("cookie", "0.18.3"),
+    krate("pem", "4.0.0"),
+    krate("intrusive-collections", "0.10.3"),
+    krate("arraydeque", "0.5.1"),
+    krate("circular-buffer", "1.1.1"),
+    krate("edit-distance", "2.2.2"),
+    krate("nohash-hasher", "0.2.0"),
+    krate("boxcar", "0.2.14"),
+    krate("append-only-vec", "0.1.10"),
+    krate("radix_trie", "0.3.0"),
+    krate("bytesize", "2.7.0"),
+    with_features("sval", "2.22.0", "derive"),
+    krate("slice-group-by", "0.3.1"),
+    krate("memmem", "0.1.1"),
+    krate("bytes-utils", "0.1.4"),
+    krate("uluru", "3.1.0"),
+    krate("schnellru", "0.2.4"),
+    krate("clru", "0.6.3"),
+    krate("bitmaps", "3.2.1"),
+    krate("integer-encoding", "4.1.0"),
+    krate("leb128", "0.2.7"),
+    krate("unsigned-varint", "0.8.0"),
+    krate("byteorder-lite", "0.1.0"),
+    krate("scroll", "0.13.0"),
+    krate("static-rc", "0.7.0"),
+    krate("lru-cache", "0.1.2"),
+    krate("jetscii", "0.5.3"),
+    krate("wildmatch", "2.7.0"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
