@@ -122,7 +122,12 @@
 //! order (byteorder-lite), binary reading (scroll), compile-time
 //! reference counting (static-rc) and glob matching tested through
 //! ntest's `#[test_case]` (wildmatch, which found that ntest stops the
-//! build on a `#[inprof::profile]` written below its test cases).
+//! build on a `#[inprof::profile]` written below its test cases), inline
+//! strings tested through test-case's `#[test_case]` (compact_str),
+//! ordered maps (ordermap), range maps (rangemap), non-empty vectors
+//! (nonempty, vec1), enum sets (enumset), bit fields (bit_field,
+//! bitfield), self-referential borrows (yoke, with `derive`) and small
+//! sets (tinyset).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -152,7 +157,11 @@
 //! tests include; fxhash 0.2.1: its `lib.rs` sits at its root, and it has
 //! no test; roaring 0.12.0: its property tests ran for over 12 minutes
 //! published, in a debug build; sized-chunks 0.7.0: its tests deny
-//! warnings, and Rust 1.95 warns on fields never read). A crate whose
+//! warnings, and Rust 1.95 warns on fields never read; weezl 0.2.1: its
+//! package lacks the `benches/` data its unit tests include;
+//! indexmap-nostd 0.4.0: no test; litemap 0.8.3, writeable 0.6.4 and
+//! zerovec 0.11.9: their examples and tests need crates of the ICU4X
+//! workspace). A crate whose
 //! tests need features it does not enable by default runs with them on,
 //! in both copies (see [`with_features`]). ahash 0.8.15 is left out for
 //! what it checks (README, the corpus check): its `no_panic` test
@@ -457,6 +466,16 @@ const CORPUS: &[Target] = &[
     krate("lru-cache", "0.1.2"),
     krate("jetscii", "0.5.3"),
     krate("wildmatch", "2.7.0"),
+    krate("compact_str", "0.10.0"),
+    krate("ordermap", "1.2.2"),
+    krate("rangemap", "1.9.0"),
+    krate("nonempty", "0.12.0"),
+    krate("vec1", "1.12.1"),
+    krate("enumset", "1.1.15"),
+    krate("bit_field", "0.10.4"),
+    krate("bitfield", "0.20.0"),
+    with_features("yoke", "0.8.4", "derive"),
+    krate("tinyset", "0.5.4"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
