@@ -532,11 +532,13 @@ fn expand_method(
 /// Whether a method's body is the canonical one clippy asks for, which it
 /// checks by the body's shape (`non_canonical_clone_impl`,
 /// `non_canonical_partial_ord_impl`): `clone` as `*self` (a copy: nothing
-/// to time) and `partial_cmp` as `Some(self.cmp(other))` (its time is
-/// `cmp`'s, instrumented on its own). An impl block's attribute leaves
-/// these as written; instrumented, they would get clippy's warning the
-/// user's code does not deserve. `#[profile]` on the method itself still
-/// instruments it.
+/// to time) and `partial_cmp` as a call of `cmp` in `Some(..)` or
+/// `.into()`: `self.cmp(other)`, or `Ord::cmp(a, b)` with any two
+/// arguments, as clippy accepts them (inlinable_string 0.1.15's
+/// `Some(Ord::cmp(&self[..], &rhs[..]))`). Its time is `cmp`'s. An impl
+/// block's attribute leaves these as written; instrumented, they would get
+/// clippy's warning the user's code does not deserve. `#[profile]` on the
+/// method itself still instruments it.
 fn canonical_body(sig: &Signature, block: &Block) -> bool {
     let is_self = |e: &Expr| matches!(e, Expr::Path(p) if p.path.is_ident("self"));
     let [Stmt::Expr(e, None)] = block.stmts.as_slice() else {
@@ -548,22 +550,22 @@ fn canonical_body(sig: &Signature, block: &Block) -> bool {
     if sig.ident != "partial_cmp" {
         return false;
     }
-    let Expr::Call(some) = e else {
-        return false;
-    };
-    let Expr::Path(f) = &*some.func else {
-        return false;
-    };
-    if !f.path.is_ident("Some") || some.args.len() != 1 {
-        return false;
-    }
-    let arg = &some.args[0];
-    match arg {
+    let is_cmp = |e: &Expr| match e {
         Expr::MethodCall(m) => m.method == "cmp" && is_self(&m.receiver) && m.args.len() == 1,
         Expr::Call(c) => {
             matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "cmp"))
                 && c.args.len() == 2
-                && is_self(&c.args[0])
+        }
+        _ => false,
+    };
+    match e {
+        Expr::Call(some) => {
+            matches!(&*some.func, Expr::Path(f) if f.path.is_ident("Some"))
+                && some.args.len() == 1
+                && is_cmp(&some.args[0])
+        }
+        Expr::MethodCall(into) => {
+            into.method == "into" && into.args.is_empty() && is_cmp(&into.receiver)
         }
         _ => false,
     }
@@ -1606,6 +1608,8 @@ mod tests {
             quote! { impl Clone for P { fn clone(&self) -> Self { *self } } },
             quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { Some(self.cmp(o)) } } },
             quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { Some(Ord::cmp(self, o)) } } },
+            quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { Some(Ord::cmp(&self[..], &o[..])) } } },
+            quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { self.cmp(o).into() } } },
         ] {
             let out = expand(quote! {}, imp.clone()).unwrap().to_string();
             assert!(!out.contains("__INPROF_CALLSITE"), "{out}");
@@ -1614,6 +1618,8 @@ mod tests {
         for imp in [
             quote! { impl Clone for P { fn clone(&self) -> Self { P(self.0) } } },
             quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { self.0.partial_cmp(&o.0) } } },
+            quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { Some(o.cmp(self)) } } },
+            quote! { impl PartialOrd for P { fn partial_cmp(&self, o: &Self) -> Option<Ordering> { self.0.partial_cmp(&o.0).into() } } },
             quote! { impl Clone for P { #[profile] fn clone(&self) -> Self { *self } } },
         ] {
             let out = expand(quote! {}, imp.clone()).unwrap().to_string();

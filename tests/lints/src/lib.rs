@@ -342,3 +342,42 @@ impl Bound {
         }
     }
 }
+
+/// No warning either: `partial_cmp` as `Ord::cmp` of any two arguments,
+/// or `.into()` of `self.cmp(..)`, which clippy's
+/// `non_canonical_partial_ord_impl` accepts too (inlinable_string
+/// 0.1.15's `Some(Ord::cmp(&self[..], &rhs[..]))`).
+#[derive(PartialEq, Eq)]
+pub struct Name(String);
+
+#[inprof::profile]
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(Ord::cmp(&self.0[..], &other.0[..]))
+    }
+}
+
+#[inprof::profile]
+impl Ord for Name {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+/// As [`Name`], by `.into()`.
+#[derive(PartialEq, Eq)]
+pub struct Id(u64);
+
+#[inprof::profile]
+impl PartialOrd for Id {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        self.cmp(other).into()
+    }
+}
+
+#[inprof::profile]
+impl Ord for Id {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
