@@ -126,8 +126,12 @@
 //! strings tested through test-case's `#[test_case]` (compact_str),
 //! ordered maps (ordermap), range maps (rangemap), non-empty vectors
 //! (nonempty, vec1), enum sets (enumset), bit fields (bit_field,
-//! bitfield), self-referential borrows (yoke, with `derive`) and small
-//! sets (tinyset).
+//! bitfield), self-referential borrows (yoke, with `derive`), small sets
+//! (tinyset), parser combinators (pom), a string scanner (unscanny), bit
+//! sets (smallbitset), inline strings (inlinable_string, which found that
+//! a `partial_cmp` clippy counts as canonical was instrumented, and then
+//! warned on), case conversion (convert_case, titlecase, caseless), slugs
+//! (slug) and transliteration (any_ascii).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -161,7 +165,8 @@
 //! package lacks the `benches/` data its unit tests include;
 //! indexmap-nostd 0.4.0: no test; litemap 0.8.3, writeable 0.6.4 and
 //! zerovec 0.11.9: their examples and tests need crates of the ICU4X
-//! workspace). A crate whose
+//! workspace; nom8 0.2.0: its package lacks the examples its manifest
+//! names). A crate whose
 //! tests need features it does not enable by default runs with them on,
 //! in both copies (see [`with_features`]). ahash 0.8.15 is left out for
 //! what it checks (README, the corpus check): its `no_panic` test
@@ -476,6 +481,15 @@ const CORPUS: &[Target] = &[
     krate("bitfield", "0.20.0"),
     with_features("yoke", "0.8.4", "derive"),
     krate("tinyset", "0.5.4"),
+    krate("pom", "3.4.0"),
+    krate("unscanny", "0.1.0"),
+    krate("smallbitset", "0.7.1"),
+    krate("inlinable_string", "0.1.15"),
+    krate("convert_case", "0.12.0"),
+    krate("titlecase", "3.6.0"),
+    krate("slug", "0.1.6"),
+    krate("any_ascii", "0.3.3"),
+    krate("caseless", "0.2.2"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
