@@ -99,7 +99,11 @@ fn parse_value(s: &str) -> Option<f64> {
 
 /// Lint diagnostics (warnings, and errors of deny-level lints) in `cargo
 /// clippy --message-format=short` output, without columns (an inserted
-/// attribute moves them on its line).
+/// attribute moves them on its line). A file a build script wrote names
+/// its side's target directory (crc16 0.4.0's `tables.rs`:
+/// `.../corpus-target-plain/debug/build/crc16-<hash>/out/tables.rs`), so
+/// it is named from its `OUT_DIR` (`$OUT_DIR/tables.rs`), as on both
+/// sides.
 fn warnings(text: &str) -> BTreeSet<String> {
     text.lines()
         .filter(|l| {
@@ -113,9 +117,26 @@ fn warnings(text: &str) -> BTreeSet<String> {
             if parts.len() == 4 {
                 parts.remove(2);
             }
+            let file = out_dir_relative(parts[0]);
+            parts[0] = &file;
             parts.join(":")
         })
         .collect()
+}
+
+/// `path` from its build script's `OUT_DIR` (`$OUT_DIR/x.rs`) where it
+/// is under one (`<target>/<profile>/build/<package>-<hash>/out/`), else
+/// as it is.
+fn out_dir_relative(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').collect();
+    let out = parts
+        .windows(3)
+        .position(|w| w[0] == "build" && w[2] == "out")
+        .map(|i| i + 3);
+    match out {
+        Some(rest) if rest < parts.len() => format!("$OUT_DIR/{}", parts[rest..].join("/")),
+        _ => path.to_owned(),
+    }
 }
 
 /// The tests `cargo test` reports failed (`test NAME ... FAILED`).
@@ -633,7 +654,37 @@ fn names(profile: &Path) -> Result<usize, Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{copy_snapshots, suites_agree, uses_insta, SuiteRun};
+    use super::{copy_snapshots, suites_agree, uses_insta, warnings, SuiteRun};
+
+    #[test]
+    fn a_build_scripts_file_is_the_same_on_both_sides() {
+        let line = |target: &str| {
+            format!(
+                "/w/{target}/debug/build/crc16-6b951e1085e08fad/out/tables.rs:10:23: \
+                 warning: constants have by default a `'static` lifetime\n\
+                 src/lib.rs:4:5: warning: unused import: `x`\n\
+                 warning: `crc16` (lib) generated 2 warnings\n"
+            )
+        };
+        let (p, i) = (
+            warnings(&line("corpus-target-plain")),
+            warnings(&line("corpus-target-instr")),
+        );
+        assert_eq!(p, i);
+        assert_eq!(
+            p.into_iter().collect::<Vec<_>>(),
+            [
+                "$OUT_DIR/tables.rs:10: warning: constants have by default a `'static` lifetime",
+                "src/lib.rs:4: warning: unused import: `x`",
+            ]
+        );
+        // Not under a build script's `OUT_DIR`: as it is.
+        let w = warnings("tests/build/out.rs:1:2: warning: w\n");
+        assert_eq!(
+            w.into_iter().collect::<Vec<_>>(),
+            ["tests/build/out.rs:1: warning: w"]
+        );
+    }
 
     fn run(p: &[&str], i: &[&str]) -> SuiteRun {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();

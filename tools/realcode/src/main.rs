@@ -183,6 +183,29 @@ fn sync_dir(from: &Path, to: &Path, transform: Option<Transform>) {
     walk(from, to, false, transform);
 }
 
+/// Removes the copies in `dir` (`plain`, `instr`) unless they were made
+/// from `src`, which a `source` file in `dir` records. The copies are
+/// updated in place (cargo then rebuilds only what changed), which
+/// leaves behind a file the sources no longer have, so copies of other
+/// sources (another version, another crate of the same name: the corpus
+/// crate json and the serde_json workload once shared a directory) are
+/// made again from nothing.
+fn forget_other_sources(dir: &Path, src: &Path) {
+    let stamp = dir.join("source");
+    let from = src.display().to_string();
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(&from[..]) {
+        return;
+    }
+    for copy in ["plain", "instr"] {
+        let copy = dir.join(copy);
+        if copy.exists() {
+            std::fs::remove_dir_all(&copy).unwrap();
+        }
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(&stamp, &from).unwrap();
+}
+
 /// The published sources, and a copy instrumented wholesale (with inprof
 /// as a dependency, `enable` left to the workload or to
 /// `--features inprof/enable`).
@@ -190,6 +213,7 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
     let src = fetch(work, t);
     let plain = work.join(t.name).join("plain");
     let instr = work.join(t.name).join("instr");
+    forget_other_sources(&work.join(t.name), &src);
     sync_dir(&src, &plain, None);
     let counts = std::cell::RefCell::new((inprof_instrument::Counts::default(), 0usize));
     let transform = |text: &str| -> Option<String> {
@@ -475,4 +499,40 @@ fn main() -> std::process::ExitCode {
         }
     }
     std::process::ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{forget_other_sources, sync_dir};
+
+    #[test]
+    fn copies_of_other_sources_are_made_again_from_nothing() {
+        let root = std::env::temp_dir().join(format!("inprof-copies-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (a, b, dir) = (root.join("a-1.0"), root.join("b-2.0"), root.join("work/x"));
+        for (src, file) in [(&a, "only_a.rs"), (&b, "only_b.rs")] {
+            std::fs::create_dir_all(src.join("src")).unwrap();
+            std::fs::write(src.join("src").join(file), "").unwrap();
+            std::fs::write(src.join("src/lib.rs"), src.display().to_string()).unwrap();
+        }
+        let prepare = |src: &std::path::Path| {
+            forget_other_sources(&dir, src);
+            sync_dir(src, &dir.join("plain"), None);
+        };
+        let has = |f: &str| dir.join("plain/src").join(f).exists();
+        prepare(&a);
+        assert!(has("only_a.rs") && has("lib.rs"));
+        // The same sources again: the copy is kept (cargo rebuilds
+        // nothing), a file written into it too.
+        std::fs::write(dir.join("plain/Cargo.lock"), "").unwrap();
+        prepare(&a);
+        assert!(dir.join("plain/Cargo.lock").exists());
+        // Other sources: nothing of the first copy is left.
+        prepare(&b);
+        assert!(has("only_b.rs") && !has("only_a.rs"));
+        assert!(!dir.join("plain/Cargo.lock").exists());
+        let lib = std::fs::read_to_string(dir.join("plain/src/lib.rs")).unwrap();
+        assert_eq!(lib, b.display().to_string());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }
