@@ -41,6 +41,8 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
         (201, "unnecessary structure name repetition"),
         (202, "unnecessary structure name repetition"),
         (265, "adding items after statements is confusing"),
+        (390, "help: try: `product()`"),
+        (397, "help: try: `sum()`"),
     ] {
         assert!(
             warnings
@@ -61,6 +63,8 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             "src/lib.rs:201:",
             "src/lib.rs:202:",
             "src/lib.rs:265:",
+            "src/lib.rs:390:",
+            "src/lib.rs:397:",
         ]
         .iter()
         .any(|l| w.contains(l))
@@ -76,5 +80,19 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             .count(),
         1,
         "use_self at line 201 more than once:\n{text}"
+    );
+}
+
+/// An item's docs that mix `///` lines with `#[doc = include_str!(..)]`
+/// read as written: its doc test passes instrumented (it failed, the
+/// included example's code block one space short on each indented line).
+#[test]
+fn doc_tests_of_instrumented_items_run_as_written() {
+    let (mut cargo, _) = sub_crate(&["test", "--doc", "--quiet"], "lints", "disabled-check");
+    let out = run_ok(&mut cargo, "cargo test --doc on tests/lints");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("test result: ok. 1 passed"),
+        "the doc test did not run:\n{text}"
     );
 }

@@ -643,8 +643,9 @@ enum Outline {
     /// repeat count rustc judges generic inside a closure (see
     /// [`closure_generic_count`]); a body that, moved into a closure,
     /// would change a name the program can see (see
-    /// [`renames_in_closure`]); and one that assigns to a parameter it
-    /// holds by value (see [`assigns_to_parameter`]).
+    /// [`renames_in_closure`]); one that assigns to a parameter it
+    /// holds by value (see [`assigns_to_parameter`]); and one that
+    /// returns a `fold` from 0 or 1 (see [`returns_summing_fold`]).
     Guard,
 }
 
@@ -655,6 +656,7 @@ fn shape(sig: &Signature, attrs: &[Attribute], block: &Block, tracked: bool) -> 
     if closure_generic_count(block.to_token_stream())
         || renames_in_closure(block)
         || assigns_to_parameter(sig, block)
+        || returns_summing_fold(block)
     {
         return Outline::Guard;
     }
@@ -674,6 +676,55 @@ fn shape(sig: &Signature, attrs: &[Attribute], block: &Block, tracked: bool) -> 
         }
     }
     Outline::Body
+}
+
+/// Whether the body returns (as its value or by `return`) a `fold` whose
+/// first argument is the integer `0` or `1`. Clippy's `unnecessary_fold`
+/// suggests `sum()` or `product()` for it, and names the type
+/// (`product::<usize>()`) unless it is known from where the value goes:
+/// a function's declared return type counts, a closure's does not, so in
+/// the closure form the user's warning would change
+/// (permutohedron 0.2.4's `factorial`, `(1..n + 1).fold(1, |a, b| a * b)`).
+/// Such bodies keep the guard form. Tails through blocks, `if` and
+/// `match` count; a `return` inside a closure or an item of the body is
+/// theirs.
+fn returns_summing_fold(block: &Block) -> bool {
+    fn is_fold(e: &Expr) -> bool {
+        match e {
+            Expr::MethodCall(m) => {
+                m.method == "fold"
+                    && m.args.len() == 2
+                    && matches!(&m.args[0], Expr::Lit(l)
+                        if matches!(&l.lit, syn::Lit::Int(i)
+                            if matches!(i.base10_digits(), "0" | "1")))
+            }
+            Expr::Paren(p) => is_fold(&p.expr),
+            Expr::Block(b) => tail_is_fold(&b.block),
+            Expr::Unsafe(u) => tail_is_fold(&u.block),
+            Expr::If(i) => {
+                tail_is_fold(&i.then_branch)
+                    || i.else_branch.as_ref().is_some_and(|(_, e)| is_fold(e))
+            }
+            Expr::Match(m) => m.arms.iter().any(|a| is_fold(&a.body)),
+            _ => false,
+        }
+    }
+    fn tail_is_fold(b: &Block) -> bool {
+        matches!(b.stmts.last(), Some(Stmt::Expr(e, None)) if is_fold(e))
+    }
+    struct Returns(bool);
+    impl<'ast> Visit<'ast> for Returns {
+        fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+            self.0 |= r.expr.as_deref().is_some_and(is_fold);
+            syn::visit::visit_expr_return(self, r);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast Item) {}
+    }
+    let mut v = Returns(false);
+    v.visit_block(block);
+    tail_is_fold(block) || v.0
 }
 
 /// Whether the body, moved into a closure, would change what the program
@@ -1408,6 +1459,26 @@ mod tests {
             quote! { fn f() -> usize { { [1u8; 2 * const { 3 }].len() } } },
         ] {
             assert_eq!(form(quote! {}, item.clone()), "guard", "{item}");
+        }
+        // A `fold` from 0 or 1 the function returns (clippy's
+        // unnecessary_fold names the type in a closure: permutohedron
+        // 0.2.4); one a closure or a nested item returns, a `let` takes,
+        // or that starts elsewhere, keeps the closure.
+        for item in [
+            quote! { fn f(n: usize) -> usize { (1..n + 1).fold(1, |a, b| a * b) } },
+            quote! { fn f(n: usize) -> usize { if n > 2 { 0 } else { v.iter().fold(0usize, Add::add) } } },
+            quote! { fn f(n: Option<usize>) -> usize { if let Some(n) = n { return (0..n).fold(0, |a, b| a + b); } 0 } },
+            quote! { fn f(n: u8) -> u64 { match n { 0 => 1, _ => { (x).fold(1, |a, b| a * b) } } } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "guard", "{item}");
+        }
+        for item in [
+            quote! { fn f(n: usize) -> usize { let t: usize = (0..n).fold(0, |a, b| a + b); t } },
+            quote! { fn f(n: usize) -> usize { (0..n).fold(2, |a, b| a * b) } },
+            quote! { fn f(v: &[u8]) -> Vec<u8> { v.iter().map(|x| { return (0..*x).fold(1, |a, b| a * b); }).collect() } },
+            quote! { fn f() -> u32 { fn g() -> u32 { (0..3).fold(0, |a, b| a + b) } g() } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "body", "{item}");
         }
         for item in [
             quote! { fn f() -> usize { [0u8; N * 2].len() + [0u8; 32].len() } },

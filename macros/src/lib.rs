@@ -4,6 +4,7 @@
 
 mod args;
 mod demoted;
+mod docs;
 mod expand;
 
 use proc_macro::TokenStream;
@@ -13,12 +14,13 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
     let item2: proc_macro2::TokenStream = item.into();
+    // Whatever comes out, its doc comments read as written (see `docs`).
     match expand::expand(args.into(), item2.clone()) {
-        Ok(ts) => ts.into(),
+        Ok(ts) => docs::as_written(ts).into(),
         Err(e) => {
             // One error, and the item left intact so no cascade follows.
             let mut out = e.to_compile_error();
-            out.extend(expand::intact(item2));
+            out.extend(docs::as_written(expand::intact(item2)));
             out.into()
         }
     }

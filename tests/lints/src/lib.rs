@@ -381,3 +381,30 @@ impl Ord for Id {
         self.0.cmp(&other.0)
     }
 }
+
+/// clippy's `unnecessary_fold`, as the user gets it: `product()`, the type
+/// known from the function's return type (in a closure clippy would name
+/// it: `product::<usize>()`; permutohedron 0.2.4's `factorial`).
+#[inprof::profile]
+pub fn factorial(n: usize) -> usize {
+    (1..n + 1).fold(1, |a, b| a * b)
+}
+
+/// As [`factorial`], by `return`: `sum()`.
+#[inprof::profile]
+pub fn total(n: Option<usize>) -> usize {
+    if let Some(n) = n {
+        return (0..n).fold(0, |a, b| a + b);
+    }
+    0
+}
+
+/// Docs that mix `///` lines with an included example, whose doc test
+/// runs as written: its raw string keeps each line's indentation
+/// (annotate-snippets 0.12.18's `Level::with_name`; tests/lints_fire.rs).
+///
+/// ```
+#[doc = include_str!("../doc_example.txt")]
+/// ```
+#[inprof::profile]
+pub fn documented() {}
