@@ -131,7 +131,51 @@
 //! sets (smallbitset), inline strings (inlinable_string, which found that
 //! a `partial_cmp` clippy counts as canonical was instrumented, and then
 //! warned on), case conversion (convert_case, titlecase, caseless), slugs
-//! (slug) and transliteration (any_ascii).
+//! (slug) and transliteration (any_ascii); hashers (foldhash), arenas and
+//! trees in them (id-arena, generational-arena, ego-tree, indextree),
+//! multimaps (multimap, btreemultimap), string interners
+//! (string-interner, lasso, ustr), XML tokens (xmlparser), JSON (json,
+//! which found that a crate named as a workload shared its directory,
+//! and tinyjson), base-58 and bech32 (bs58, bech32), ANSI stripping
+//! (strip-ansi-escapes), paths (pathdiff, dunce, relative-path), number
+//! formatting (num-format), transliteration (unidecode), CRC-32C on SIMD
+//! (crc32c), a lexer's runtime (logos), `cfg_if!` (cfg-if), hex (const-hex,
+//! base16ct), bit streams (bitstream-io), UTF-8 and UTF-16 codecs
+//! (encode_unicode, utf-8), fixed strings (fixedstr), vectors with holes
+//! and sorted ones (stable-vec, sorted-vec), intervals (iset,
+//! intervaltree), a keyed priority queue (keyed_priority_queue), radix
+//! sort (radsort), permutations (permutohedron, which found that a
+//! `fold` the function returns changed clippy's suggestion in the
+//! closure form, and permutation); small boxes (smallbox), array
+//! initialisers and arrays of generic length (array-init, hybrid-array),
+//! fixed-size hashes (fixed-hash), casts (az, cast), bounded integers
+//! (bounded-integer), non-zero literals (nonzero_ext), scanf-style
+//! parsing (scan_fmt), byte-order marks (unicode-bom), SIMD edit distance
+//! (triple_accel), MD5 and RIPEMD (md-5, ripemd), CRC-16 and CRC-64
+//! (crc16, whose tables a build script writes, which found that the check
+//! took clippy's warnings on them for new ones, and crc64), Adler-32
+//! (adler), hashers (wyhash, metrohash), SIMD substring search
+//! (sliceslice), bags (hashbag), typed index vectors (index_vec) and
+//! union-find (ena); and, added next, one-shot channels (oneshot),
+//! atomic cells (atomic_refcell,
+//! atomic), real-time ring buffers (rtrb), lock-free channels, one of
+//! them in a `static` (thingbuf, with `static`), left-right concurrency
+//! (left-right), a concurrent cache (quick_cache), blocking and async
+//! listener strategies (event-listener-strategy), async pipes (piper),
+//! async once cells (async-once-cell), triple buffers (triple_buffer),
+//! broadcast channels sync and async (bus, async-broadcast) and channels
+//! sync and async over tokio and async-std (kanal, flume); and, added next, 3D math in 186 impl blocks
+//! (cgmath), 2D curves and shapes (kurbo, lyon_geom), colours and colour
+//! spaces (color_space, rgb, hsl, colorsys, csscolorparser) and DEFLATE
+//! decoding (zune-inflate); text sizes and line indexes (text-size,
+//! line-index), syntax trees (rowan), arenas (la-arena), drop bombs
+//! (drop_bomb), allocation counting (countme), snapshot expectations
+//! (expect-test), text diffs (dissimilar), diagnostics rendering
+//! (annotate-snippets, which found that docs mixing `///` lines with
+//! `#[doc = include_str!(..)]` did not read as written, and
+//! codespan-reporting), truncation by width (unicode-truncate), fuzzy
+//! matching (fuzzy-matcher, sublime_fuzzy, nucleo-matcher) and glob
+//! matching (glob-match, globset).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -166,7 +210,13 @@
 //! indexmap-nostd 0.4.0: no test; litemap 0.8.3, writeable 0.6.4 and
 //! zerovec 0.11.9: their examples and tests need crates of the ICU4X
 //! workspace; nom8 0.2.0: its package lacks the examples its manifest
-//! names). A crate whose
+//! names; Inflector 0.11.4: it denies warnings, and Rust 1.95 warns
+//! (`noop_method_call`); levenshtein 1.0.5: no test; murmur3 0.5.2: its
+//! tests need murmur3-sys of its workspace; mint 0.5.9: its tests deny
+//! `missing_docs`, and their crate has none; brotli-decompressor 6.4.1:
+//! its package lacks the `testdata/` its unit tests include; ultraviolet
+//! 0.10.0: it denies warnings, and Rust 1.95 warns on an unused trait). A
+//! crate whose
 //! tests need features it does not enable by default runs with them on,
 //! in both copies (see [`with_features`]). ahash 0.8.15 is left out for
 //! what it checks (README, the corpus check): its `no_panic` test
@@ -490,6 +540,106 @@ const CORPUS: &[Target] = &[
     krate("slug", "0.1.6"),
     krate("any_ascii", "0.3.3"),
     krate("caseless", "0.2.2"),
+    krate("foldhash", "0.2.0"),
+    krate("id-arena", "2.3.0"),
+    krate("generational-arena", "0.2.9"),
+    krate("multimap", "0.10.1"),
+    krate("string-interner", "0.20.0"),
+    krate("lasso", "0.7.3"),
+    krate("xmlparser", "0.13.6"),
+    krate("json", "0.12.4"),
+    krate("tinyjson", "2.5.1"),
+    krate("bs58", "0.5.1"),
+    krate("bech32", "0.12.0"),
+    krate("strip-ansi-escapes", "0.2.1"),
+    krate("pathdiff", "0.2.3"),
+    krate("dunce", "1.0.5"),
+    krate("num-format", "0.4.4"),
+    krate("ego-tree", "0.11.1"),
+    krate("indextree", "4.9.2"),
+    krate("unidecode", "0.3.0"),
+    with_features("relative-path", "2.0.3", "serde"),
+    krate("ustr", "1.1.0"),
+    krate("crc32c", "0.6.9"),
+    krate("logos", "0.16.1"),
+    krate("cfg-if", "1.0.5"),
+    krate("const-hex", "1.19.3"),
+    krate("base16ct", "1.0.0"),
+    krate("bitstream-io", "4.10.0"),
+    krate("encode_unicode", "1.0.0"),
+    krate("utf-8", "0.7.6"),
+    krate("fixedstr", "0.5.11"),
+    krate("stable-vec", "0.4.3"),
+    krate("sorted-vec", "0.8.11"),
+    krate("btreemultimap", "0.1.1"),
+    krate("iset", "0.3.3"),
+    krate("intervaltree", "0.2.7"),
+    krate("keyed_priority_queue", "0.4.2"),
+    krate("radsort", "0.1.1"),
+    krate("permutohedron", "0.2.4"),
+    krate("permutation", "0.4.1"),
+    krate("smallbox", "0.8.9"),
+    krate("array-init", "2.1.0"),
+    krate("hybrid-array", "0.4.15"),
+    krate("fixed-hash", "0.8.0"),
+    krate("az", "1.3.0"),
+    krate("cast", "0.3.0"),
+    krate("bounded-integer", "0.6.2"),
+    krate("nonzero_ext", "0.3.0"),
+    krate("scan_fmt", "0.2.6"),
+    krate("unicode-bom", "2.0.3"),
+    krate("triple_accel", "0.4.0"),
+    krate("md-5", "0.11.0"),
+    krate("ripemd", "0.2.0"),
+    krate("crc16", "0.4.0"),
+    krate("crc64", "2.0.0"),
+    krate("adler", "1.0.2"),
+    krate("wyhash", "0.6.0"),
+    krate("metrohash", "1.0.7"),
+    krate("sliceslice", "0.4.3"),
+    krate("hashbag", "0.1.13"),
+    krate("index_vec", "0.1.4"),
+    krate("ena", "0.14.4"),
+    krate("oneshot", "0.2.1"),
+    krate("atomic_refcell", "0.1.14"),
+    krate("atomic", "0.6.1"),
+    krate("rtrb", "0.3.6"),
+    with_features("thingbuf", "0.1.6", "static"),
+    krate("left-right", "0.11.8"),
+    krate("quick_cache", "0.7.0"),
+    krate("event-listener-strategy", "0.5.4"),
+    krate("piper", "0.2.5"),
+    krate("async-once-cell", "0.5.4"),
+    krate("triple_buffer", "9.0.1"),
+    krate("bus", "2.4.1"),
+    krate("async-broadcast", "0.7.2"),
+    krate("kanal", "0.1.1"),
+    krate("flume", "0.12.0"),
+    krate("cgmath", "0.18.0"),
+    krate("kurbo", "0.13.1"),
+    krate("lyon_geom", "1.0.20"),
+    krate("color_space", "0.5.4"),
+    krate("rgb", "0.8.53"),
+    krate("hsl", "0.1.1"),
+    krate("colorsys", "0.7.3"),
+    krate("csscolorparser", "0.9.0"),
+    krate("zune-inflate", "0.2.54"),
+    krate("text-size", "1.1.1"),
+    krate("line-index", "0.1.2"),
+    krate("rowan", "0.17.0"),
+    krate("la-arena", "0.3.1"),
+    krate("drop_bomb", "0.1.5"),
+    krate("countme", "3.0.1"),
+    krate("expect-test", "1.5.1"),
+    krate("dissimilar", "1.0.11"),
+    krate("annotate-snippets", "0.12.18"),
+    krate("codespan-reporting", "0.13.1"),
+    krate("unicode-truncate", "3.0.0"),
+    krate("fuzzy-matcher", "0.3.7"),
+    with_features("sublime_fuzzy", "0.7.0", "serde_support"),
+    krate("nucleo-matcher", "0.3.1"),
+    krate("glob-match", "0.2.1"),
+    krate("globset", "0.4.22"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
@@ -513,7 +663,9 @@ pub fn corpus(work: &Path, only: &[String]) -> Result<(), Vec<String>> {
     let mut failures = Vec::new();
     for t in chosen {
         eprintln!("corpus: {} {}", t.krate, t.version);
-        let (plain, instr, c) = prepare(work, t);
+        // Under a directory of their own: a crate may have the name of a
+        // workload (json).
+        let (plain, instr, c) = prepare(&work.join("corpus"), t);
         // The library and its tests: some crates' benches need a nightly
         // compiler (`#![feature(test)]`).
         let s = suite(
