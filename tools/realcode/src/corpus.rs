@@ -174,8 +174,12 @@
 //! (annotate-snippets, which found that docs mixing `///` lines with
 //! `#[doc = include_str!(..)]` did not read as written, and
 //! codespan-reporting), truncation by width (unicode-truncate), fuzzy
-//! matching (fuzzy-matcher, sublime_fuzzy, nucleo-matcher) and glob
-//! matching (glob-match, globset).
+//! matching (fuzzy-matcher, sublime_fuzzy, nucleo-matcher), glob
+//! matching (glob-match, globset), bit-field structs (bitfield-struct),
+//! `const` formatting and library functions (const_format, konst),
+//! integer formatting (lexical-write-integer, numtoa), Roman numerals
+//! (roman), numeric iterator adaptors (itertools-num) and streaming
+//! statistics (quantiles, streaming-stats, average).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -640,6 +644,16 @@ const CORPUS: &[Target] = &[
     krate("nucleo-matcher", "0.3.1"),
     krate("glob-match", "0.2.1"),
     krate("globset", "0.4.22"),
+    krate("bitfield-struct", "0.13.0"),
+    with_features("const_format", "0.2.37", "__test"),
+    krate("konst", "0.3.17"),
+    krate("lexical-write-integer", "1.0.6"),
+    krate("numtoa", "1.0.1"),
+    krate("roman", "0.2.2"),
+    krate("itertools-num", "0.1.3"),
+    krate("quantiles", "0.7.1"),
+    krate("streaming-stats", "0.2.3"),
+    krate("average", "0.17.0"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
