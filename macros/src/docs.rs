@@ -11,7 +11,9 @@
 //! 0.12.18: a doc test whose raw string lost a space on each indented
 //! line, and with them its annotations' byte offsets, panicked). Such
 //! comments are given back with that space already stripped, which makes
-//! rustdoc read every fragment as it read the item as written.
+//! rustdoc read every fragment as it read the item as written. (Clippy
+//! sees the same attributes; `expand::doc_gap` deals with what that does
+//! to its lints.)
 
 use proc_macro2::{Group, Literal, TokenStream, TokenTree};
 
@@ -121,21 +123,22 @@ fn doc_of(group: &TokenTree) -> Option<Doc> {
 /// then strips nothing).
 fn fix_docs(attrs: &[TokenTree]) -> Option<Vec<TokenTree>> {
     let docs: Vec<Option<Doc>> = attrs.chunks(2).map(|p| doc_of(&p[1])).collect();
-    let lines = docs.iter().filter(|d| matches!(d, Some(Doc::Line(..))));
+    let texts: Vec<&str> = docs
+        .iter()
+        .filter_map(|d| match d {
+            Some(Doc::Line(_, text)) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
     let attrs_too = docs.iter().any(|d| matches!(d, Some(Doc::Attr)));
     let blocks = docs.iter().any(|d| matches!(d, Some(Doc::Block)));
-    if blocks || !attrs_too || lines.clone().count() == 0 {
-        return None;
-    }
     let indented = |l: &str| l.starts_with(' ') || l.starts_with('\t');
-    let all_indented = lines.clone().all(|d| match d {
-        Some(Doc::Line(_, text)) => text
-            .split('\n')
+    let all_indented = texts.iter().all(|t| {
+        t.split('\n')
             .filter(|l| l.chars().any(|c| !c.is_whitespace()))
-            .all(indented),
-        _ => true,
+            .all(indented)
     });
-    if !all_indented {
+    if blocks || !attrs_too || texts.is_empty() || !all_indented {
         return None;
     }
     let mut out = Vec::with_capacity(attrs.len());
