@@ -10,7 +10,15 @@
 //! which the macro refuses as it refuses a `const fn`), items already
 //! annotated, traits without default methods, items inside macro
 //! invocations (not parsed), and files that do not parse.
+//!
+//! One more attribute where a user needs it: a trait declared in the
+//! crate that declares a method `#[track_caller]` makes every impl's
+//! method so without a word in the impl, which the attribute on the impl
+//! cannot see (README, "Known limits"); the README asks a user to say
+//! `#[track_caller]` on the impl's method as well, and so does this tool
+//! (see [`CallerTracked`]).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -26,13 +34,15 @@ pub struct Report {
     pub traits: usize,
     /// Free functions annotated.
     pub fns: usize,
+    /// Impl methods given `#[track_caller]`, as their trait declares them.
+    pub track_caller: usize,
     /// Files that did not parse (left as they were).
     pub skipped: Vec<PathBuf>,
 }
 
-/// Instruments every `.rs` file under `dir` in place.
-pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
-    let mut report = Report::default();
+/// The `.rs` files under `dir`, in a stable order.
+fn rust_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&d)?.flatten().map(|e| e.path()).collect();
@@ -41,23 +51,112 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|e| e == "rs") {
-                let src = std::fs::read_to_string(&p)?;
-                match instrument_source(&src) {
-                    Some((out, c)) => {
-                        if c.impls + c.traits + c.fns > 0 {
-                            std::fs::write(&p, out)?;
-                            report.files += 1;
-                            report.impls += c.impls;
-                            report.traits += c.traits;
-                            report.fns += c.fns;
-                        }
-                    }
-                    None => report.skipped.push(p),
-                }
+                files.push(p);
             }
         }
     }
+    Ok(files)
+}
+
+/// Instruments every `.rs` file under `dir` in place.
+pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
+    let mut report = Report::default();
+    let tracked = CallerTracked::from_dir(dir)?;
+    for p in rust_files(dir)? {
+        let src = std::fs::read_to_string(&p)?;
+        match instrument_source_with(&src, &tracked) {
+            Some((out, c)) => {
+                if c.impls + c.traits + c.fns > 0 {
+                    std::fs::write(&p, out)?;
+                    report.files += 1;
+                    report.impls += c.impls;
+                    report.traits += c.traits;
+                    report.fns += c.fns;
+                    report.track_caller += c.track_caller;
+                }
+            }
+            None => report.skipped.push(p),
+        }
+    }
     Ok(report)
+}
+
+/// The methods a crate's own traits declare `#[track_caller]`, gathered
+/// from all its sources before any is instrumented ([`instrument_dir`]
+/// does it; a caller of [`instrument_source_with`] uses
+/// [`CallerTracked::from_dir`] or feeds each file to
+/// [`CallerTracked::add_source`] first).
+///
+/// Rust makes an impl's method `#[track_caller]` where the trait's
+/// declaration of it is, required or provided, without a word in the
+/// impl; the attribute on the impl cannot see the declaration and would
+/// run the body in a closure, so that a panic in it reported a line inside
+/// the impl instead of the caller's. The tool says `#[track_caller]` on
+/// such an impl method as well (allowed, and the same meaning), as the
+/// README asks a user to. An impl names its trait by path, which the tool
+/// does not resolve: it goes by the path's last name, and only where the
+/// crate declares one trait of that name (two traits of one name in
+/// different modules: neither is followed). Core's `Index` and
+/// `IndexMut` are known to the attribute itself.
+#[derive(Debug, Default, Clone)]
+pub struct CallerTracked {
+    /// Trait name → its `#[track_caller]` methods; None where the crate
+    /// declares more than one trait of that name.
+    by_trait: BTreeMap<String, Option<BTreeSet<String>>>,
+}
+
+impl CallerTracked {
+    /// Gathers the traits of every `.rs` file under `dir`.
+    pub fn from_dir(dir: &Path) -> std::io::Result<Self> {
+        let mut tracked = Self::default();
+        for p in rust_files(dir)? {
+            tracked.add_source(&std::fs::read_to_string(p)?);
+        }
+        Ok(tracked)
+    }
+
+    /// Gathers the traits one source file declares (at any depth: in
+    /// modules and in function bodies). A file that does not parse adds
+    /// nothing.
+    pub fn add_source(&mut self, src: &str) {
+        let Ok(file) = syn::parse_file(src) else {
+            return;
+        };
+        struct Traits<'a>(&'a mut CallerTracked);
+        impl<'ast> Visit<'ast> for Traits<'_> {
+            fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+                let methods: BTreeSet<String> = t
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        syn::TraitItem::Fn(m) if has_attr(&m.attrs, "track_caller") => {
+                            Some(m.sig.ident.to_string())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                self.0
+                    .by_trait
+                    .entry(t.ident.to_string())
+                    .and_modify(|seen| *seen = None)
+                    .or_insert(Some(methods));
+                syn::visit::visit_item_trait(self, t);
+            }
+        }
+        Traits(self).visit_file(&file);
+    }
+
+    /// The `#[track_caller]` methods of the trait an impl names by
+    /// `path`, if the crate declares exactly one trait of that name.
+    fn methods(&self, path: &syn::Path) -> Option<&BTreeSet<String>> {
+        let name = path.segments.last()?.ident.to_string();
+        self.by_trait.get(&name)?.as_ref()
+    }
+}
+
+/// Whether one of `attrs` is `#[name]` (a path of one segment).
+fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
+    attrs.iter().any(|a| a.path().is_ident(name))
 }
 
 /// How many items of each kind one file had annotated.
@@ -69,6 +168,8 @@ pub struct Counts {
     pub traits: usize,
     /// Free functions (and functions declared inside functions).
     pub fns: usize,
+    /// Impl methods given `#[track_caller]` (see [`CallerTracked`]).
+    pub track_caller: usize,
 }
 
 /// What kind of item an insertion point annotates.
@@ -77,13 +178,25 @@ enum Kind {
     Impl,
     Trait,
     Fn,
+    /// `#[track_caller]` on an impl's method.
+    TrackCaller,
 }
 
 /// The source with the attribute inserted, and how many items of each
-/// kind were annotated; None if it does not parse.
+/// kind were annotated; None if it does not parse. Knows no trait of the
+/// crate's (see [`instrument_source_with`]).
 pub fn instrument_source(src: &str) -> Option<(String, Counts)> {
+    instrument_source_with(src, &CallerTracked::default())
+}
+
+/// [`instrument_source`], giving an impl's method `#[track_caller]` where
+/// `tracked` says its trait declares it so.
+pub fn instrument_source_with(src: &str, tracked: &CallerTracked) -> Option<(String, Counts)> {
     let file = syn::parse_file(src).ok()?;
-    let mut v = Finder::default();
+    let mut v = Finder {
+        points: Vec::new(),
+        tracked,
+    };
     v.visit_file(&file);
     // Insert from the end so earlier positions stay valid.
     let mut points: Vec<(usize, usize, Kind)> = v.points;
@@ -103,20 +216,25 @@ pub fn instrument_source(src: &str) -> Option<(String, Counts)> {
             .char_indices()
             .nth(col)
             .map_or(src.len(), |(i, _)| start + i);
-        out.insert_str(off, "#[inprof::profile] ");
+        match kind {
+            Kind::TrackCaller => out.insert_str(off, "#[track_caller] "),
+            _ => out.insert_str(off, "#[inprof::profile] "),
+        }
         match kind {
             Kind::Impl => counts.impls += 1,
             Kind::Trait => counts.traits += 1,
             Kind::Fn => counts.fns += 1,
+            Kind::TrackCaller => counts.track_caller += 1,
         }
     }
     Some((out, counts))
 }
 
-#[derive(Default)]
-struct Finder {
+struct Finder<'a> {
     /// (line, column, kind) where to insert.
     points: Vec<(usize, usize, Kind)>,
+    /// The crate's traits' `#[track_caller]` methods.
+    tracked: &'a CallerTracked,
 }
 
 fn annotated(attrs: &[syn::Attribute]) -> bool {
@@ -165,14 +283,14 @@ fn test_case(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
     })
 }
 
-impl Finder {
+impl Finder<'_> {
     fn at(&mut self, span: proc_macro2::Span, kind: Kind) {
         let s = span.start();
         self.points.push((s.line, s.column, kind));
     }
 }
 
-impl<'ast> Visit<'ast> for Finder {
+impl<'ast> Visit<'ast> for Finder<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         if f.sig.constness.is_none() && !may_be_const(&f.attrs) && !annotated(&f.attrs) {
             let first = match (test_case(&f.attrs), &f.vis) {
@@ -194,6 +312,25 @@ impl<'ast> Visit<'ast> for Finder {
                 .or(i.unsafety.map(|u| u.span()))
                 .unwrap_or(i.impl_token.span());
             self.at(first, Kind::Impl);
+            // Methods the trait declares `#[track_caller]` say so too.
+            let tracked = i
+                .trait_
+                .as_ref()
+                .and_then(|(_, p, _)| self.tracked.methods(p));
+            for item in &i.items {
+                if let syn::ImplItem::Fn(m) = item {
+                    if tracked.is_some_and(|t| t.contains(&m.sig.ident.to_string()))
+                        && !has_attr(&m.attrs, "track_caller")
+                    {
+                        let first = match (&m.vis, m.defaultness) {
+                            (syn::Visibility::Inherited, Some(d)) => d.span(),
+                            (syn::Visibility::Inherited, None) => m.sig.span(),
+                            (vis, _) => vis.span(),
+                        };
+                        self.at(first, Kind::TrackCaller);
+                    }
+                }
+            }
         }
         // Items declared inside method bodies.
         for item in &i.items {
@@ -231,7 +368,7 @@ impl<'ast> Visit<'ast> for Finder {
 
 #[cfg(test)]
 mod tests {
-    use super::instrument_source;
+    use super::{instrument_source, instrument_source_with, CallerTracked};
 
     #[test]
     fn annotates_impls_and_free_fns_where_a_user_would() {
@@ -306,5 +443,73 @@ fn is_match(pattern: &str) {}
         );
         assert!(out.contains("#[timeout(100)]\nfn is_match("), "{out}");
         assert_eq!(out.matches("#[inprof::profile]").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn impl_methods_say_track_caller_where_the_crates_trait_declares_it() {
+        // Declared in one file (required and provided methods, in a
+        // module), implemented in another.
+        let traits = "\
+pub mod grid {
+    pub trait Cells {
+        #[track_caller]
+        fn cell(&self, i: usize) -> u32;
+        #[track_caller]
+        fn first(&self) -> u32 { self.cell(0) }
+        fn len(&self) -> usize;
+    }
+}
+trait Twice { #[track_caller] fn get(&self); }
+mod other { pub trait Twice { fn get(&self); } }
+";
+        let impls = "\
+impl grid::Cells for Grid {
+    /// Docs stay above.
+    #[inline]
+    fn cell(&self, i: usize) -> u32 { self.v[i] }
+    pub(crate) fn first(&self) -> u32 { self.v[0] }
+    fn len(&self) -> usize { self.v.len() }
+}
+impl Cells for Other {
+    #[track_caller]
+    fn cell(&self, i: usize) -> u32 { self.v[i] }
+}
+impl Twice for Grid { fn get(&self) {} }
+impl Grid { fn cell(&self) {} }
+";
+        let mut tracked = CallerTracked::default();
+        tracked.add_source(traits);
+        tracked.add_source(impls);
+        tracked.add_source("not rust {");
+        let (out, c) = instrument_source_with(impls, &tracked).unwrap();
+        assert_eq!((c.impls, c.track_caller), (4, 2), "{out}");
+        assert!(
+            out.contains("#[inline]\n    #[track_caller] fn cell(&self, i: usize) -> u32 { self.v[i] }\n    #[track_caller] pub(crate) fn first"),
+            "{out}"
+        );
+        assert!(out.contains("    fn len(&self)"), "{out}");
+        // Said already: not twice.
+        assert!(
+            out.contains(
+                "    #[track_caller]\n    fn cell(&self, i: usize) -> u32 { self.v[i] }\n}"
+            ),
+            "{out}"
+        );
+        assert_eq!(out.matches("#[track_caller]").count(), 3, "{out}");
+        // Two traits named `Twice`: neither is followed; an inherent
+        // method of the same name is left alone.
+        assert!(
+            out.contains("#[inprof::profile] impl Twice for Grid { fn get"),
+            "{out}"
+        );
+        assert!(
+            out.contains("#[inprof::profile] impl Grid { fn cell"),
+            "{out}"
+        );
+        assert_eq!(out.lines().count(), impls.lines().count());
+        // Without the crate's traits, nothing but the attribute.
+        let (plain, c) = instrument_source(impls).unwrap();
+        assert_eq!((c.impls, c.track_caller), (4, 0), "{plain}");
+        assert_eq!(plain.matches("#[track_caller]").count(), 1, "{plain}");
     }
 }

@@ -17,6 +17,12 @@ fn main() -> ExitCode {
                     "{d}: {} files, {} impl blocks, {} traits, {} functions annotated",
                     r.files, r.impls, r.traits, r.fns
                 );
+                if r.track_caller > 0 {
+                    println!(
+                        "{d}: {} impl methods say #[track_caller], as their trait declares",
+                        r.track_caller
+                    );
+                }
                 for s in r.skipped {
                     println!("{d}: left as it was (does not parse): {}", s.display());
                 }

@@ -216,12 +216,14 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
     forget_other_sources(&work.join(t.name), &src);
     sync_dir(&src, &plain, None);
     let counts = std::cell::RefCell::new((inprof_instrument::Counts::default(), 0usize));
+    let tracked = inprof_instrument::CallerTracked::from_dir(&src).unwrap();
     let transform = |text: &str| -> Option<String> {
-        let (out, c) = inprof_instrument::instrument_source(text)?;
+        let (out, c) = inprof_instrument::instrument_source_with(text, &tracked)?;
         let mut all = counts.borrow_mut();
         all.0.impls += c.impls;
         all.0.traits += c.traits;
         all.0.fns += c.fns;
+        all.0.track_caller += c.track_caller;
         if c.impls + c.traits + c.fns > 0 {
             all.1 += 1;
         }
@@ -230,8 +232,20 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
     sync_dir(&src, &instr, Some(&transform));
     let (c, files) = *counts.borrow();
     eprintln!(
-        "{} {}: {} impl blocks, {} traits and {} functions annotated in {files} files",
-        t.krate, t.version, c.impls, c.traits, c.fns
+        "{} {}: {} impl blocks, {} traits and {} functions annotated in {files} files{}",
+        t.krate,
+        t.version,
+        c.impls,
+        c.traits,
+        c.fns,
+        if c.track_caller > 0 {
+            format!(
+                "; {} impl methods say #[track_caller] as their trait declares",
+                c.track_caller
+            )
+        } else {
+            String::new()
+        }
     );
     // Each its own workspace (they sit under ours), the instrumented one
     // with inprof.
