@@ -1,25 +1,40 @@
 //! Doc comments as rustdoc reads them, through the attribute.
 //!
-//! A proc macro receives each `///` line as `#[doc = r" text"]` and gives
-//! it back as that attribute, which rustdoc no longer counts as a doc
-//! comment. That matters where an item's docs mix the two kinds: rustdoc
-//! strips the space after `///` from the comments and leaves an attribute
-//! such as `#[doc = include_str!("../examples/x.rs")]` as it is; with
-//! every fragment an attribute, it strips the least indentation of all,
-//! often none, so that a ` ```` fence keeps its space, and CommonMark
-//! then takes one space off each line of the code block (annotate-snippets
-//! 0.12.18: a doc test whose raw string lost a space on each indented
-//! line, and with them its annotations' byte offsets, panicked). Such
-//! comments are given back with that space already stripped, which makes
-//! rustdoc read every fragment as it read the item as written. (Clippy
-//! sees the same attributes; `expand::doc_gap` deals with what that does
-//! to its lints.)
+//! A proc macro receives each doc comment as a `#[doc = r"..."]`
+//! attribute and gives it back as that attribute, which rustdoc no longer
+//! counts as a doc comment. Two things rustdoc does to comments alone are
+//! then lost, and this pass does them before giving the item back:
+//!
+//! - **`/** */` comments.** rustdoc trims a block comment's text: its
+//!   opening and closing lines, and the column of `*` that starts each
+//!   line of a comment written in that style. An attribute it trims only
+//!   by the rules for lines, which leave the stars (the text's last line,
+//!   the spaces before `*/`, has none), and markdown then reads each
+//!   `* ` line as a list item: a doc test inside becomes two empty ones,
+//!   and the example is not run. Such a comment is given back trimmed as
+//!   rustdoc trims it, one attribute a line as `///` lines come (an
+//!   attribute of one line rustdoc trims no further).
+//! - **Comments beside `#[doc]` attributes.** Where an item's docs mix
+//!   the two kinds, rustdoc strips the space after `///` from the
+//!   comments and leaves an attribute such as `#[doc =
+//!   include_str!("../examples/x.rs")]` as it is; with every fragment an
+//!   attribute, it strips the least indentation of all, often none, so
+//!   that a ` ```` fence keeps its space, and CommonMark then takes one
+//!   space off each line of the code block (annotate-snippets 0.12.18: a
+//!   doc test whose raw string lost a space on each indented line, and
+//!   with them its annotations' byte offsets, panicked). Such comments
+//!   are given back with that space already stripped.
+//!
+//! Either way rustdoc then reads every fragment as it read the item as
+//! written. (Clippy sees the same attributes; `expand::doc_gap` deals
+//! with what that does to its lints.)
 
 use proc_macro2::{Group, Literal, TokenStream, TokenTree};
 
-/// `ts` with the `///` comments of each item whose docs mix them with
-/// other `#[doc]` attributes stripped as rustdoc strips them (see the
-/// module's docs); anything else as it is, spans and all.
+/// `ts` with its `/** */` comments trimmed, and the comments of each
+/// item whose docs mix them with other `#[doc]` attributes stripped, as
+/// rustdoc trims and strips them (see the module's docs); anything else
+/// as it is, spans and all.
 pub fn as_written(ts: TokenStream) -> TokenStream {
     walk(ts.clone()).unwrap_or(ts)
 }
@@ -75,8 +90,8 @@ fn is_bracketed(t: &TokenTree) -> bool {
 enum Doc {
     /// A `///` comment: its literal and text.
     Line(Literal, String),
-    /// A `/** */` comment, which rustdoc trims otherwise.
-    Block,
+    /// A `/** */` comment: its literal and text.
+    Block(Literal, String),
     /// An attribute (`#[doc = "..."]`, `#[doc = include_str!(..)]`).
     Attr,
 }
@@ -96,78 +111,255 @@ fn doc_of(group: &TokenTree) -> Option<Doc> {
             };
             // The comment's own text where the compiler has it; a raw
             // string otherwise (how a comment reaches a macro; rarely
-            // written by hand).
-            let comment = match lit.span().source_text() {
-                Some(src) if src.starts_with("/**") || src.starts_with("/*!") => {
-                    return Some(Doc::Block)
-                }
-                Some(src) => src.starts_with("///"),
-                None => lit.to_string().starts_with('r'),
+            // written by hand), of more than one line from a block.
+            let text = || {
+                syn::parse2::<syn::LitStr>(TokenTree::Literal(lit.clone()).into())
+                    .ok()
+                    .map(|l| l.value())
             };
-            if !comment {
-                return Some(Doc::Attr);
+            match lit.span().source_text() {
+                Some(src) if src.starts_with("/**") => Some(Doc::Block(lit.clone(), text()?)),
+                Some(src) if src.starts_with("///") => Some(Doc::Line(lit.clone(), text()?)),
+                Some(_) => Some(Doc::Attr),
+                None if lit.to_string().starts_with('r') => {
+                    let text = text()?;
+                    Some(if text.contains('\n') {
+                        Doc::Block(lit.clone(), text)
+                    } else {
+                        Doc::Line(lit.clone(), text)
+                    })
+                }
+                None => Some(Doc::Attr),
             }
-            let text = syn::parse2::<syn::LitStr>(TokenTree::Literal(lit.clone()).into())
-                .ok()?
-                .value();
-            Some(Doc::Line(lit.clone(), text))
         }
         _ => None,
     }
 }
 
-/// The run of attributes `attrs` (`#`, `[..]` pairs) with its `///`
-/// comments stripped as rustdoc strips them, or `None` if rustdoc reads
-/// it alike either way: docs of one kind, a `/** */` comment among them
-/// (left alone), or a comment line without the space to strip (rustdoc
-/// then strips nothing).
+/// The run of attributes `attrs` (`#`, `[..]` pairs) with its comments
+/// trimmed and stripped as rustdoc trims and strips them, or `None` if
+/// rustdoc reads it alike either way: no `/** */` comment of more than
+/// one line, and docs of one kind or a comment line without the space
+/// to strip (rustdoc then strips nothing).
 fn fix_docs(attrs: &[TokenTree]) -> Option<Vec<TokenTree>> {
     let docs: Vec<Option<Doc>> = attrs.chunks(2).map(|p| doc_of(&p[1])).collect();
-    let texts: Vec<&str> = docs
+    // Each comment's lines as rustdoc reads them, and whether they must
+    // be given back one attribute a line: a block comment of more than
+    // one line, which rustdoc would otherwise trim again by the rules for
+    // attributes (a first line of `*` only, for one, would go).
+    let texts: Vec<Option<(&Literal, Vec<String>, bool)>> = docs
         .iter()
-        .filter_map(|d| match d {
-            Some(Doc::Line(_, text)) => Some(text.as_str()),
+        .map(|d| match d {
+            Some(Doc::Line(lit, text)) => Some((lit, vec![text.clone()], false)),
+            Some(Doc::Block(lit, text)) if text.contains('\n') => {
+                let trimmed = trim_block(text).unwrap_or_else(|| text.clone());
+                let mut lines: Vec<String> = trimmed.lines().map(str::to_owned).collect();
+                if lines.is_empty() {
+                    lines.push(String::new());
+                }
+                Some((lit, lines, true))
+            }
+            Some(Doc::Block(lit, text)) => Some((lit, vec![text.clone()], false)),
             _ => None,
         })
         .collect();
     let attrs_too = docs.iter().any(|d| matches!(d, Some(Doc::Attr)));
-    let blocks = docs.iter().any(|d| matches!(d, Some(Doc::Block)));
     let indented = |l: &str| l.starts_with(' ') || l.starts_with('\t');
-    let all_indented = texts.iter().all(|t| {
-        t.split('\n')
+    let comments = texts.iter().flatten().flat_map(|(_, lines, _)| lines);
+    let strip = attrs_too
+        && comments.clone().next().is_some()
+        && comments
+            .flat_map(|t| t.split('\n'))
             .filter(|l| l.chars().any(|c| !c.is_whitespace()))
-            .all(indented)
-    });
-    if blocks || !attrs_too || texts.is_empty() || !all_indented {
+            .all(indented);
+    let split = texts.iter().flatten().any(|(_, _, split)| *split);
+    if !strip && !split {
         return None;
     }
     let mut out = Vec::with_capacity(attrs.len());
-    for (pair, doc) in attrs.chunks(2).zip(docs) {
-        let (Some(Doc::Line(lit, text)), TokenTree::Group(g)) = (doc, &pair[1]) else {
+    for (pair, text) in attrs.chunks(2).zip(texts) {
+        let (Some((lit, lines, split)), TokenTree::Group(g)) = (text, &pair[1]) else {
             out.extend_from_slice(pair);
             continue;
         };
-        let stripped: Vec<&str> = text
-            .split('\n')
-            .map(|l| if indented(l) { &l[1..] } else { l })
-            .collect();
-        let mut new = Literal::string(&stripped.join("\n"));
-        new.set_span(lit.span());
-        let mut inner: Vec<TokenTree> = g.stream().into_iter().collect();
-        let last = inner.len() - 1;
-        inner[last] = TokenTree::Literal(new);
-        let mut ng = Group::new(g.delimiter(), inner.into_iter().collect());
-        ng.set_span(g.span());
-        out.push(pair[0].clone());
-        out.push(TokenTree::Group(ng));
+        if !strip && !split {
+            out.extend_from_slice(pair);
+            continue;
+        }
+        for line in lines {
+            let line = if strip {
+                let parts: Vec<&str> = line
+                    .split('\n')
+                    .map(|l| if indented(l) { &l[1..] } else { l })
+                    .collect();
+                parts.join("\n")
+            } else {
+                line
+            };
+            let mut new = Literal::string(&line);
+            new.set_span(lit.span());
+            let mut inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            let last = inner.len() - 1;
+            inner[last] = TokenTree::Literal(new);
+            let mut ng = Group::new(g.delimiter(), inner.into_iter().collect());
+            ng.set_span(g.span());
+            out.push(pair[0].clone());
+            out.push(TokenTree::Group(ng));
+        }
     }
     Some(out)
 }
 
+/// A `/** */` comment's text trimmed as rustdoc trims a block comment (and
+/// not an attribute), or `None` where that changes nothing:
+/// - a first line, and a last line that is not empty, made only of `*`
+///   (none at all, for the first: the line `/**` ends) are dropped;
+/// - where every line but blank ones at either end (and the first line,
+///   unless it starts with `*` after spaces) starts with spaces and tabs
+///   up to a `*` in one column, that prefix is taken off every line that
+///   has it, and then the `*` of a line that is `*`, or starts with `* `
+///   or `**`.
+fn trim_block(text: &str) -> Option<String> {
+    if !text.contains('\n') {
+        return None;
+    }
+    let all: Vec<&str> = text.lines().collect();
+    let stars = |l: &str| l.chars().all(|c| c == '*');
+    let start = usize::from(all.first().is_some_and(|l| stars(l)));
+    let mut end = all.len();
+    if end > start && !all[end - 1].is_empty() && stars(all[end - 1]) {
+        end -= 1;
+    }
+    let mut lines: Vec<&str> = all[start..end].to_vec();
+    let vertical = start != 0 || end != all.len();
+    let prefix = star_column(&lines);
+    if let Some(prefix) = prefix {
+        for line in &mut lines {
+            if let Some(rest) = line.strip_prefix(prefix) {
+                *line = if rest == "*" || rest.starts_with("* ") || rest.starts_with("**") {
+                    &rest[1..]
+                } else {
+                    rest
+                };
+            }
+        }
+    }
+    (vertical || prefix.is_some()).then(|| lines.join("\n"))
+}
+
+/// The spaces and tabs before the column of `*` that starts every line
+/// that counts (see [`trim_block`]), of the first such line; `None` if
+/// there is no such column. A line that counts must have its `*` in that
+/// column after nothing but spaces and tabs, or be only spaces and tabs
+/// reaching just past that column (rustdoc's rule, to the character).
+fn star_column<'a>(lines: &[&'a str]) -> Option<&'a str> {
+    let blank = |l: &&str| l.trim().is_empty();
+    let skip_first = lines
+        .first()
+        .is_some_and(|l| !l.trim_start().starts_with('*'));
+    let mut counted = &lines[usize::from(skip_first).min(lines.len())..];
+    while counted.first().is_some_and(blank) {
+        counted = &counted[1..];
+    }
+    while counted.last().is_some_and(blank) {
+        counted = &counted[..counted.len() - 1];
+    }
+    let mut column: Option<usize> = None;
+    for line in counted {
+        for (j, c) in line.chars().enumerate() {
+            if column.is_some_and(|i| j > i) || !matches!(c, '*' | ' ' | '\t') {
+                return None;
+            }
+            if c == '*' {
+                match column {
+                    None => column = Some(j),
+                    Some(i) if i != j => return None,
+                    Some(_) => {}
+                }
+                break;
+            }
+        }
+        if column.is_none_or(|i| i >= line.len()) {
+            return None;
+        }
+    }
+    // Spaces and tabs are one byte each: the column is a byte offset.
+    Some(&counted.first()?[..column?])
+}
+
 #[cfg(test)]
 mod tests {
-    use super::as_written;
+    use super::{as_written, trim_block};
     use quote::quote;
+
+    #[test]
+    fn block_comments_are_trimmed_as_rustdoc_trims_them() {
+        // The star column, and the lines `/**` and ` */` leave.
+        assert_eq!(
+            trim_block("\n * Adds one.\n *\n * ```\n * f(1);\n * ```\n ").as_deref(),
+            Some(" Adds one.\n\n ```\n f(1);\n ```\n")
+        );
+        // No stars: only the empty first line goes.
+        assert_eq!(
+            trim_block("\n   Adds.\n\n   ```\n   f();\n   ```\n").as_deref(),
+            Some("   Adds.\n\n   ```\n   f();\n   ```")
+        );
+        // Stars out of line, or a line without one: no column.
+        assert_eq!(trim_block(" x\n  * a\n * b\n ").as_deref(), None);
+        assert_eq!(trim_block(" x\n * a\n\n * b\n ").as_deref(), None);
+        // `**` keeps one star; a line of stars alone at either end goes.
+        assert_eq!(trim_block("***\n ** a\n ***").as_deref(), Some("* a\n**"));
+        // One line: as it is.
+        assert_eq!(trim_block(" one line ").as_deref(), None);
+    }
+
+    #[test]
+    fn block_comments_come_back_one_attribute_a_line() {
+        // How a `/** */` comment reaches the macro: a raw string of
+        // several lines.
+        let out = as_written(quote! {
+            #[doc = r"
+ * Adds one.
+ *
+ * ```
+ * f(1);
+ * ```
+ "]
+            pub fn f() {}
+        })
+        .to_string();
+        assert_eq!(
+            out,
+            quote! {
+                #[doc = " Adds one."]
+                #[doc = ""]
+                #[doc = " ```"]
+                #[doc = " f(1);"]
+                #[doc = " ```"]
+                pub fn f() {}
+            }
+            .to_string()
+        );
+        // Beside an attribute, its lines lose their space as `///` lines
+        // do.
+        let out = as_written(quote! {
+            #[doc = r"
+ * before
+ "]
+            #[doc = include_str!("x.md")]
+            fn g() {}
+        })
+        .to_string();
+        assert_eq!(
+            out,
+            quote! {
+                #[doc = "before"]
+                #[doc = include_str!("x.md")]
+                fn g() {}
+            }
+            .to_string()
+        );
+    }
 
     #[test]
     fn comments_beside_a_doc_attribute_lose_their_space() {

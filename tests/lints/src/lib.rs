@@ -408,3 +408,18 @@ pub fn total(n: Option<usize>) -> usize {
 /// ```
 #[inprof::profile]
 pub fn documented() {}
+
+/**
+ * Docs in a block comment with a column of stars, whose doc test runs
+ * as written: given back as attributes untrimmed, markdown would read
+ * each `* ` line as a list item and the example would not run
+ * (tests/lints_fire.rs).
+ *
+ * ```
+ * assert_eq!(inprof_lints_check::starred(2), 4);
+ * ```
+ */
+#[inprof::profile]
+pub fn starred(x: u32) -> u32 {
+    x * 2
+}
