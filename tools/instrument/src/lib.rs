@@ -36,7 +36,7 @@ pub struct Report {
     pub fns: usize,
     /// Impl methods given `#[track_caller]`, as their trait declares them.
     pub track_caller: usize,
-    /// Files that did not parse (left as they were).
+    /// Files that did not parse, or are not UTF-8 (left as they were).
     pub skipped: Vec<PathBuf>,
 }
 
@@ -63,7 +63,10 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
     let mut report = Report::default();
     let tracked = CallerTracked::from_dir(dir)?;
     for p in rust_files(dir)? {
-        let src = std::fs::read_to_string(&p)?;
+        let Ok(src) = String::from_utf8(std::fs::read(&p)?) else {
+            report.skipped.push(p);
+            continue;
+        };
         match instrument_source_with(&src, &tracked) {
             Some((out, c)) => {
                 if c.impls + c.traits + c.fns > 0 {
@@ -106,11 +109,14 @@ pub struct CallerTracked {
 }
 
 impl CallerTracked {
-    /// Gathers the traits of every `.rs` file under `dir`.
+    /// Gathers the traits of every `.rs` file under `dir` (a file that
+    /// is not UTF-8, such as a test's data, adds nothing).
     pub fn from_dir(dir: &Path) -> std::io::Result<Self> {
         let mut tracked = Self::default();
         for p in rust_files(dir)? {
-            tracked.add_source(&std::fs::read_to_string(p)?);
+            if let Ok(src) = String::from_utf8(std::fs::read(p)?) {
+                tracked.add_source(&src);
+            }
         }
         Ok(tracked)
     }

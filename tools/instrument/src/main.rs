@@ -24,7 +24,10 @@ fn main() -> ExitCode {
                     );
                 }
                 for s in r.skipped {
-                    println!("{d}: left as it was (does not parse): {}", s.display());
+                    println!(
+                        "{d}: left as it was (does not parse, or is not UTF-8): {}",
+                        s.display()
+                    );
                 }
             }
             Err(e) => {
