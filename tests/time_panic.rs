@@ -25,8 +25,9 @@ fn via_closure((p, _): (bool, u8)) -> u32 {
 }
 
 /// The same with a result wider than a register, which comes back from
-/// `record_body` through a slot of its own: left unwritten on unwinding,
-/// and the value right when the body returns.
+/// `record_body` through a slot of its own where optimized (this test
+/// also runs in `--release`): left unwritten on unwinding, and the value
+/// right when the body returns.
 #[inprof::profile]
 fn wide_via_closure((p, _): (bool, u8)) -> (u64, String, u64) {
     (u64::from(inner(p)), "two".to_owned(), 3)

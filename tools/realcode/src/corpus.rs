@@ -179,7 +179,17 @@
 //! `const` formatting and library functions (const_format, konst),
 //! integer formatting (lexical-write-integer, numtoa), Roman numerals
 //! (roman), numeric iterator adaptors (itertools-num) and streaming
-//! statistics (quantiles, streaming-stats, average).
+//! statistics (quantiles, streaming-stats, average); then binary
+//! encodings through serde (ciborium, serde_cbor, rmp, postcard, cobs,
+//! serde_bytes, serde-value), terminal colours (colored), number and
+//! string helpers (float-ord, hash32, html-escape, id-set, nibble_vec,
+//! number_prefix, thousands, powerfmt, quick-error, str_indices,
+//! str_stack, utf8-width, uncased), enum derives (strum), special
+//! functions (special, lambert_w, fast_polynomial), templates
+//! (tinytemplate), type witnesses (typewit), endian types (endian-type),
+//! raw slices (rawslice), casting (castaway), debug identifiers
+//! (debugid), scoped threads (easy-parallel), conditional types
+//! (condtype), ranged integers (deranged) and YAML (yaml-rust).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -219,8 +229,13 @@
 //! tests need murmur3-sys of its workspace; mint 0.5.9: its tests deny
 //! `missing_docs`, and their crate has none; brotli-decompressor 6.4.1:
 //! its package lacks the `testdata/` its unit tests include; ultraviolet
-//! 0.10.0: it denies warnings, and Rust 1.95 warns on an unused trait). A
-//! crate whose
+//! 0.10.0: it denies warnings, and Rust 1.95 warns on an unused trait;
+//! permutator 0.4.3 does not build under Rust 1.95's
+//! `dangerous_implicit_autorefs`; rapidhash 4.5.1: its tests need
+//! rapidhash_c of its workspace; ref-cast 1.0.27: its tests need
+//! ref-cast-test-suite, whose published package is a placeholder that
+//! does not build; unarray 0.1.4: its tests use proptest, which is not
+//! among its dev-dependencies). A crate whose
 //! tests need features it does not enable by default runs with them on,
 //! in both copies (see [`with_features`]). ahash 0.8.15 is left out for
 //! what it checks (README, the corpus check): its `no_panic` test
@@ -654,6 +669,41 @@ const CORPUS: &[Target] = &[
     krate("quantiles", "0.7.1"),
     krate("streaming-stats", "0.2.3"),
     krate("average", "0.17.0"),
+    krate("ciborium", "0.2.2"),
+    krate("colored", "3.1.1"),
+    krate("float-ord", "0.3.2"),
+    krate("hash32", "1.0.0"),
+    krate("html-escape", "0.3.1"),
+    krate("id-set", "0.2.2"),
+    krate("nibble_vec", "0.1.0"),
+    krate("number_prefix", "0.4.0"),
+    krate("postcard", "1.2.0"),
+    krate("powerfmt", "0.2.1"),
+    krate("quick-error", "2.0.1"),
+    krate("rmp", "0.8.15"),
+    krate("str_indices", "0.4.4"),
+    krate("str_stack", "0.1.1"),
+    krate("thousands", "0.2.0"),
+    krate("uncased", "0.9.10"),
+    krate("utf8-width", "0.1.9"),
+    with_features("strum", "0.28.0", "derive"),
+    krate("special", "0.14.2"),
+    krate("tinytemplate", "1.2.1"),
+    krate("typewit", "1.15.2"),
+    krate("serde_bytes", "0.11.19"),
+    krate("serde_cbor", "0.11.2"),
+    krate("serde-value", "0.7.0"),
+    krate("endian-type", "0.2.0"),
+    krate("rawslice", "0.1.1"),
+    krate("cobs", "0.5.1"),
+    krate("castaway", "0.2.4"),
+    krate("debugid", "0.8.0"),
+    krate("easy-parallel", "3.3.1"),
+    krate("condtype", "1.3.0"),
+    krate("deranged", "0.5.9"),
+    krate("yaml-rust", "0.4.5"),
+    krate("lambert_w", "2.1.9"),
+    krate("fast_polynomial", "0.4.1"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
