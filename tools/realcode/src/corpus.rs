@@ -189,7 +189,13 @@
 //! (tinytemplate), type witnesses (typewit), endian types (endian-type),
 //! raw slices (rawslice), casting (castaway), debug identifiers
 //! (debugid), scoped threads (easy-parallel), conditional types
-//! (condtype), ranged integers (deranged) and YAML (yaml-rust).
+//! (condtype), ranged integers (deranged) and YAML (yaml-rust); then a
+//! thread pool (threadpool), Markdown (pulldown-cmark), XML (xml-rs),
+//! JSON5 (json5), diagnostics (ariadne), flag sets (enumflags2), primes
+//! (primal), a parser runtime (lalrpop-util), PNG and GIF codecs (png,
+//! gif), paths and file times (path-clean, filetime), byte units
+//! (byte-unit), inflections (inflections) and backtracking regexes
+//! (fancy-regex).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -235,7 +241,7 @@
 //! rapidhash_c of its workspace; ref-cast 1.0.27: its tests need
 //! ref-cast-test-suite, whose published package is a placeholder that
 //! does not build; unarray 0.1.4: its tests use proptest, which is not
-//! among its dev-dependencies). A crate whose
+//! among its dev-dependencies; void 1.0.2: no test). A crate whose
 //! tests need features it does not enable by default runs with them on,
 //! in both copies (see [`with_features`]). ahash 0.8.15 is left out for
 //! what it checks (README, the corpus check): its `no_panic` test
@@ -704,6 +710,21 @@ const CORPUS: &[Target] = &[
     krate("yaml-rust", "0.4.5"),
     krate("lambert_w", "2.1.9"),
     krate("fast_polynomial", "0.4.1"),
+    krate("threadpool", "1.8.1"),
+    krate("pulldown-cmark", "0.13.6"),
+    krate("xml-rs", "0.8.29"),
+    krate("ariadne", "0.6.0"),
+    krate("enumflags2", "0.7.12"),
+    krate("primal", "0.3.3"),
+    krate("lalrpop-util", "0.23.2"),
+    krate("png", "0.18.1"),
+    krate("gif", "0.14.2"),
+    krate("json5", "1.3.8"),
+    krate("path-clean", "1.0.1"),
+    krate("filetime", "0.2.30"),
+    krate("byte-unit", "5.2.6"),
+    krate("inflections", "1.1.1"),
+    krate("fancy-regex", "0.20.2"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
