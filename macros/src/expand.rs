@@ -644,8 +644,9 @@ enum Outline {
     /// [`closure_generic_count`]); a body that, moved into a closure,
     /// would change a name the program can see (see
     /// [`renames_in_closure`]); one that assigns to a parameter it
-    /// holds by value (see [`assigns_to_parameter`]); and one that
-    /// returns a `fold` from 0 or 1 (see [`returns_summing_fold`]).
+    /// holds by value (see [`assigns_to_parameter`]); one that
+    /// returns a `fold` from 0 or 1 (see [`returns_summing_fold`]); and a
+    /// function that expects a lint (see [`expects_lint`]).
     Guard,
 }
 
@@ -667,6 +668,7 @@ fn shape(sig: &Signature, attrs: &[Attribute], block: &Block, tracked: bool) -> 
         || tracked
         || has_attr("track_caller")
         || has_attr("target_feature")
+        || expects_lint(attrs)
     {
         return Outline::Guard;
     }
@@ -676,6 +678,28 @@ fn shape(sig: &Signature, attrs: &[Attribute], block: &Block, tracked: bool) -> 
         }
     }
     Outline::Body
+}
+
+/// Whether the function expects a lint (`#[expect(..)]`, also under
+/// `cfg_attr`). A lint that judges a whole body (clippy's
+/// `unnecessary_wraps` looks at what the function returns,
+/// `cognitive_complexity` at its branches) sees the closure's body apart
+/// from the function's, and an expectation it no longer meets is itself
+/// a warning, `unfulfilled_lint_expectations` (sqlparser 0.64.0's
+/// `Tokenizer::consume_and_return` and `Statement`'s `fmt`). Such
+/// functions keep the guard form, where the body is the function's.
+fn expects_lint(attrs: &[Attribute]) -> bool {
+    fn names_expect(ts: TokenStream) -> bool {
+        ts.into_iter().any(|t| match t {
+            TokenTree::Ident(i) => i == "expect",
+            TokenTree::Group(g) => names_expect(g.stream()),
+            _ => false,
+        })
+    }
+    attrs.iter().any(|a| {
+        a.path().is_ident("expect")
+            || (a.path().is_ident("cfg_attr") && names_expect(a.meta.to_token_stream()))
+    })
 }
 
 /// Whether the body returns (as its value or by `return`) a `fold` whose
@@ -1477,6 +1501,30 @@ mod tests {
             quote! { fn f(n: usize) -> usize { (0..n).fold(2, |a, b| a * b) } },
             quote! { fn f(v: &[u8]) -> Vec<u8> { v.iter().map(|x| { return (0..*x).fold(1, |a, b| a * b); }).collect() } },
             quote! { fn f() -> u32 { fn g() -> u32 { (0..3).fold(0, |a, b| a + b) } g() } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "body", "{item}");
+        }
+        // A function that expects a lint (sqlparser 0.64.0: clippy's
+        // unnecessary_wraps and cognitive_complexity judge the function's
+        // body, and an unmet expectation is a warning); `allow` keeps the
+        // closure.
+        for item in [
+            quote! { #[expect(clippy::unnecessary_wraps)] fn f() -> Option<u32> { Some(1) } },
+            quote! { #[cfg_attr(feature = "x", expect(dead_code))] fn f() -> u32 { 1 } },
+        ] {
+            assert_eq!(form(quote! {}, item.clone()), "guard", "{item}");
+        }
+        let imp = quote! {
+            impl S {
+                #[expect(clippy::cognitive_complexity, reason = "a long match")]
+                fn f(&self) -> u32 { 1 }
+            }
+        };
+        let out = expand(quote! {}, imp.clone()).unwrap().to_string();
+        assert_eq!(form_of(&out), "guard", "{imp}");
+        for item in [
+            quote! { #[allow(clippy::unnecessary_wraps)] fn f() -> Option<u32> { Some(1) } },
+            quote! { #[allow(clippy::expect_used)] fn f(x: Option<u32>) -> u32 { x.expect("x") } },
         ] {
             assert_eq!(form(quote! {}, item.clone()), "body", "{item}");
         }

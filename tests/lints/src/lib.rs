@@ -423,3 +423,23 @@ pub fn documented() {}
 pub fn starred(x: u32) -> u32 {
     x * 2
 }
+
+/// A lint expectation on an instrumented function is met as written:
+/// clippy's `unnecessary_wraps` judges what the function returns, and in
+/// the closure form it would see the closure's body apart, leaving the
+/// expectation unmet (`unfulfilled_lint_expectations`: sqlparser 0.64.0).
+#[warn(clippy::unnecessary_wraps)]
+pub mod expectations {
+    /// Always `Some`: clippy would have it return `u32` (it judges
+    /// functions that are not exported).
+    #[expect(clippy::unnecessary_wraps, reason = "the callers take an Option")]
+    #[inprof::profile]
+    fn always_some(x: u32) -> Option<u32> {
+        Some(x + 1)
+    }
+
+    /// Calls `always_some`.
+    pub fn call(x: u32) -> Option<u32> {
+        always_some(x)
+    }
+}

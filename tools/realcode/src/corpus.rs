@@ -195,7 +195,9 @@
 //! (primal), a parser runtime (lalrpop-util), PNG and GIF codecs (png,
 //! gif), paths and file times (path-clean, filetime), byte units
 //! (byte-unit), inflections (inflections) and backtracking regexes
-//! (fancy-regex).
+//! (fancy-regex); then serde's helpers (serde_path_to_error, serde_test,
+//! serde-untagged, serde_fmt), an expression evaluator (evalexpr), a SQL
+//! parser (sqlparser) and a template engine (minijinja).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -241,7 +243,11 @@
 //! rapidhash_c of its workspace; ref-cast 1.0.27: its tests need
 //! ref-cast-test-suite, whose published package is a placeholder that
 //! does not build; unarray 0.1.4: its tests use proptest, which is not
-//! among its dev-dependencies; void 1.0.2: no test). A crate whose
+//! among its dev-dependencies; void 1.0.2: no test; rmp-serde 1.3.1: its tests
+//! use rmpv, which is not among its dev-dependencies; serde_yaml 0.9.34
+//! does not build under Rust 1.95's `dangerous_implicit_autorefs`;
+//! serde_spanned 1.1.3: its one doc test names `toml`, which is not
+//! among its dev-dependencies). A crate whose
 //! tests need features it does not enable by default runs with them on,
 //! in both copies (see [`with_features`]). ahash 0.8.15 is left out for
 //! what it checks (README, the corpus check): its `no_panic` test
@@ -725,6 +731,13 @@ const CORPUS: &[Target] = &[
     krate("byte-unit", "5.2.6"),
     krate("inflections", "1.1.1"),
     krate("fancy-regex", "0.20.2"),
+    krate("serde_path_to_error", "0.1.20"),
+    krate("serde_test", "1.0.177"),
+    krate("serde-untagged", "0.1.9"),
+    krate("serde_fmt", "1.1.0"),
+    krate("evalexpr", "13.1.0"),
+    krate("sqlparser", "0.64.0"),
+    krate("minijinja", "3.1.0"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
