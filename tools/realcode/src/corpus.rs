@@ -197,7 +197,10 @@
 //! (byte-unit), inflections (inflections) and backtracking regexes
 //! (fancy-regex); then serde's helpers (serde_path_to_error, serde_test,
 //! serde-untagged, serde_fmt), an expression evaluator (evalexpr), a SQL
-//! parser (sqlparser) and a template engine (minijinja).
+//! parser (sqlparser), a template engine (minijinja), symbol demanglers
+//! (cpp_demangle, msvc-demangler), INI and `.env` files (rust-ini, ini,
+//! configparser, dotenvy, envy), bit reading (bitreader) and number
+//! parsing (lexical-core).
 //!
 //! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
 //! its root, like fnv, would be compared with itself). Crates whose
@@ -738,6 +741,15 @@ const CORPUS: &[Target] = &[
     krate("evalexpr", "13.1.0"),
     krate("sqlparser", "0.64.0"),
     krate("minijinja", "3.1.0"),
+    krate("cpp_demangle", "0.5.1"),
+    krate("msvc-demangler", "0.11.0"),
+    krate("rust-ini", "0.21.3"),
+    krate("ini", "2.0.0"),
+    krate("configparser", "3.3.0"),
+    krate("dotenvy", "0.15.7"),
+    krate("envy", "0.4.2"),
+    krate("bitreader", "0.3.11"),
+    krate("lexical-core", "1.0.6"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
