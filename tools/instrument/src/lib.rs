@@ -28,14 +28,8 @@ use syn::visit::Visit;
 pub struct Report {
     /// Files changed.
     pub files: usize,
-    /// `impl` blocks annotated.
-    pub impls: usize,
-    /// Traits annotated (their default methods).
-    pub traits: usize,
-    /// Free functions annotated.
-    pub fns: usize,
-    /// Impl methods given `#[track_caller]`, as their trait declares them.
-    pub track_caller: usize,
+    /// What was annotated, summed over the files.
+    pub counts: Counts,
     /// Files that did not parse, or are not UTF-8 (left as they were).
     pub skipped: Vec<PathBuf>,
 }
@@ -69,13 +63,10 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
         };
         match instrument_source_with(&src, &tracked) {
             Some((out, c)) => {
-                if c.impls + c.traits + c.fns > 0 {
+                if c.annotated() > 0 {
                     std::fs::write(&p, out)?;
                     report.files += 1;
-                    report.impls += c.impls;
-                    report.traits += c.traits;
-                    report.fns += c.fns;
-                    report.track_caller += c.track_caller;
+                    report.counts += c;
                 }
             }
             None => report.skipped.push(p),
@@ -176,6 +167,24 @@ pub struct Counts {
     pub fns: usize,
     /// Impl methods given `#[track_caller]` (see [`CallerTracked`]).
     pub track_caller: usize,
+}
+
+impl Counts {
+    /// Items annotated with `#[inprof::profile]` (impl blocks, traits and
+    /// functions; not the `#[track_caller]` insertions, which only go
+    /// where an impl block is annotated).
+    pub fn annotated(&self) -> usize {
+        self.impls + self.traits + self.fns
+    }
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, c: Counts) {
+        self.impls += c.impls;
+        self.traits += c.traits;
+        self.fns += c.fns;
+        self.track_caller += c.track_caller;
+    }
 }
 
 /// What kind of item an insertion point annotates.
@@ -374,7 +383,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{instrument_source, instrument_source_with, CallerTracked};
+    use super::{instrument_dir, instrument_source, instrument_source_with, CallerTracked, Counts};
 
     #[test]
     fn annotates_impls_and_free_fns_where_a_user_would() {
@@ -517,5 +526,55 @@ impl Grid { fn cell(&self) {} }
         let (plain, c) = instrument_source(impls).unwrap();
         assert_eq!((c.impls, c.track_caller), (4, 0), "{plain}");
         assert_eq!(plain.matches("#[track_caller]").count(), 1, "{plain}");
+    }
+
+    #[test]
+    fn a_directory_is_instrumented_in_place_and_summed() {
+        let dir = std::env::temp_dir().join(format!("inprof-instrument-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let write = |name: &str, text: &[u8]| std::fs::write(dir.join(name), text).unwrap();
+        write(
+            "traits.rs",
+            b"pub trait T { #[track_caller] fn f(&self); }\nfn a() {}\n",
+        );
+        write(
+            "sub/impls.rs",
+            b"impl T for S { fn f(&self) {} }\nimpl S {}\nfn b() {}\n",
+        );
+        write("sub/none.rs", b"const fn c() {}\n");
+        write("broken.rs", b"fn {");
+        write("latin1.rs", b"// caf\xe9\nfn d() {}\n");
+        write("notes.txt", b"fn e() {}\n");
+        let r = instrument_dir(&dir).unwrap();
+        let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+        let kept = [read("sub/none.rs"), read("notes.txt"), read("latin1.rs")];
+        let changed = [read("traits.rs"), read("sub/impls.rs")];
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(r.files, 2, "{r:?}");
+        assert_eq!(
+            r.counts,
+            Counts {
+                impls: 2,
+                traits: 0,
+                fns: 2,
+                track_caller: 1
+            }
+        );
+        assert_eq!(r.skipped, [dir.join("broken.rs"), dir.join("latin1.rs")]);
+        assert_eq!(kept[0], b"const fn c() {}\n");
+        assert_eq!(kept[1], b"fn e() {}\n");
+        assert_eq!(kept[2], b"// caf\xe9\nfn d() {}\n");
+        // The trait in one file makes the impl's method in another say
+        // `#[track_caller]`.
+        assert_eq!(
+            String::from_utf8_lossy(&changed[0]),
+            "pub trait T { #[track_caller] fn f(&self); }\n#[inprof::profile] fn a() {}\n"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&changed[1]),
+            "#[inprof::profile] impl T for S { #[track_caller] fn f(&self) {} }\n\
+             #[inprof::profile] impl S {}\n#[inprof::profile] fn b() {}\n"
+        );
     }
 }

@@ -15,12 +15,12 @@ fn main() -> ExitCode {
             Ok(r) => {
                 println!(
                     "{d}: {} files, {} impl blocks, {} traits, {} functions annotated",
-                    r.files, r.impls, r.traits, r.fns
+                    r.files, r.counts.impls, r.counts.traits, r.counts.fns
                 );
-                if r.track_caller > 0 {
+                if r.counts.track_caller > 0 {
                     println!(
                         "{d}: {} impl methods say #[track_caller], as their trait declares",
-                        r.track_caller
+                        r.counts.track_caller
                     );
                 }
                 for s in r.skipped {

@@ -220,11 +220,8 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
     let transform = |text: &str| -> Option<String> {
         let (out, c) = inprof_instrument::instrument_source_with(text, &tracked)?;
         let mut all = counts.borrow_mut();
-        all.0.impls += c.impls;
-        all.0.traits += c.traits;
-        all.0.fns += c.fns;
-        all.0.track_caller += c.track_caller;
-        if c.impls + c.traits + c.fns > 0 {
+        all.0 += c;
+        if c.annotated() > 0 {
             all.1 += 1;
         }
         Some(out)
