@@ -202,8 +202,9 @@
 //! configparser, dotenvy, envy), bit reading (bitreader) and number
 //! parsing (lexical-core).
 //!
-//! Only files under `src/` are instrumented (a crate whose `lib.rs` sits at
-//! its root, like fnv, would be compared with itself). Crates whose
+//! The files under `src/` are instrumented, and the library's own file
+//! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
+//! at the package's root). Crates whose
 //! packaged tests do not build as published are left out (nom 7.1.3 and
 //! 8.0.0, futures-channel 0.3.31: their tests need crates of their
 //! workspace; http 1.3.1 does not build under Rust 1.95's
@@ -227,9 +228,8 @@
 //! lacks the `src/tests.rs` its `mod tests;` names; async-stream 0.3.6
 //! and futures-executor 0.3.34: their tests need crates of their
 //! workspace; regex 1.13.2: its package lacks the `tests/fuzz` module its
-//! tests include; fxhash 0.2.1: its `lib.rs` sits at its root, and it has
-//! no test; roaring 0.12.0: its property tests ran for over 12 minutes
-//! published, in a debug build; sized-chunks 0.7.0: its tests deny
+//! tests include; fxhash 0.2.1: it has no test; roaring 0.12.0: its
+//! property tests ran for over 12 minutes published, in a debug build; sized-chunks 0.7.0: its tests deny
 //! warnings, and Rust 1.95 warns on fields never read; weezl 0.2.1: its
 //! package lacks the `benches/` data its unit tests include;
 //! indexmap-nostd 0.4.0: no test; litemap 0.8.3, writeable 0.6.4 and

@@ -152,27 +152,43 @@ fn fetch(work: &Path, t: &Target) -> PathBuf {
 }
 
 /// A source rewriting: the new text, or None to copy the file as it is.
-type Transform<'a> = &'a dyn Fn(&str) -> Option<String>;
+/// Gets the file's path and bytes.
+type Transform<'a> = &'a dyn Fn(&Path, &[u8]) -> Option<Vec<u8>>;
 
 /// Makes `to` a copy of `from`, writing only the files whose content
 /// differs (so cargo does not rebuild what did not change), with each
-/// `.rs` file under `src/` passed through `transform` if given.
+/// library source passed through `transform` if given: every `.rs` file
+/// under `src/`, and where the manifest puts the library elsewhere
+/// ([`lib_outside_src`]), the files of its directory too (only the file
+/// itself where that is the package's root, whose other files are tests,
+/// examples or build scripts).
 fn sync_dir(from: &Path, to: &Path, transform: Option<Transform>) {
-    fn walk(from: &Path, to: &Path, in_src: bool, transform: Option<Transform>) {
+    fn walk(
+        from: &Path,
+        to: &Path,
+        in_src: bool,
+        lib: Option<&Path>,
+        transform: Option<Transform>,
+    ) {
         std::fs::create_dir_all(to).unwrap();
         for e in std::fs::read_dir(from).unwrap().flatten() {
             let p = e.path();
             let dest = to.join(e.file_name());
             if p.is_dir() {
-                walk(&p, &dest, in_src || e.file_name() == "src", transform);
+                let src = in_src
+                    || e.file_name() == "src"
+                    || lib.is_some_and(|l| l.parent().is_some_and(|d| d == p));
+                walk(&p, &dest, src, lib, transform);
                 continue;
             }
             let mut bytes = std::fs::read(&p).unwrap();
-            if let (true, Some(t), true) =
-                (in_src, transform, p.extension().is_some_and(|x| x == "rs"))
-            {
-                if let Some(out) = std::str::from_utf8(&bytes).ok().and_then(t) {
-                    bytes = out.into_bytes();
+            if let (true, Some(t), true) = (
+                in_src || lib == Some(p.as_path()),
+                transform,
+                p.extension().is_some_and(|x| x == "rs"),
+            ) {
+                if let Some(out) = t(&p, &bytes) {
+                    bytes = out;
                 }
             }
             if std::fs::read(&dest).ok().as_deref() != Some(&bytes[..]) {
@@ -180,7 +196,21 @@ fn sync_dir(from: &Path, to: &Path, transform: Option<Transform>) {
             }
         }
     }
-    walk(from, to, false, transform);
+    let lib = lib_outside_src(from).map(|l| from.join(l));
+    walk(from, to, false, lib.as_deref(), transform);
+}
+
+/// The library's source file, relative to the package, where its
+/// manifest puts it outside `src/` (`[lib] path = "lib.rs"`: fnv 1.0.7,
+/// natord 1.0.9); None where it is under `src/`, or not said.
+fn lib_outside_src(package: &Path) -> Option<PathBuf> {
+    let manifest: toml::Table = std::fs::read_to_string(package.join("Cargo.toml"))
+        .ok()?
+        .parse()
+        .ok()?;
+    let path = Path::new(manifest.get("lib")?.get("path")?.as_str()?);
+    let path = path.strip_prefix("./").unwrap_or(path);
+    (!path.starts_with("src")).then(|| path.to_path_buf())
 }
 
 /// Removes the copies in `dir` (`plain`, `instr`) unless they were made
@@ -217,17 +247,34 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
     sync_dir(&src, &plain, None);
     let counts = std::cell::RefCell::new((inprof_instrument::Counts::default(), 0usize));
     let tracked = inprof_instrument::CallerTracked::from_dir(&src).unwrap();
-    let transform = |text: &str| -> Option<String> {
-        let (out, c) = inprof_instrument::instrument_source_with(text, &tracked)?;
+    // Files left as they were: not UTF-8, or not parsed (syn 2 does not
+    // parse an edition-2015 bare trait object in a type alias:
+    // signal-hook-registry 1.4.8's `src/lib.rs`).
+    let skipped = std::cell::RefCell::new(Vec::new());
+    let transform = |path: &Path, bytes: &[u8]| -> Option<Vec<u8>> {
+        let out = std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| inprof_instrument::instrument_source_with(text, &tracked));
+        let Some((out, c)) = out else {
+            let rel = path.strip_prefix(&src).unwrap_or(path);
+            skipped.borrow_mut().push(rel.display().to_string());
+            return None;
+        };
         let mut all = counts.borrow_mut();
         all.0 += c;
         if c.annotated() > 0 {
             all.1 += 1;
         }
-        Some(out)
+        Some(out.into_bytes())
     };
     sync_dir(&src, &instr, Some(&transform));
     let (c, files) = *counts.borrow();
+    for s in skipped.borrow().iter() {
+        eprintln!(
+            "{} {}: left as it was (not UTF-8, or does not parse): {s}",
+            t.krate, t.version
+        );
+    }
     eprintln!(
         "{} {}: {} impl blocks, {} traits and {} functions annotated in {files} files{}",
         t.krate,
@@ -515,6 +562,7 @@ fn main() -> std::process::ExitCode {
 #[cfg(test)]
 mod tests {
     use super::{forget_other_sources, sync_dir};
+    use std::path::Path;
 
     #[test]
     fn copies_of_other_sources_are_made_again_from_nothing() {
@@ -544,6 +592,67 @@ mod tests {
         assert!(!dir.join("plain/Cargo.lock").exists());
         let lib = std::fs::read_to_string(dir.join("plain/src/lib.rs")).unwrap();
         assert_eq!(lib, b.display().to_string());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_library_the_manifest_puts_outside_src_is_instrumented_too() {
+        let root = std::env::temp_dir().join(format!("inprof-lib-path-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let mark = |_: &Path, text: &[u8]| Some([&b"// marked\n"[..], text].concat());
+        let marked = |dir: &Path, file: &str| {
+            std::fs::read_to_string(dir.join(file))
+                .unwrap()
+                .starts_with("// marked")
+        };
+        let cases: [(&str, &[&str], &[&str]); 4] = [
+            // fnv 1.0.7, natord 1.0.9: only the file at the root.
+            (
+                "lib.rs",
+                &["lib.rs"],
+                &["build.rs", "tests/t.rs", "other/m.rs"],
+            ),
+            ("./lib.rs", &["lib.rs"], &["build.rs", "tests/t.rs"]),
+            // A directory of its own: all of it.
+            (
+                "other/lib.rs",
+                &["other/lib.rs", "other/m.rs"],
+                &["lib.rs", "tests/t.rs"],
+            ),
+            // Under src/, as without a path.
+            (
+                "src/lib.rs",
+                &["src/lib.rs", "src/a/b.rs"],
+                &["lib.rs", "other/m.rs"],
+            ),
+        ];
+        for (n, (path, yes, no)) in cases.into_iter().enumerate() {
+            let (pkg, copy) = (root.join(format!("p{n}")), root.join(format!("c{n}")));
+            for f in [
+                "lib.rs",
+                "build.rs",
+                "tests/t.rs",
+                "other/lib.rs",
+                "other/m.rs",
+                "src/lib.rs",
+                "src/a/b.rs",
+            ] {
+                std::fs::create_dir_all(pkg.join(f).parent().unwrap()).unwrap();
+                std::fs::write(pkg.join(f), "fn f() {}\n").unwrap();
+            }
+            std::fs::write(
+                pkg.join("Cargo.toml"),
+                format!("[package]\nname = \"p\"\n\n[lib]\nname = \"p\"\npath = \"{path}\"\n"),
+            )
+            .unwrap();
+            sync_dir(&pkg, &copy, Some(&mark));
+            for f in yes {
+                assert!(marked(&copy, f), "{path}: {f} not instrumented");
+            }
+            for f in no {
+                assert!(!marked(&copy, f), "{path}: {f} instrumented");
+            }
+        }
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
