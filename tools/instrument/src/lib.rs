@@ -32,6 +32,9 @@ pub struct Report {
     pub counts: Counts,
     /// Files that did not parse, or are not UTF-8 (left as they were).
     pub skipped: Vec<PathBuf>,
+    /// Files the package's build script compiles into itself (left as
+    /// they were: see [`build_script_files`]).
+    pub build_script: Vec<PathBuf>,
 }
 
 /// The `.rs` files under `dir`, in a stable order.
@@ -52,11 +55,29 @@ fn rust_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Instruments every `.rs` file under `dir` in place.
+/// Instruments every `.rs` file under `dir` in place, but for the build
+/// script of the package `dir` is (or whose `src` it is) and the files
+/// that script compiles into itself ([`build_script_files`]).
 pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
     let mut report = Report::default();
     let tracked = CallerTracked::from_dir(dir)?;
+    let package = if dir.join("Cargo.toml").exists() {
+        Some(dir)
+    } else {
+        dir.parent()
+            .filter(|p| dir.ends_with("src") && p.join("Cargo.toml").exists())
+    };
+    let shared = match package {
+        Some(p) => build_script_files(p)?,
+        None => BTreeSet::new(),
+    };
     for p in rust_files(dir)? {
+        if package.is_some_and(|pk| p == pk.join("build.rs"))
+            || std::fs::canonicalize(&p).is_ok_and(|c| shared.contains(&c))
+        {
+            report.build_script.push(p);
+            continue;
+        }
         let Ok(src) = String::from_utf8(std::fs::read(&p)?) else {
             report.skipped.push(p);
             continue;
@@ -73,6 +94,63 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
         }
     }
     Ok(report)
+}
+
+/// The files the build script of the package at `package` (its
+/// `build.rs`) compiles into itself, canonical: those it names in
+/// `include!("..")` and in `#[path = ".."]` on a module, both relative to
+/// the script's directory. A build script sees only the package's
+/// build-dependencies, not inprof, so such a file, shared with the
+/// library, must stay as it is (target-lexicon 0.13.6's `build.rs`
+/// includes its `src/data_model.rs`, `src/triple.rs` and
+/// `src/targets.rs`; instrumented, the build script did not compile).
+/// Empty where there is no `build.rs` or it does not parse; a path that
+/// does not exist is left out.
+pub fn build_script_files(package: &Path) -> std::io::Result<BTreeSet<PathBuf>> {
+    let script = package.join("build.rs");
+    let Ok(bytes) = std::fs::read(&script) else {
+        return Ok(BTreeSet::new());
+    };
+    let Some(file) = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|s| syn::parse_file(s).ok())
+    else {
+        return Ok(BTreeSet::new());
+    };
+    struct Named(Vec<String>);
+    impl<'ast> Visit<'ast> for Named {
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            if m.path.segments.last().is_some_and(|s| s.ident == "include") {
+                if let Ok(lit) = m.parse_body::<syn::LitStr>() {
+                    self.0.push(lit.value());
+                }
+            }
+            syn::visit::visit_macro(self, m);
+        }
+        fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+            for a in &m.attrs {
+                if let syn::Meta::NameValue(nv) = &a.meta {
+                    if nv.path.is_ident("path") {
+                        if let syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) = &nv.value
+                        {
+                            self.0.push(s.value());
+                        }
+                    }
+                }
+            }
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+    let mut named = Named(Vec::new());
+    named.visit_file(&file);
+    Ok(named
+        .0
+        .iter()
+        .filter_map(|n| std::fs::canonicalize(package.join(n)).ok())
+        .collect())
 }
 
 /// The methods a crate's own traits declare `#[track_caller]`, gathered
@@ -383,7 +461,10 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{instrument_dir, instrument_source, instrument_source_with, CallerTracked, Counts};
+    use super::{
+        build_script_files, instrument_dir, instrument_source, instrument_source_with,
+        CallerTracked, Counts,
+    };
 
     #[test]
     fn annotates_impls_and_free_fns_where_a_user_would() {
@@ -576,5 +657,62 @@ impl Grid { fn cell(&self) {} }
             "#[inprof::profile] impl T for S { #[track_caller] fn f(&self) {} }\n\
              #[inprof::profile] impl S {}\n#[inprof::profile] fn b() {}\n"
         );
+    }
+
+    #[test]
+    fn files_the_build_script_compiles_in_are_left_as_they_were() {
+        // target-lexicon 0.13.6's shape: build.rs includes library files.
+        let pkg = std::env::temp_dir().join(format!("inprof-build-rs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&pkg);
+        std::fs::create_dir_all(pkg.join("src/data")).unwrap();
+        let write = |name: &str, text: &str| std::fs::write(pkg.join(name), text).unwrap();
+        write("Cargo.toml", "[package]\nname = \"p\"\n");
+        write(
+            "build.rs",
+            "mod triple { include!(\"src/triple.rs\"); }\n\
+             #[path = \"src/data/model.rs\"]\nmod model;\n\
+             fn main() { let _ = std::include!(\"src/gone.rs\"); }\n",
+        );
+        for f in [
+            "src/lib.rs",
+            "src/triple.rs",
+            "src/data/model.rs",
+            "src/other.rs",
+        ] {
+            write(f, "pub fn f() {}\n");
+        }
+        let shared = build_script_files(&pkg).unwrap();
+        let canon = |f: &str| std::fs::canonicalize(pkg.join(f)).unwrap();
+        assert_eq!(
+            shared,
+            [canon("src/triple.rs"), canon("src/data/model.rs")].into()
+        );
+        // From the package's `src`, and from the package itself (which
+        // leaves the build script too).
+        let r = instrument_dir(&pkg.join("src")).unwrap();
+        let mut left = r.build_script.clone();
+        left.sort();
+        assert_eq!(
+            left,
+            [pkg.join("src/data/model.rs"), pkg.join("src/triple.rs")]
+        );
+        assert_eq!(r.files, 2, "{r:?}");
+        let r2 = instrument_dir(&pkg).unwrap();
+        let read = |f: &str| std::fs::read_to_string(pkg.join(f)).unwrap();
+        let texts = [
+            read("src/lib.rs"),
+            read("src/other.rs"),
+            read("src/triple.rs"),
+            read("src/data/model.rs"),
+            read("build.rs"),
+        ];
+        let _ = std::fs::remove_dir_all(&pkg);
+        assert!(r2.build_script.contains(&pkg.join("build.rs")), "{r2:?}");
+        assert_eq!(r2.build_script.len(), 3, "{r2:?}");
+        assert_eq!(texts[0], "#[inprof::profile] pub fn f() {}\n");
+        assert_eq!(texts[1], "#[inprof::profile] pub fn f() {}\n");
+        assert_eq!(texts[2], "pub fn f() {}\n");
+        assert_eq!(texts[3], "pub fn f() {}\n");
+        assert!(!texts[4].contains("inprof"), "{}", texts[4]);
     }
 }

@@ -23,6 +23,12 @@ fn main() -> ExitCode {
                         r.counts.track_caller
                     );
                 }
+                for s in r.build_script {
+                    println!(
+                        "{d}: left as it was (the build script, or a file it compiles in): {}",
+                        s.display()
+                    );
+                }
                 for s in r.skipped {
                     println!(
                         "{d}: left as it was (does not parse, or is not UTF-8): {}",

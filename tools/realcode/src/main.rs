@@ -251,7 +251,20 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
     // parse an edition-2015 bare trait object in a type alias:
     // signal-hook-registry 1.4.8's `src/lib.rs`).
     let skipped = std::cell::RefCell::new(Vec::new());
+    // Files the build script compiles in stay as published too (it cannot
+    // name inprof: target-lexicon 0.13.6).
+    let shared = inprof_instrument::build_script_files(&src).unwrap();
     let transform = |path: &Path, bytes: &[u8]| -> Option<Vec<u8>> {
+        if std::fs::canonicalize(path).is_ok_and(|c| shared.contains(&c)) {
+            let rel = path.strip_prefix(&src).unwrap_or(path);
+            eprintln!(
+                "{} {}: left as it was (the build script compiles it in): {}",
+                t.krate,
+                t.version,
+                rel.display()
+            );
+            return None;
+        }
         let out = std::str::from_utf8(bytes)
             .ok()
             .and_then(|text| inprof_instrument::instrument_source_with(text, &tracked));
