@@ -200,7 +200,29 @@
 //! parser (sqlparser), a template engine (minijinja), symbol demanglers
 //! (cpp_demangle, msvc-demangler), INI and `.env` files (rust-ini, ini,
 //! configparser, dotenvy, envy), bit reading (bitreader) and number
-//! parsing (lexical-core).
+//! parsing (lexical-core); then LZ4, LZMA and DEFLATE codecs (lz4_flex,
+//! lzma-rs, yazi, fdeflate), PNG decoding (zune-png), SIMD bit-packing
+//! (bitpacking), format-preserving TOML (toml_edit), KDL (kdl), YAML
+//! (yaml-rust2), pretty-printing (pretty), SIMD vector math in 11 418
+//! impl blocks (glam), Unicode properties (unicode-properties), base-62
+//! (base62), streaming iterators (streaming-iterator), output references
+//! (outref), natural ordering (natord, alphanumeric-sort), a hasher (fnv;
+//! fnv and natord keep their `lib.rs` at the package's root), signal
+//! handlers (signal-hook-registry, whose `src/lib.rs` syn does not parse,
+//! and ctrlc), event loops and sockets (polling, mio with `os-poll` and
+//! `net`, socket2), async I/O, files and networking (async-io, async-fs,
+//! async-net), executors (async-executor, blocking), timers
+//! (futures-timer) and precise sleeps (spin_sleep); then number parsing
+//! (fast-float2, atoi, lexical-util), float comparison (float-cmp),
+//! rayon's parallel iterators (rayon), executable lookup (which), shell
+//! quoting (shell-escape), terminal progress bars and consoles
+//! (indicatif, console), target triples whose build script includes
+//! three of its `src/` files (target-lexicon), the embedded I/O and HAL
+//! traits, async ones among them (embedded-io, embedded-hal,
+//! embedded-hal-async), structured async concurrency
+//! (futures-concurrency), tokio's test helpers (tokio-test), async
+//! synchronization without std (maitake-sync) and critical sections
+//! (critical-section).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -250,7 +272,16 @@
 //! use rmpv, which is not among its dev-dependencies; serde_yaml 0.9.34
 //! does not build under Rust 1.95's `dangerous_implicit_autorefs`;
 //! serde_spanned 1.1.3: its one doc test names `toml`, which is not
-//! among its dev-dependencies). A crate whose
+//! among its dev-dependencies; ruzstd 0.9.1 and libflate 2.3.2: their
+//! packages lack the compressed files their unit tests include;
+//! toml_datetime 0.7.3: no test; qoi 0.4.1 and unsafe-libyaml 0.2.11:
+//! their tests need crates of their workspace; signal-hook 0.4.6: its
+//! tests use `serial_test`, which is not among its dev-dependencies;
+//! tar 0.4.46: its package lacks the archives its tests include; elsa
+//! 1.11.2 does not build under Rust 1.95's `dangerous_implicit_autorefs`;
+//! hex-literal 1.1.0: a macro and `const fn`s only, nothing to annotate;
+//! embedded-io-async 0.7.0: no test). A
+//! crate whose
 //! tests need features it does not enable by default runs with them on,
 //! in both copies (see [`with_features`]). ahash 0.8.15 is left out for
 //! what it checks (README, the corpus check): its `no_panic` test
@@ -750,6 +781,53 @@ const CORPUS: &[Target] = &[
     krate("envy", "0.4.2"),
     krate("bitreader", "0.3.11"),
     krate("lexical-core", "1.0.6"),
+    krate("fnv", "1.0.7"),
+    krate("lz4_flex", "0.12.3"),
+    krate("toml_edit", "0.23.9"),
+    krate("unicode-properties", "0.1.5"),
+    krate("glam", "0.34.3"),
+    krate("kdl", "6.7.1"),
+    krate("lzma-rs", "0.3.0"),
+    krate("yazi", "0.2.2"),
+    krate("fdeflate", "0.3.7"),
+    krate("zune-png", "0.5.2"),
+    krate("base62", "2.2.6"),
+    krate("bitpacking", "0.9.3"),
+    krate("streaming-iterator", "0.1.9"),
+    krate("outref", "0.5.2"),
+    krate("yaml-rust2", "0.13.2"),
+    krate("pretty", "0.12.5"),
+    krate("natord", "1.0.9"),
+    krate("alphanumeric-sort", "1.5.8"),
+    krate("signal-hook-registry", "1.4.8"),
+    krate("ctrlc", "3.5.3"),
+    krate("polling", "3.11.0"),
+    krate("async-io", "2.6.0"),
+    krate("blocking", "1.7.0"),
+    krate("async-executor", "1.14.1"),
+    with_features("mio", "1.2.5", "os-poll,net"),
+    krate("socket2", "0.6.5"),
+    krate("futures-timer", "3.0.4"),
+    krate("async-fs", "2.2.0"),
+    krate("async-net", "2.0.0"),
+    krate("spin_sleep", "1.3.3"),
+    krate("fast-float2", "0.2.4"),
+    krate("atoi", "3.1.1"),
+    krate("float-cmp", "0.10.0"),
+    krate("rayon", "1.12.0"),
+    krate("which", "8.0.6"),
+    krate("shell-escape", "0.1.5"),
+    krate("target-lexicon", "0.13.6"),
+    krate("indicatif", "0.18.6"),
+    krate("console", "0.16.6"),
+    krate("lexical-util", "1.0.7"),
+    krate("embedded-io", "0.7.1"),
+    krate("embedded-hal", "1.0.0"),
+    krate("embedded-hal-async", "1.0.0"),
+    krate("futures-concurrency", "7.7.1"),
+    krate("tokio-test", "0.4.6"),
+    krate("maitake-sync", "0.3.0"),
+    krate("critical-section", "1.2.0"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
