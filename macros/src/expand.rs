@@ -77,12 +77,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let args: Args = syn::parse2(args)?;
     let mut parsed: Item = match syn::parse2(item.clone()) {
         Ok(i) => i,
-        Err(_) => {
-            return Err(syn::Error::new(
-                first_span(&item),
-                "#[inprof::profile] applies to functions, methods, impl blocks and traits",
-            ))
-        }
+        Err(e) => return Err(unreadable(&item, &e)),
     };
     let item = if drop_repeats(&mut parsed, &written)? {
         parsed.to_token_stream()
@@ -329,12 +324,68 @@ fn drop_repeats(item: &mut Item, written: &str) -> syn::Result<bool> {
     }
 }
 
-fn first_span(ts: &TokenStream) -> Span {
-    ts.clone()
+/// The error for an item rustc parsed and syn does not: syn's own
+/// message, where syn stopped, and what to write instead where the item
+/// has an edition-2015 bare `Fn` trait object (`Box<Fn(u8)>`, `&Fn()`),
+/// which syn 2 does not read (it was an "applies to functions, methods,
+/// impl blocks and traits" at the item's first token, on an impl block).
+fn unreadable(item: &TokenStream, e: &syn::Error) -> syn::Error {
+    let hint = if bare_fn_trait(item.clone()) {
+        "; an edition-2015 bare trait object such as `Box<Fn(u8)>` is not \
+         read: write `Box<dyn Fn(u8)>`"
+    } else {
+        ""
+    };
+    syn::Error::new(
+        e.span(),
+        format!("#[inprof::profile] cannot read this item ({e}){hint}"),
+    )
+}
+
+/// Whether `ts` has `Fn`, `FnMut` or `FnOnce` with parenthesized
+/// arguments where a type goes, without `dyn` or `impl` (not after `:`
+/// or `+`, where it is a bound), at any depth.
+fn bare_fn_trait(ts: TokenStream) -> bool {
+    let mut prev: Option<TokenTree> = None;
+    let mut iter = ts.into_iter().peekable();
+    while let Some(t) = iter.next() {
+        match &t {
+            TokenTree::Group(g) if bare_fn_trait(g.stream()) => return true,
+            TokenTree::Ident(i)
+                if (i == "Fn" || i == "FnMut" || i == "FnOnce")
+                    && matches!(iter.peek(), Some(TokenTree::Group(g))
+                        if g.delimiter() == proc_macro2::Delimiter::Parenthesis) =>
+            {
+                let bound = match &prev {
+                    Some(TokenTree::Ident(p)) => p == "dyn" || p == "impl",
+                    Some(TokenTree::Punct(p)) => p.as_char() == ':' || p.as_char() == '+',
+                    _ => false,
+                };
+                if !bound {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        prev = Some(t);
+    }
+    false
+}
+
+/// `errors` as `compile_error!` invocations, as syn writes them (spanned
+/// from the first to the last token of what each error is about) but by
+/// the name every edition's prelude has: syn's `::core::compile_error!`
+/// is read by an edition-2015 crate as a path from its own root (`cannot
+/// find core in the crate root`, in place of the message).
+pub fn compile_errors(errors: syn::Error) -> TokenStream {
+    errors
         .into_iter()
-        .next()
-        .map(|t| t.span())
-        .unwrap_or_else(Span::call_site)
+        .flat_map(|e| {
+            e.to_compile_error()
+                .into_iter()
+                .skip_while(|t| !matches!(t, TokenTree::Ident(i) if i == "compile_error"))
+        })
+        .collect()
 }
 
 fn item_keyword_span(item: &Item) -> Span {
@@ -462,13 +513,10 @@ fn expand_trait(mut tr: ItemTrait) -> syn::Result<TokenStream> {
                 // One error, and the attribute taken off so that it does
                 // not expand on its own and give another.
                 m.attrs.retain(|a| !is_profile_attr(a));
-                errors.extend(
-                    syn::Error::new(
-                        m.sig.ident.span(),
-                        "#[inprof::profile] on a trait method without a body: put it on the impls' methods",
-                    )
-                    .to_compile_error(),
-                );
+                errors.extend(compile_errors(syn::Error::new(
+                    m.sig.ident.span(),
+                    "#[inprof::profile] on a trait method without a body: put it on the impls' methods",
+                )));
             }
         }
     }
@@ -1821,5 +1869,44 @@ mod tests {
         ] {
             assert_eq!(form(quote! {}, item.clone()), "body", "{item}");
         }
+    }
+
+    #[test]
+    fn an_item_syn_does_not_read_gets_its_own_error_without_core() {
+        use super::{bare_fn_trait, compile_errors};
+        // Bare `Fn` trait objects where a type goes.
+        for ts in [
+            quote! { fn f(g: Box<Fn(u8) -> u8>) {} },
+            quote! { fn f(g: &Fn()) {} },
+            quote! { fn f(g: Box<FnMut() + Send>) {} },
+            quote! { impl S { fn f(&self) -> Option<&FnOnce()> { None } } },
+        ] {
+            assert!(bare_fn_trait(ts.clone()), "{ts}");
+        }
+        // Bounds, `dyn`, `impl`, and a name without arguments.
+        for ts in [
+            quote! { fn f<F: Fn(u8)>(g: F) {} },
+            quote! { fn f<F>(g: F) where F: Send + FnOnce() {} },
+            quote! { fn f(g: &dyn Fn()) -> impl FnMut() { || () } },
+            quote! { fn f(g: Box<dyn Fn() + Send>) {} },
+            quote! { fn f() { let Fn = 1; } },
+        ] {
+            assert!(!bare_fn_trait(ts.clone()), "{ts}");
+        }
+        let e = expand(quote! {}, quote! { fn f(g: Box<Fn(u8) -> u8>) {} }).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "#[inprof::profile] cannot read this item (expected `,`); an edition-2015 bare \
+             trait object such as `Box<Fn(u8)>` is not read: write `Box<dyn Fn(u8)>`"
+        );
+        let two = {
+            let mut e = syn::Error::new(proc_macro2::Span::call_site(), "one");
+            e.combine(syn::Error::new(proc_macro2::Span::call_site(), "two"));
+            e
+        };
+        assert_eq!(
+            compile_errors(two).to_string(),
+            "compile_error ! { \"one\" } compile_error ! { \"two\" }"
+        );
     }
 }

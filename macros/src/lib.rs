@@ -19,7 +19,7 @@ pub fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(ts) => docs::as_written(ts).into(),
         Err(e) => {
             // One error, and the item left intact so no cascade follows.
-            let mut out = e.to_compile_error();
+            let mut out = expand::compile_errors(e);
             out.extend(docs::as_written(expand::intact(item2)));
             out.into()
         }

@@ -112,3 +112,21 @@ mod tests {
         }
     }
 }
+
+/// A bare `Fn` trait object, which syn 2 does not read: the attribute
+/// gives its own error here (tests/edition2015.rs builds this with
+/// `--features bare_fn` and reads it).
+#[cfg(feature = "bare_fn")]
+#[allow(bare_trait_objects)]
+pub mod bare_fn {
+    /// Runs a callback.
+    pub struct Runner;
+
+    #[inprof::profile]
+    impl Runner {
+        /// Calls `f` with 1.
+        pub fn run(&self, f: Box<Fn(u8) -> u8>) -> u8 {
+            f(1)
+        }
+    }
+}
