@@ -9,7 +9,12 @@
 //! attribute may make `const` (`#[rustversion::attr(since(1.83), const)]`,
 //! which the macro refuses as it refuses a `const fn`), items already
 //! annotated, traits without default methods, items inside macro
-//! invocations (not parsed), and files that do not parse.
+//! invocations (not parsed), files that do not parse, functions whose
+//! body declares a module in another file (and impl blocks and traits
+//! with such a method: rustc refuses such a module in an attribute
+//! macro's input), and a package's build script and the files it
+//! compiles in ([`build_script_files`]). Under `#[no_implicit_prelude]`
+//! the attribute is written `#[::inprof::profile]`.
 //!
 //! One more attribute where a user needs it: a trait declared in the
 //! crate that declares a method `#[track_caller]` makes every impl's
@@ -289,10 +294,11 @@ pub fn instrument_source_with(src: &str, tracked: &CallerTracked) -> Option<(Str
     let mut v = Finder {
         points: Vec::new(),
         tracked,
+        no_prelude: has_attr(&file.attrs, "no_implicit_prelude"),
     };
     v.visit_file(&file);
     // Insert from the end so earlier positions stay valid.
-    let mut points: Vec<(usize, usize, Kind)> = v.points;
+    let mut points: Vec<(usize, usize, Kind, bool)> = v.points;
     points.sort_by_key(|p| std::cmp::Reverse((p.0, p.1)));
     points.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     let line_starts: Vec<usize> = std::iter::once(0)
@@ -300,7 +306,7 @@ pub fn instrument_source_with(src: &str, tracked: &CallerTracked) -> Option<(Str
         .collect();
     let mut out = src.to_owned();
     let mut counts = Counts::default();
-    for (line, col, kind) in points {
+    for (line, col, kind, no_prelude) in points {
         let Some(&start) = line_starts.get(line.wrapping_sub(1)) else {
             continue;
         };
@@ -311,6 +317,11 @@ pub fn instrument_source_with(src: &str, tracked: &CallerTracked) -> Option<(Str
             .map_or(src.len(), |(i, _)| start + i);
         match kind {
             Kind::TrackCaller => out.insert_str(off, "#[track_caller] "),
+            // Under `#[no_implicit_prelude]` no crate is in scope by name
+            // (rustix 1.1.6's `cstr!` hygiene test): the path from the
+            // root. Not elsewhere: an edition-2015 crate reads `::inprof`
+            // as its own root.
+            _ if no_prelude => out.insert_str(off, "#[::inprof::profile] "),
             _ => out.insert_str(off, "#[inprof::profile] "),
         }
         match kind {
@@ -324,10 +335,31 @@ pub fn instrument_source_with(src: &str, tracked: &CallerTracked) -> Option<(Str
 }
 
 struct Finder<'a> {
-    /// (line, column, kind) where to insert.
-    points: Vec<(usize, usize, Kind)>,
+    /// (line, column, kind, under `#[no_implicit_prelude]`) where to
+    /// insert.
+    points: Vec<(usize, usize, Kind, bool)>,
     /// The crate's traits' `#[track_caller]` methods.
     tracked: &'a CallerTracked,
+    /// Inside a module (or file) with `#[no_implicit_prelude]`.
+    no_prelude: bool,
+}
+
+/// Whether `block` declares a module whose contents are in another file
+/// (`#[path = ".."] mod lazy;` in a function body: getrandom 0.4.3), at
+/// any depth. rustc refuses such a module in an attribute macro's input
+/// ("file modules in proc macro input are unstable"), so the item around
+/// it is left unannotated, as a user would have to.
+fn declares_file_module(block: &syn::Block) -> bool {
+    struct Find(bool);
+    impl<'ast> Visit<'ast> for Find {
+        fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+            self.0 |= m.content.is_none();
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+    let mut f = Find(false);
+    f.visit_block(block);
+    f.0
 }
 
 fn annotated(attrs: &[syn::Attribute]) -> bool {
@@ -379,13 +411,24 @@ fn test_case(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
 impl Finder<'_> {
     fn at(&mut self, span: proc_macro2::Span, kind: Kind) {
         let s = span.start();
-        self.points.push((s.line, s.column, kind));
+        self.points.push((s.line, s.column, kind, self.no_prelude));
     }
 }
 
 impl<'ast> Visit<'ast> for Finder<'_> {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let outer = self.no_prelude;
+        self.no_prelude |= has_attr(&m.attrs, "no_implicit_prelude");
+        syn::visit::visit_item_mod(self, m);
+        self.no_prelude = outer;
+    }
+
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        if f.sig.constness.is_none() && !may_be_const(&f.attrs) && !annotated(&f.attrs) {
+        if f.sig.constness.is_none()
+            && !may_be_const(&f.attrs)
+            && !annotated(&f.attrs)
+            && !declares_file_module(&f.block)
+        {
             let first = match (test_case(&f.attrs), &f.vis) {
                 (Some(a), _) => a.span(),
                 (None, syn::Visibility::Inherited) => f.sig.span(),
@@ -398,7 +441,11 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        if !annotated(&i.attrs) {
+        let file_module = i
+            .items
+            .iter()
+            .any(|it| matches!(it, syn::ImplItem::Fn(m) if declares_file_module(&m.block)));
+        if !annotated(&i.attrs) && !file_module {
             let first = i
                 .defaultness
                 .map(|d| d.span())
@@ -437,7 +484,10 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         let defaults = t.items.iter().any(|i| {
             matches!(i, syn::TraitItem::Fn(m) if m.default.is_some() && m.sig.constness.is_none())
         });
-        if defaults && !annotated(&t.attrs) {
+        let file_module = t.items.iter().any(|it| {
+            matches!(it, syn::TraitItem::Fn(m) if m.default.as_ref().is_some_and(declares_file_module))
+        });
+        if defaults && !annotated(&t.attrs) && !file_module {
             let first = match &t.vis {
                 syn::Visibility::Inherited => t
                     .unsafety
@@ -714,5 +764,44 @@ impl Grid { fn cell(&self) {} }
         assert_eq!(texts[2], "pub fn f() {}\n");
         assert_eq!(texts[3], "pub fn f() {}\n");
         assert!(!texts[4].contains("inprof"), "{}", texts[4]);
+    }
+
+    #[test]
+    fn no_implicit_prelude_gets_the_root_path_and_file_modules_are_left() {
+        let src = "\
+#[no_implicit_prelude]
+mod hygiene {
+    fn a() {}
+    mod inner { fn b() {} }
+}
+fn c() {}
+fn d() {
+    #[path = \"x.rs\"]
+    mod lazy;
+}
+impl S {
+    fn e() { { mod m; } }
+}
+fn f() { mod inline {} }
+";
+        let (out, c) = instrument_source(src).unwrap();
+        assert!(out.contains("    #[::inprof::profile] fn a() {}"), "{out}");
+        assert!(
+            out.contains("mod inner { #[::inprof::profile] fn b() {} }"),
+            "{out}"
+        );
+        assert!(out.contains("\n#[inprof::profile] fn c() {}"), "{out}");
+        assert!(out.contains("\nfn d() {"), "{out}");
+        assert!(out.contains("\nimpl S {"), "{out}");
+        assert!(
+            out.contains("\n#[inprof::profile] fn f() { mod inline {} }"),
+            "{out}"
+        );
+        assert_eq!((c.impls, c.fns), (0, 4), "{out}");
+        let (out, _) = instrument_source("#![no_implicit_prelude]\nfn a() {}\n").unwrap();
+        assert_eq!(
+            out,
+            "#![no_implicit_prelude]\n#[::inprof::profile] fn a() {}\n"
+        );
     }
 }

@@ -222,7 +222,12 @@
 //! embedded-hal-async), structured async concurrency
 //! (futures-concurrency), tokio's test helpers (tokio-test), async
 //! synchronization without std (maitake-sync) and critical sections
-//! (critical-section).
+//! (critical-section); then Linux system calls (rustix, whose test module
+//! under `#[no_implicit_prelude]` needs `#[::inprof::profile]`), OS
+//! randomness (getrandom, a function of which declares a module in
+//! another file), SIMD Adler-32 (simd-adler32) and image formats and
+//! metadata (image-webp, tiff, zune-jpeg, zune-core, imagesize,
+//! kamadak-exif, avif-serialize).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -280,7 +285,9 @@
 //! tar 0.4.46: its package lacks the archives its tests include; elsa
 //! 1.11.2 does not build under Rust 1.95's `dangerous_implicit_autorefs`;
 //! hex-literal 1.1.0: a macro and `const fn`s only, nothing to annotate;
-//! embedded-io-async 0.7.0: no test). A
+//! embedded-io-async 0.7.0: no test; brotli 9.1.3 and jpeg-decoder
+//! 0.3.2: their packages lack the test data and the test module their
+//! tests include; color_quant 2.0.0: its example needs nightly). A
 //! crate whose
 //! tests need features it does not enable by default runs with them on,
 //! in both copies (see [`with_features`]). ahash 0.8.15 is left out for
@@ -828,6 +835,16 @@ const CORPUS: &[Target] = &[
     krate("tokio-test", "0.4.6"),
     krate("maitake-sync", "0.3.0"),
     krate("critical-section", "1.2.0"),
+    krate("rustix", "1.1.6"),
+    krate("getrandom", "0.4.3"),
+    krate("simd-adler32", "0.3.10"),
+    krate("image-webp", "0.2.4"),
+    krate("tiff", "0.11.3"),
+    krate("zune-jpeg", "0.5.15"),
+    krate("zune-core", "0.5.4"),
+    krate("imagesize", "0.15.0"),
+    krate("kamadak-exif", "0.6.2"),
+    krate("avif-serialize", "0.8.9"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
