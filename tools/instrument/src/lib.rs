@@ -13,7 +13,7 @@
 //! body declares a module in another file (and impl blocks and traits
 //! with such a method: rustc refuses such a module in an attribute
 //! macro's input), and a package's build script and the files it
-//! compiles in ([`build_script_files`]). Under `#[no_implicit_prelude]`
+//! compiles in ([`BuildScript`]). Under `#[no_implicit_prelude]`
 //! the attribute is written `#[::inprof::profile]`.
 //!
 //! One more attribute where a user needs it: a trait declared in the
@@ -28,6 +28,9 @@ use std::path::{Path, PathBuf};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+mod build_script;
+pub use build_script::BuildScript;
+
 /// What instrumenting a directory did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -38,7 +41,7 @@ pub struct Report {
     /// Files that did not parse, or are not UTF-8 (left as they were).
     pub skipped: Vec<PathBuf>,
     /// Files the package's build script compiles into itself (left as
-    /// they were: see [`build_script_files`]).
+    /// they were: see [`BuildScript`]).
     pub build_script: Vec<PathBuf>,
 }
 
@@ -62,7 +65,7 @@ fn rust_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Instruments every `.rs` file under `dir` in place, but for the build
 /// script of the package `dir` is (or whose `src` it is) and the files
-/// that script compiles into itself ([`build_script_files`]).
+/// that script compiles into itself ([`BuildScript`]).
 pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
     let mut report = Report::default();
     let tracked = CallerTracked::from_dir(dir)?;
@@ -72,14 +75,12 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
         dir.parent()
             .filter(|p| dir.ends_with("src") && p.join("Cargo.toml").exists())
     };
-    let shared = match package {
-        Some(p) => build_script_files(p)?,
-        None => BTreeSet::new(),
+    let script = match package {
+        Some(p) => BuildScript::of(p)?,
+        None => BuildScript::default(),
     };
     for p in rust_files(dir)? {
-        if package.is_some_and(|pk| p == pk.join("build.rs"))
-            || std::fs::canonicalize(&p).is_ok_and(|c| shared.contains(&c))
-        {
+        if script.contains(&p) {
             report.build_script.push(p);
             continue;
         }
@@ -99,63 +100,6 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
         }
     }
     Ok(report)
-}
-
-/// The files the build script of the package at `package` (its
-/// `build.rs`) compiles into itself, canonical: those it names in
-/// `include!("..")` and in `#[path = ".."]` on a module, both relative to
-/// the script's directory. A build script sees only the package's
-/// build-dependencies, not inprof, so such a file, shared with the
-/// library, must stay as it is (target-lexicon 0.13.6's `build.rs`
-/// includes its `src/data_model.rs`, `src/triple.rs` and
-/// `src/targets.rs`; instrumented, the build script did not compile).
-/// Empty where there is no `build.rs` or it does not parse; a path that
-/// does not exist is left out.
-pub fn build_script_files(package: &Path) -> std::io::Result<BTreeSet<PathBuf>> {
-    let script = package.join("build.rs");
-    let Ok(bytes) = std::fs::read(&script) else {
-        return Ok(BTreeSet::new());
-    };
-    let Some(file) = std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|s| syn::parse_file(s).ok())
-    else {
-        return Ok(BTreeSet::new());
-    };
-    struct Named(Vec<String>);
-    impl<'ast> Visit<'ast> for Named {
-        fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            if m.path.segments.last().is_some_and(|s| s.ident == "include") {
-                if let Ok(lit) = m.parse_body::<syn::LitStr>() {
-                    self.0.push(lit.value());
-                }
-            }
-            syn::visit::visit_macro(self, m);
-        }
-        fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-            for a in &m.attrs {
-                if let syn::Meta::NameValue(nv) = &a.meta {
-                    if nv.path.is_ident("path") {
-                        if let syn::Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Str(s),
-                            ..
-                        }) = &nv.value
-                        {
-                            self.0.push(s.value());
-                        }
-                    }
-                }
-            }
-            syn::visit::visit_item_mod(self, m);
-        }
-    }
-    let mut named = Named(Vec::new());
-    named.visit_file(&file);
-    Ok(named
-        .0
-        .iter()
-        .filter_map(|n| std::fs::canonicalize(package.join(n)).ok())
-        .collect())
 }
 
 /// The methods a crate's own traits declare `#[track_caller]`, gathered
@@ -512,8 +456,8 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 #[cfg(test)]
 mod tests {
     use super::{
-        build_script_files, instrument_dir, instrument_source, instrument_source_with,
-        CallerTracked, Counts,
+        instrument_dir, instrument_source, instrument_source_with, BuildScript, CallerTracked,
+        Counts,
     };
 
     #[test]
@@ -731,12 +675,20 @@ impl Grid { fn cell(&self) {} }
         ] {
             write(f, "pub fn f() {}\n");
         }
-        let shared = build_script_files(&pkg).unwrap();
+        let script = BuildScript::of(&pkg).unwrap();
         let canon = |f: &str| std::fs::canonicalize(pkg.join(f)).unwrap();
         assert_eq!(
-            shared,
-            [canon("src/triple.rs"), canon("src/data/model.rs")].into()
+            script.files(),
+            &[
+                canon("build.rs"),
+                canon("src/triple.rs"),
+                canon("src/data/model.rs")
+            ]
+            .into()
         );
+        assert!(script.contains(&pkg.join("src/../src/triple.rs")));
+        assert!(!script.contains(&pkg.join("src/other.rs")));
+        assert!(!script.contains(&pkg.join("src/gone.rs")));
         // From the package's `src`, and from the package itself (which
         // leaves the build script too).
         let r = instrument_dir(&pkg.join("src")).unwrap();
@@ -764,6 +716,62 @@ impl Grid { fn cell(&self) {} }
         assert_eq!(texts[2], "pub fn f() {}\n");
         assert_eq!(texts[3], "pub fn f() {}\n");
         assert!(!texts[4].contains("inprof"), "{}", texts[4]);
+    }
+
+    #[test]
+    fn a_build_script_the_manifest_names_is_left_with_its_modules() {
+        // rustversion 1.0.23's shape: `build = "build/build.rs"`, which
+        // declares `mod rustc;` (build/rustc.rs); instrumented, the build
+        // script did not compile. Also: modules of modules, a module file
+        // `x/mod.rs`, `#[path]` inside an inline module, an inline module.
+        let pkg = std::env::temp_dir().join(format!("inprof-build-dir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&pkg);
+        for d in ["src", "build/rustc", "build/gen", "build/inl/deep"] {
+            std::fs::create_dir_all(pkg.join(d)).unwrap();
+        }
+        let write = |name: &str, text: &str| std::fs::write(pkg.join(name), text).unwrap();
+        write(
+            "Cargo.toml",
+            "[package]\nname = \"p\"\nbuild = \"build/build.rs\"\n",
+        );
+        write(
+            "build/build.rs",
+            "mod rustc;\nmod gen;\nmod inl { #[path = \"deep/x.rs\"] mod x; }\nfn main() {}\n",
+        );
+        write("build/rustc.rs", "mod version;\npub fn f() {}\n");
+        write("build/rustc/version.rs", "pub fn f() {}\n");
+        write("build/gen/mod.rs", "mod table;\npub fn f() {}\n");
+        write("build/gen/table.rs", "pub fn f() {}\n");
+        write("build/inl/deep/x.rs", "pub fn f() {}\n");
+        write("build.rs", "fn main() {}\n");
+        write("src/lib.rs", "pub fn f() {}\n");
+        let script = BuildScript::of(&pkg).unwrap();
+        let canon = |f: &str| std::fs::canonicalize(pkg.join(f)).unwrap();
+        let want = [
+            "build/build.rs",
+            "build/rustc.rs",
+            "build/rustc/version.rs",
+            "build/gen/mod.rs",
+            "build/gen/table.rs",
+            "build/inl/deep/x.rs",
+        ];
+        assert_eq!(script.files(), &want.iter().map(|f| canon(f)).collect());
+        let r = instrument_dir(&pkg).unwrap();
+        let read = |f: &str| std::fs::read_to_string(pkg.join(f)).unwrap();
+        let left: Vec<String> = want.iter().map(|f| read(f)).collect();
+        let (lib, root_build) = (read("src/lib.rs"), read("build.rs"));
+        // `build = false`: no build script, `build.rs` is a plain file.
+        write("Cargo.toml", "[package]\nname = \"p\"\nbuild = false\n");
+        let none = BuildScript::of(&pkg).unwrap();
+        let _ = std::fs::remove_dir_all(&pkg);
+        assert_eq!(r.build_script.len(), want.len(), "{r:?}");
+        for (f, text) in want.iter().zip(&left) {
+            assert!(!text.contains("inprof"), "{f}: {text}");
+        }
+        assert_eq!(lib, "#[inprof::profile] pub fn f() {}\n");
+        // Not the script here (the manifest names another), so instrumented.
+        assert_eq!(root_build, "#[inprof::profile] fn main() {}\n");
+        assert!(none.files().is_empty());
     }
 
     #[test]

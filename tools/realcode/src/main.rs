@@ -253,9 +253,9 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
     let skipped = std::cell::RefCell::new(Vec::new());
     // Files the build script compiles in stay as published too (it cannot
     // name inprof: target-lexicon 0.13.6).
-    let shared = inprof_instrument::build_script_files(&src).unwrap();
+    let script = inprof_instrument::BuildScript::of(&src).unwrap();
     let transform = |path: &Path, bytes: &[u8]| -> Option<Vec<u8>> {
-        if std::fs::canonicalize(path).is_ok_and(|c| shared.contains(&c)) {
+        if script.contains(path) {
             let rel = path.strip_prefix(&src).unwrap_or(path);
             eprintln!(
                 "{} {}: left as it was (the build script compiles it in): {}",
