@@ -23,7 +23,8 @@
 //! not the user's (see `without_closures`).
 
 use crate::engine::mode;
-use std::borrow::Cow;
+use crate::engine::sysmem::{self, SysBuf};
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
 
 /// One instrumented place in the source: a function or a `scope!`.
@@ -238,10 +239,10 @@ impl Callsite {
         }
         match self.kind {
             Kind::Fixed(n) => n,
-            Kind::Function(h) | Kind::Method(h) => match definition_path(h) {
-                Cow::Borrowed(p) => p,
+            Kind::Function(h) | Kind::Method(h) => match definition_path(h, &mut SysBuf::new()) {
+                Some(p) => p,
                 // A path made anew: kept once, as entering would.
-                Cow::Owned(_) => self.named(0).name,
+                None => self.named(0).name,
             },
             Kind::Label => "[labels]",
         }
@@ -259,7 +260,8 @@ impl Callsite {
 
     /// Its name for `Self` type `self_ty` (the address of a
     /// [`SelfTypeName`], 0 for none), resolved on first need (cold path:
-    /// once per callsite and type; it allocates).
+    /// once per callsite and type; it takes memory from [`System`](std::alloc::System), never
+    /// from the global allocator: see [`sysmem`]).
     pub(crate) fn named(&'static self, self_ty: usize) -> &'static Named {
         if let Some(n) = self.find(self_ty) {
             return n;
@@ -278,23 +280,35 @@ impl Callsite {
             let f: SelfTypeName = unsafe { std::mem::transmute::<usize, SelfTypeName>(self_ty) };
             f()
         });
+        let keep = |s: &str| {
+            sysmem::leak_str(s)
+                .unwrap_or_else(|| std::alloc::handle_alloc_error(std::alloc::Layout::for_value(s)))
+        };
+        let mut buf = SysBuf::new();
         let name: &'static str = match (self.kind, ty) {
             (Kind::Fixed(n), _) => n,
             (Kind::Label, _) => "[labels]",
-            (Kind::Function(h), _) | (Kind::Method(h), None) => match definition_path(h) {
-                Cow::Borrowed(p) => p,
-                Cow::Owned(p) => Box::leak(p.into_boxed_str()),
-            },
+            (Kind::Function(h), _) | (Kind::Method(h), None) => {
+                match definition_path(h, &mut buf) {
+                    Some(p) => p,
+                    None => keep(buf.as_str()),
+                }
+            }
             (Kind::Method(h), Some(ty)) => {
-                Box::leak(method_name(&definition_path(h), &without_closures(ty)).into_boxed_str())
+                let (mut ty_buf, mut out) = (SysBuf::new(), SysBuf::new());
+                let def = definition_path(h, &mut buf).unwrap_or(buf.as_str());
+                method_name(def, without_closures(ty, &mut ty_buf), &mut out);
+                keep(out.as_str())
             }
         };
-        let n: &'static Named = Box::leak(Box::new(Named {
+        let named = Named {
             callsite: self,
             self_ty,
             name,
             next: AtomicPtr::new(self.names.load(Ordering::Acquire)),
-        }));
+        };
+        let n: &'static Named = sysmem::leak(named)
+            .unwrap_or_else(|| std::alloc::handle_alloc_error(std::alloc::Layout::new::<Named>()));
         self.names
             .store(n as *const Named as *mut Named, Ordering::Release);
         n
@@ -324,16 +338,27 @@ impl std::fmt::Debug for Callsite {
 }
 
 /// The definition path the `here` function reports, without its own name
-/// and without `{{closure}}` segments (see [`without_closures`]).
-fn definition_path(here: Here) -> Cow<'static, str> {
+/// and without `{{closure}}` segments (see [`without_closures`]): a part
+/// of `here()`'s own `'static` text where it has no such segment inside;
+/// else `None`, and the path is written into `buf`.
+fn definition_path(here: Here, buf: &mut SysBuf) -> Option<&'static str> {
     let mut p = here();
     p = p.strip_suffix("::__inprof_here").unwrap_or(p);
     // An `async fn`'s body, borrowed as it is.
     while let Some(q) = p.strip_suffix("::{{closure}}") {
         p = q;
     }
-    without_closures(p)
+    if p.contains(CLOSURE_SEGMENT) {
+        without_closures(p, buf);
+        None
+    } else {
+        Some(p)
+    }
 }
+
+/// A closure's path segment: always a whole one (no identifier holds a
+/// `{`).
+const CLOSURE_SEGMENT: &str = "::{{closure}}";
 
 /// A path without its `::{{closure}}` segments. They name closures inprof
 /// puts bodies in, not the user's (an `async fn`'s body:
@@ -341,25 +366,37 @@ fn definition_path(here: Here) -> Cow<'static, str> {
 /// the user's own. A function the user declared in a
 /// closure of their own is named under the function the closure is in,
 /// as a free function declared in that function's body would be.
-fn without_closures(path: &str) -> Cow<'_, str> {
-    // Always a whole segment: no identifier holds a `{`.
-    const SEGMENT: &str = "::{{closure}}";
-    if !path.contains(SEGMENT) {
-        return Cow::Borrowed(path);
+///
+/// `path` itself where it has none; else the path without them, written
+/// into `buf` (emptied first).
+fn without_closures<'a>(path: &'a str, buf: &'a mut SysBuf) -> &'a str {
+    if !path.contains(CLOSURE_SEGMENT) {
+        return path;
     }
-    Cow::Owned(path.replace(SEGMENT, ""))
+    buf.clear();
+    for part in path.split(CLOSURE_SEGMENT) {
+        buf.push_str(part);
+    }
+    buf.as_str()
 }
 
 /// The name of a method defined at `def` (its definition path, as
-/// `type_name_of_val` gives it) for the concrete `Self` type `ty`.
-pub(crate) fn method_name(def: &str, ty: &str) -> String {
+/// `type_name_of_val` gives it) for the concrete `Self` type `ty`, written
+/// to `out` (the global allocator is not called: see [`sysmem`]).
+pub(crate) fn method_name(def: &str, ty: &str, out: &mut SysBuf) {
+    // Writing to a SysBuf fails only when System has no memory left; the
+    // name is then cut short.
+    let _ = write_method_name(def, ty, out);
+}
+
+fn write_method_name(def: &str, ty: &str, out: &mut SysBuf) -> std::fmt::Result {
     let (prefix, method) = split_last_segment(def);
     let method = method.split('<').next().unwrap_or(method);
     if let Some(inner) = prefix.strip_prefix('<').and_then(|p| p.strip_suffix('>')) {
         // `<Type as Trait>`: an impl of a trait; the type made concrete.
         if let Some(i) = top_level_as(inner) {
             let tr = &inner[i + " as ".len()..];
-            return format!("<{ty} as {tr}>::{method}");
+            return write!(out, "<{ty} as {tr}>::{method}");
         }
     }
     // `module::<impl Trait for Type>`: how rustc names a trait impl's
@@ -369,16 +406,17 @@ pub(crate) fn method_name(def: &str, ty: &str) -> String {
     if let Some(inner) = last.strip_prefix("<impl").and_then(|p| p.strip_suffix('>')) {
         let inner = skip_generic_list(inner.trim_start());
         return match top_level(inner, " for ") {
-            Some(i) => format!("<{ty} as {}>::{method}", inner[..i].trim()),
-            None => format!("{ty}::{method}"),
+            Some(i) => write!(out, "<{ty} as {}>::{method}", inner[..i].trim()),
+            None => write!(out, "{ty}::{method}"),
         };
     }
-    if strip_generics(prefix) == strip_generics(ty) {
+    let (mut a, mut b) = (SysBuf::new(), SysBuf::new());
+    if strip_generics(prefix, &mut a) == strip_generics(ty, &mut b) {
         // An inherent method: the type, concrete.
-        format!("{ty}::{method}")
+        write!(out, "{ty}::{method}")
     } else {
         // A trait's default method: `prefix` is the trait.
-        format!("<{ty} as {prefix}>::{method}")
+        write!(out, "<{ty} as {prefix}>::{method}")
     }
 }
 
@@ -446,33 +484,68 @@ fn skip_generic_list(s: &str) -> &str {
     s
 }
 
-/// `alloc::vec::Vec<u8>` -> `alloc::vec::Vec` (references and `mut` too).
-fn strip_generics(ty: &str) -> String {
-    let mut out = String::with_capacity(ty.len());
+/// `alloc::vec::Vec<u8>` -> `alloc::vec::Vec` (references and `mut` too),
+/// written into `buf`.
+fn strip_generics<'a>(ty: &str, buf: &'a mut SysBuf) -> &'a str {
+    buf.clear();
     let mut depth = 0usize;
-    for c in ty.chars() {
+    let mut start = 0;
+    // The text at depth 0 between brackets, the brackets left out (a
+    // stray `>`, as in `fn() -> u8`, too).
+    for (i, c) in ty.char_indices() {
         match c {
-            '<' => depth += 1,
-            '>' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
+            '<' => {
+                if depth == 0 {
+                    buf.push_str(&ty[start..i]);
+                }
+                depth += 1;
+            }
+            '>' => {
+                if depth == 0 {
+                    buf.push_str(&ty[start..i]);
+                } else {
+                    depth -= 1;
+                }
+                if depth == 0 {
+                    start = i + 1;
+                }
+            }
             _ => {}
         }
     }
-    let out = out.trim_start_matches('&').trim();
-    out.strip_prefix("mut ").unwrap_or(out).trim().to_string()
+    if depth == 0 {
+        buf.push_str(&ty[start..]);
+    }
+    let out = buf.as_str().trim_start_matches('&').trim();
+    out.strip_prefix("mut ").unwrap_or(out).trim()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{method_name, strip_generics, without_closures};
-    use std::borrow::Cow;
+    use super::SysBuf;
+
+    fn without_closures(p: &str) -> String {
+        super::without_closures(p, &mut SysBuf::new()).to_owned()
+    }
+
+    fn strip_generics(ty: &str) -> String {
+        super::strip_generics(ty, &mut SysBuf::new()).to_owned()
+    }
+
+    fn method_name(def: &str, ty: &str) -> String {
+        let mut out = SysBuf::new();
+        super::method_name(def, ty, &mut out);
+        out.as_str().to_owned()
+    }
 
     #[test]
     fn closure_segments_left_out() {
-        assert!(matches!(
-            without_closures("tn::outer::inner"),
-            Cow::Borrowed("tn::outer::inner")
-        ));
+        // A path without one is the path itself, not a copy.
+        let p = "tn::outer::inner";
+        assert_eq!(
+            super::without_closures(p, &mut SysBuf::new()).as_ptr(),
+            p.as_ptr()
+        );
         assert_eq!(
             without_closures("tn::outer::{{closure}}::inner"),
             "tn::outer::inner"
@@ -495,6 +568,12 @@ mod tests {
             "my::Map"
         );
         assert_eq!(strip_generics("crate_a::m::Plain"), "crate_a::m::Plain");
+        assert_eq!(strip_generics("&mut a::B<u8>"), "a::B");
+        assert_eq!(strip_generics("a::B<u8>::C<i8>"), "a::B::C");
+        // A stray `>` is left out and nothing around it lost.
+        assert_eq!(strip_generics("fn(a::X<u8>) -> u8"), "fn(a::X) - u8");
+        // An unclosed `<`: nothing after it.
+        assert_eq!(strip_generics("a::B<u8"), "a::B");
     }
 
     #[test]

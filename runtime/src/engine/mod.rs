@@ -22,4 +22,5 @@ pub(crate) mod slab;
 pub(crate) mod spin;
 pub mod stack;
 pub mod start;
+pub(crate) mod sysmem;
 pub mod tree;

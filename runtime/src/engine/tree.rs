@@ -839,13 +839,24 @@ pub(crate) fn register_current(from_alloc: bool) -> *const Tree {
         return ptr::null();
     };
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let name = crate::engine::counters::take_pending_name().unwrap_or_else(|| {
-        std::panic::catch_unwind(|| std::thread::current().name().map(str::to_owned))
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| format!("thread-{id}"))
-    });
-    if !t.start(id, &name) {
+    // The name is copied into the tree: borrowed here, not copied to the
+    // global allocator (see `sysmem`).
+    let pending = crate::engine::counters::take_pending_name();
+    let handle = match pending {
+        Some(_) => None,
+        // `current` panics once the thread's locals are gone (teardown).
+        None => std::panic::catch_unwind(std::thread::current).ok(),
+    };
+    let mut fallback = crate::engine::sysmem::SysBuf::new();
+    let name: &str = match (&pending, handle.as_ref().and_then(|h| h.name())) {
+        (Some(n), _) => n,
+        (None, Some(n)) => n,
+        (None, None) => {
+            let _ = std::fmt::Write::write_fmt(&mut fallback, format_args!("thread-{id}"));
+            fallback.as_str()
+        }
+    };
+    if !t.start(id, name) {
         return ptr::null();
     }
     crate::engine::counters::on_register(t);
