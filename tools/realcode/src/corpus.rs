@@ -229,7 +229,19 @@
 //! metadata (image-webp, tiff, zune-jpeg, zune-core, imagesize,
 //! kamadak-exif, avif-serialize); then concurrent maps (papaya, sdd),
 //! ordered multimaps (ordered-multimap), big numbers (ibig, bigdecimal),
-//! fixed-point numbers (fixed) and GCDs (gcd).
+//! fixed-point numbers (fixed) and GCDs (gcd); then IDNA (idna),
+//! gitignore-aware walking (ignore), triangulation (delaunator), IDs
+//! (nanoid), ISO 8601 (iso8601), double-array Aho-Corasick (daachorse),
+//! logging (env_logger), elastic tabs (tabwriter), font tables
+//! (ttf-parser), string similarity (jaro_winkler), quantile sketches
+//! (sketches-ddsketch, tdigest), Bloom and cuckoo filters (bloomfilter,
+//! growable-bloom-filter, cuckoofilter), pdqsort (pdqsort), tries
+//! (patricia_tree, trie-rs), versions (version-compare), templates
+//! (handlebars), Unicode categories (unicode-general-category), language
+//! tags (language-tags), file-type sniffing (content_inspector, infer,
+//! file-format), self-referential cells (self_cell), atomic floats
+//! (atomic_float), closures run on drop or in place (defer, replace_with,
+//! take_mut) and one-time initialization (conquer-once).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -289,7 +301,11 @@
 //! hex-literal 1.1.0: a macro and `const fn`s only, nothing to annotate;
 //! embedded-io-async 0.7.0: no test; brotli 9.1.3 and jpeg-decoder
 //! 0.3.2: their packages lack the test data and the test module their
-//! tests include; color_quant 2.0.0: its example needs nightly; scc
+//! tests include; color_quant 2.0.0: its example needs nightly; peg
+//! 0.8.6: re-exports only, nothing to annotate; etag 4.0.0: no test;
+//! faster-hex 2.0.0: its lockfile pins a fashex this machine's registry
+//! mirror lacks, though instrumented it found a defect, since fixed:
+//! names built on the program's global allocator; scc
 //! 3.8.8 is left out for what it found: its `future_size` test bounds
 //! its async methods' futures, which the wrapper that times each poll
 //! grows, README "Known limits"). A
@@ -857,6 +873,37 @@ const CORPUS: &[Target] = &[
     krate("ibig", "0.3.6"),
     krate("fixed", "1.31.0"),
     krate("bigdecimal", "0.4.11"),
+    krate("idna", "1.1.0"),
+    krate("ignore", "0.4.35"),
+    krate("delaunator", "1.1.0"),
+    krate("nanoid", "0.5.0"),
+    krate("iso8601", "0.6.6"),
+    krate("daachorse", "5.1.0"),
+    krate("env_logger", "0.11.12"),
+    krate("tabwriter", "1.4.1"),
+    krate("ttf-parser", "0.25.1"),
+    krate("jaro_winkler", "0.2.1"),
+    krate("sketches-ddsketch", "0.3.2"),
+    krate("bloomfilter", "3.0.2"),
+    krate("pdqsort", "1.0.3"),
+    krate("patricia_tree", "0.10.2"),
+    krate("version-compare", "0.2.1"),
+    krate("tdigest", "1.0.1"),
+    krate("cuckoofilter", "0.5.0"),
+    krate("growable-bloom-filter", "2.1.1"),
+    krate("trie-rs", "0.4.2"),
+    with_features("handlebars", "6.4.4", "testing,string_helpers,dir_source"),
+    krate("unicode-general-category", "1.1.0"),
+    krate("language-tags", "0.3.2"),
+    krate("content_inspector", "0.2.4"),
+    krate("infer", "0.22.0"),
+    krate("self_cell", "1.3.0"),
+    krate("atomic_float", "1.1.0"),
+    krate("defer", "0.2.1"),
+    krate("replace_with", "0.1.8"),
+    krate("file-format", "0.29.0"),
+    krate("conquer-once", "0.4.0"),
+    krate("take_mut", "0.2.2"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
