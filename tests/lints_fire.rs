@@ -8,7 +8,12 @@ use common::*;
 #[test]
 fn clippy_and_rustc_lints_fire_on_instrumented_code() {
     let (mut cargo, _) = sub_crate(
-        &["clippy", "--quiet", "--message-format=short"],
+        &[
+            "clippy",
+            "--quiet",
+            "--message-format=short",
+            "--all-targets",
+        ],
         "lints",
         "disabled-check",
     );
@@ -43,6 +48,10 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
         (265, "adding items after statements is confusing"),
         (390, "help: try: `product()`"),
         (397, "help: try: `sum()`"),
+        (
+            457,
+            "arithmetic operation that can potentially result in unexpected side-effects",
+        ),
     ] {
         assert!(
             warnings
@@ -65,6 +74,7 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             "src/lib.rs:265:",
             "src/lib.rs:390:",
             "src/lib.rs:397:",
+            "src/lib.rs:457:",
         ]
         .iter()
         .any(|l| w.contains(l))

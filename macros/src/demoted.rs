@@ -11,7 +11,7 @@
 //! tracked from the first build.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -60,14 +60,16 @@ pub fn is_demoted(ident: Span) -> bool {
 
 /// Statements that make cargo rebuild the crate when the list or the
 /// variable changes (nothing at run time).
-pub fn tracking() -> TokenStream {
+pub fn tracking(span: Span) -> TokenStream {
     let p = crate::expand::private();
+    // At `span` (the function's name), as the callsite's `static`: see
+    // `expand::instrument`.
     match list() {
-        Some((path, _)) => quote! {
+        Some((path, _)) => quote_spanned! {span=>
             const _: &[u8] = #p::core::include_bytes!(#path);
             const _: #p::core::option::Option<&str> = #p::core::option_env!("INPROF_DEMOTED");
         },
-        None => quote! {
+        None => quote_spanned! {span=>
             const _: #p::core::option::Option<&str> = #p::core::option_env!("INPROF_DEMOTED");
         },
     }

@@ -1088,7 +1088,7 @@ fn instrument(
 ) -> syn::Result<Block> {
     let ident = &sig.ident;
     let span = ident.span();
-    let tracking = crate::demoted::tracking();
+    let tracking = crate::demoted::tracking(ident.span());
     if args.always.is_none() && crate::demoted::is_demoted(span) {
         // Demoted in an earlier run (INPROF_DEMOTED): as written.
         let stmts = &block.stmts;
@@ -1130,7 +1130,15 @@ fn instrument(
     };
     // The callsite, and the function whose path names it: declared in the
     // instrumented function's body, so its path is that function's.
-    let statics = quote! {
+    // These items at the function's name, inside the function's span:
+    // clippy's arithmetic_side_effects remembers the span of the const or
+    // static body it last entered and skips what lies within (how a
+    // `#[test]` function goes unlinted: the harness's `const` spans it),
+    // and forgets it when a body outside that span ends. At the
+    // attribute's span, outside the function's, `fn #here` made it forget,
+    // and every instrumented test function's arithmetic was linted
+    // (typed-index-collections 3.5.0: 23 new warnings).
+    let statics = quote_spanned! {span=>
         #tracking
         fn #here() -> &'static str {
             #p::name_of(&#here)
