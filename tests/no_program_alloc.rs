@@ -111,6 +111,32 @@ async fn future(x: u64) -> u64 {
     x + 9
 }
 
+/// Pending once, then ready: the future that awaits it waits (and takes
+/// a slot among waiting tasks).
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+#[inprof::profile]
+async fn waits(x: u64) -> u64 {
+    YieldOnce(false).await;
+    future(x).await
+}
+
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     let mut f = std::pin::pin!(f);
@@ -145,6 +171,7 @@ fn firsts(with: &str) {
             }),
         ),
         ("async fn", measure(|| block_on(future(1)))),
+        ("async fn that waits", measure(|| block_on(waits(1)))),
         (
             "scope",
             measure(|| {
@@ -206,7 +233,9 @@ fn instrumented_calls_never_call_the_programs_allocator() {
         1.0
     );
     assert_eq!(c("no_program_alloc::firsts::inner"), 1.0);
-    assert_eq!(c("no_program_alloc::future"), 1.0);
+    // Once alone, once under `waits`.
+    assert_eq!(c("no_program_alloc::future"), 2.0);
+    assert_eq!(c("no_program_alloc::waits"), 1.0);
     assert_eq!(c("block"), 1.0);
     let _ = std::fs::remove_dir_all(&dir);
 }
