@@ -245,7 +245,11 @@
 //! (flagset), heaps (binary-heap-plus, min-max-heap), interval overlaps
 //! (rust-lapper), union-find (disjoint-sets), topological sorting
 //! (topological-sort), stable addresses (stable_deref_trait), Fenwick
-//! trees (fenwick) and path finding (pathfinding).
+//! trees (fenwick) and path finding (pathfinding); then float formatting
+//! as JavaScript does it (ryu-js), decoding readers (encoding_rs_io),
+//! file errors with paths (fs-err), absolute paths (path-absolutize), a
+//! terminal emulator's parser (vt100), Unicode blocks (unicode-blocks),
+//! sorted-slice searches (ordslice) and sorted iterators (sorted-iter).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -313,7 +317,10 @@
 //! 3.5.0 is left out for what it found: a defect, since fixed (the
 //! attribute's items, spanned outside the function, made clippy lint
 //! arithmetic in tests), and an `#[expect]` on its test module that
-//! instrumentation leaves unmet (README, "Known limits"); scc
+//! instrumentation leaves unmet (README, "Known limits"); globwalk
+//! 0.9.1: its README doc test links against whichever `globwalk`
+//! artifacts the check's build directory holds (E0464, two candidates,
+//! instrumented only); scc
 //! 3.8.8 is left out for what it found: its `future_size` test bounds
 //! its async methods' futures, which the wrapper that times each poll
 //! grows, README "Known limits"). A
@@ -921,6 +928,14 @@ const CORPUS: &[Target] = &[
     krate("stable_deref_trait", "1.2.1"),
     krate("fenwick", "2.0.1"),
     krate("pathfinding", "4.16.0"),
+    krate("ryu-js", "1.0.4"),
+    krate("encoding_rs_io", "0.1.8"),
+    krate("fs-err", "3.3.2"),
+    krate("path-absolutize", "4.0.1"),
+    krate("vt100", "0.18.1"),
+    krate("unicode-blocks", "0.1.11"),
+    krate("ordslice", "0.3.0"),
+    krate("sorted-iter", "0.1.11"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
