@@ -80,9 +80,7 @@ impl BuildScript {
 /// Where the manifest at `package` puts the build script: `package.build`
 /// if a path, none if `false`, else `build.rs`.
 fn script_path(package: &Path) -> Option<PathBuf> {
-    let manifest: Option<toml::Table> = std::fs::read_to_string(package.join("Cargo.toml"))
-        .ok()
-        .and_then(|s| s.parse().ok());
+    let manifest = manifest(package);
     let build = manifest
         .as_ref()
         .and_then(|m| m.get("package"))
@@ -92,6 +90,15 @@ fn script_path(package: &Path) -> Option<PathBuf> {
         Some(toml::Value::Boolean(false)) => None,
         _ => Some(package.join("build.rs")),
     }
+}
+
+/// The manifest (`Cargo.toml`) of the package at `package`, parsed; `None`
+/// where it is missing or does not parse.
+pub fn manifest(package: &Path) -> Option<toml::Table> {
+    std::fs::read_to_string(package.join("Cargo.toml"))
+        .ok()?
+        .parse()
+        .ok()
 }
 
 fn dir_of(file: &Path) -> PathBuf {
@@ -152,10 +159,10 @@ impl<'ast> Visit<'ast> for Modules {
         let name = m.ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
         match (&m.content, path_attr(&m.attrs)) {
-            (Some((_, items)), _) => {
+            (Some((_, items)), p) => {
                 // An inline module: `#[path]` on it names the directory of
                 // what it declares (rare; taken as a plain name otherwise).
-                self.inline.push(path_attr(&m.attrs).unwrap_or(name));
+                self.inline.push(p.unwrap_or(name));
                 for i in items {
                     self.visit_item(i);
                 }

@@ -29,7 +29,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 mod build_script;
-pub use build_script::BuildScript;
+pub use build_script::{manifest, BuildScript};
 
 /// What instrumenting a directory did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -204,10 +204,7 @@ fn sync_dir(from: &Path, to: &Path, transform: Option<Transform>) {
 /// manifest puts it outside `src/` (`[lib] path = "lib.rs"`: fnv 1.0.7,
 /// natord 1.0.9); None where it is under `src/`, or not said.
 fn lib_outside_src(package: &Path) -> Option<PathBuf> {
-    let manifest: toml::Table = std::fs::read_to_string(package.join("Cargo.toml"))
-        .ok()?
-        .parse()
-        .ok()?;
+    let manifest = inprof_instrument::manifest(package)?;
     let path = Path::new(manifest.get("lib")?.get("path")?.as_str()?);
     let path = path.strip_prefix("./").unwrap_or(path);
     (!path.starts_with("src")).then(|| path.to_path_buf())
