@@ -7,9 +7,9 @@
 //! 1.0.23: `build = "build/build.rs"`, which declares `mod rustc;`, that
 //! is `build/rustc.rs`); `build = false` says there is none.
 
+use crate::modules::{dir_of, Modules};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use syn::visit::Visit;
 
 /// A package's build script and every file it compiles in: its modules
 /// (`mod x;`, `#[path = ".."] mod x;`, followed file to file the way rustc
@@ -49,14 +49,7 @@ impl BuildScript {
             else {
                 continue;
             };
-            let mut v = Modules {
-                file_dir: dir_of(&file),
-                children,
-                inline: Vec::new(),
-                found: Vec::new(),
-            };
-            v.visit_file(&ast);
-            for (f, d) in v.found {
+            for (f, d, _) in Modules::of(&file, children, false, &ast) {
                 if let Ok(f) = std::fs::canonicalize(&f) {
                     todo.push((f, d));
                 }
@@ -99,97 +92,4 @@ pub fn manifest(package: &Path) -> Option<toml::Table> {
         .ok()?
         .parse()
         .ok()
-}
-
-fn dir_of(file: &Path) -> PathBuf {
-    file.parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// Finds the module files and included files one source file names.
-struct Modules {
-    /// The file's directory: `include!` and a top-level `#[path]` are
-    /// relative to it.
-    file_dir: PathBuf,
-    /// Where the file's own `mod x;` children live: its directory for a
-    /// crate root, a `mod.rs` or a file loaded by `#[path]`; `a/` beside
-    /// any other `a.rs`.
-    children: PathBuf,
-    /// The inline modules (`mod x { .. }`) the visitor is inside.
-    inline: Vec<String>,
-    /// The files found, each with the directory of its own children.
-    found: Vec<(PathBuf, PathBuf)>,
-}
-
-impl Modules {
-    fn nested(&self, base: &Path) -> PathBuf {
-        let mut d = base.to_path_buf();
-        for m in &self.inline {
-            d.push(m);
-        }
-        d
-    }
-}
-
-fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs.iter().find_map(|a| match &a.meta {
-        syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Some(s.value()),
-            _ => None,
-        },
-        _ => None,
-    })
-}
-
-impl<'ast> Visit<'ast> for Modules {
-    fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        if m.path.segments.last().is_some_and(|s| s.ident == "include") {
-            if let Ok(lit) = m.parse_body::<syn::LitStr>() {
-                let f = self.file_dir.join(lit.value());
-                let d = dir_of(&f);
-                self.found.push((f, d));
-            }
-        }
-        syn::visit::visit_macro(self, m);
-    }
-
-    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let name = m.ident.to_string();
-        let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
-        match (&m.content, path_attr(&m.attrs)) {
-            (Some((_, items)), p) => {
-                // An inline module: `#[path]` on it names the directory of
-                // what it declares (rare; taken as a plain name otherwise).
-                self.inline.push(p.unwrap_or(name));
-                for i in items {
-                    self.visit_item(i);
-                }
-                self.inline.pop();
-            }
-            (None, Some(p)) => {
-                // Outside inline modules relative to the file's directory;
-                // inside them, to the directory they name.
-                let base = if self.inline.is_empty() {
-                    self.file_dir.clone()
-                } else {
-                    self.nested(&self.children)
-                };
-                let f = base.join(p);
-                let d = dir_of(&f);
-                self.found.push((f, d));
-            }
-            (None, None) => {
-                let base = self.nested(&self.children);
-                let flat = base.join(format!("{name}.rs"));
-                if flat.exists() {
-                    self.found.push((flat, base.join(&name)));
-                } else {
-                    let f = base.join(&name).join("mod.rs");
-                    self.found.push((f, base.join(&name)));
-                }
-            }
-        }
-    }
 }

@@ -13,8 +13,9 @@
 //! body declares a module in another file (and impl blocks and traits
 //! with such a method: rustc refuses such a module in an attribute
 //! macro's input), and a package's build script and the files it
-//! compiles in ([`BuildScript`]). Under `#[no_implicit_prelude]`
-//! the attribute is written `#[::inprof::profile]`.
+//! compiles in ([`BuildScript`]). Under `#[no_implicit_prelude]` (a
+//! file's, a module's, or one a file's parent module says: see
+//! [`PreludeLess`]) the attribute is written `#[::inprof::profile]`.
 //!
 //! One more attribute where a user needs it: a trait declared in the
 //! crate that declares a method `#[track_caller]` makes every impl's
@@ -29,7 +30,9 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 mod build_script;
+mod modules;
 pub use build_script::{manifest, BuildScript};
+pub use modules::PreludeLess;
 
 /// What instrumenting a directory did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -46,7 +49,7 @@ pub struct Report {
 }
 
 /// The `.rs` files under `dir`, in a stable order.
-fn rust_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn rust_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -79,6 +82,7 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
         Some(p) => BuildScript::of(p)?,
         None => BuildScript::default(),
     };
+    let prelude_less = PreludeLess::of(dir)?;
     for p in rust_files(dir)? {
         if script.contains(&p) {
             report.build_script.push(p);
@@ -88,7 +92,7 @@ pub fn instrument_dir(dir: &Path) -> std::io::Result<Report> {
             report.skipped.push(p);
             continue;
         };
-        match instrument_source_with(&src, &tracked) {
+        match instrument_module(&src, &tracked, prelude_less.contains(&p)) {
             Some((out, c)) => {
                 if c.annotated() > 0 {
                     std::fs::write(&p, out)?;
@@ -179,9 +183,7 @@ impl CallerTracked {
 }
 
 /// Whether one of `attrs` is `#[name]` (a path of one segment).
-fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
-    attrs.iter().any(|a| a.path().is_ident(name))
-}
+use modules::has_attr;
 
 /// How many items of each kind one file had annotated.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -234,11 +236,23 @@ pub fn instrument_source(src: &str) -> Option<(String, Counts)> {
 /// [`instrument_source`], giving an impl's method `#[track_caller]` where
 /// `tracked` says its trait declares it so.
 pub fn instrument_source_with(src: &str, tracked: &CallerTracked) -> Option<(String, Counts)> {
+    instrument_module(src, tracked, false)
+}
+
+/// [`instrument_source_with`] for a file rustc reads under
+/// `#[no_implicit_prelude]` where `prelude_less` says so (its parent
+/// module's word: see [`PreludeLess`]); a file that says
+/// `#![no_implicit_prelude]` itself is seen either way.
+pub fn instrument_module(
+    src: &str,
+    tracked: &CallerTracked,
+    prelude_less: bool,
+) -> Option<(String, Counts)> {
     let file = syn::parse_file(src).ok()?;
     let mut v = Finder {
         points: Vec::new(),
         tracked,
-        no_prelude: has_attr(&file.attrs, "no_implicit_prelude"),
+        no_prelude: prelude_less || has_attr(&file.attrs, "no_implicit_prelude"),
     };
     v.visit_file(&file);
     // Insert from the end so earlier positions stay valid.
@@ -457,7 +471,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 mod tests {
     use super::{
         instrument_dir, instrument_source, instrument_source_with, BuildScript, CallerTracked,
-        Counts,
+        Counts, PreludeLess,
     };
 
     #[test]
@@ -811,5 +825,78 @@ fn f() { mod inline {} }
             out,
             "#![no_implicit_prelude]\n#[::inprof::profile] fn a() {}\n"
         );
+    }
+
+    #[test]
+    fn module_files_under_no_implicit_prelude_get_the_root_path() {
+        let pkg = std::env::temp_dir().join(format!("inprof-prelude-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&pkg);
+        let write = |name: &str, text: &str| {
+            let p = pkg.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write("Cargo.toml", "[package]\nname = \"p\"\n");
+        write(
+            "src/lib.rs",
+            "#[no_implicit_prelude]\nmod hygiene;\nmod normal;\n\
+             #[no_implicit_prelude]\nmod inl {\n    #[path = \"../elsewhere/p.rs\"]\n    \
+             mod via_path;\n    mod nested_file;\n}\nmod said;\nfn root() {}\n",
+        );
+        write(
+            "src/hygiene.rs",
+            "fn a() {}\nmod deeper;\nmod inc { include!(\"inc.rs\"); }\n",
+        );
+        write("src/hygiene/deeper.rs", "fn b() {}\n");
+        write("src/inc.rs", "fn i() {}\n");
+        write("src/normal.rs", "fn c() {}\nmod kid;\n");
+        write("src/normal/kid.rs", "fn d() {}\n");
+        write("src/elsewhere/p.rs", "fn e() {}\n");
+        write("src/inl/nested_file.rs", "fn f() {}\n");
+        write(
+            "src/said.rs",
+            "#![no_implicit_prelude]\nfn g() {}\nmod below;\n",
+        );
+        write("src/said/below.rs", "fn h() {}\n");
+        write("tests/t.rs", "#[no_implicit_prelude]\nmod common;\n");
+        write("tests/common.rs", "fn j() {}\n");
+        let less = PreludeLess::of(&pkg).unwrap();
+        let canon = |f: &str| std::fs::canonicalize(pkg.join(f)).unwrap();
+        let want: std::collections::BTreeSet<_> = [
+            "src/hygiene.rs",
+            "src/hygiene/deeper.rs",
+            "src/inc.rs",
+            "src/elsewhere/p.rs",
+            "src/inl/nested_file.rs",
+            "src/said/below.rs",
+            "tests/common.rs",
+        ]
+        .map(canon)
+        .into();
+        assert_eq!(less.files(), &want);
+        assert!(less.contains(&pkg.join("src/normal/../hygiene.rs")));
+        assert!(!less.contains(&pkg.join("src/normal.rs")));
+        let r = instrument_dir(&pkg).unwrap();
+        let read = |f: &str| std::fs::read_to_string(pkg.join(f)).unwrap();
+        let rooted = |f: &str| read(f).contains("#[::inprof::profile] fn ");
+        let named = |f: &str| read(f).contains("#[inprof::profile] fn ") && !rooted(f);
+        let (yes, no) = (
+            [
+                "src/hygiene.rs",
+                "src/hygiene/deeper.rs",
+                "src/inc.rs",
+                "src/elsewhere/p.rs",
+                "src/inl/nested_file.rs",
+                "src/said.rs",
+                "src/said/below.rs",
+                "tests/common.rs",
+            ]
+            .map(|f| (f, rooted(f))),
+            ["src/lib.rs", "src/normal.rs", "src/normal/kid.rs"].map(|f| (f, named(f))),
+        );
+        let _ = std::fs::remove_dir_all(&pkg);
+        assert!(yes.iter().all(|(_, r)| *r), "{yes:?}");
+        assert!(no.iter().all(|(_, n)| *n), "{no:?}");
+        assert_eq!(r.counts.fns, 11, "{r:?}");
     }
 }

@@ -251,6 +251,9 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
     // Files the build script compiles in stay as published too (it cannot
     // name inprof: target-lexicon 0.13.6).
     let script = inprof_instrument::BuildScript::of(&src).unwrap();
+    // Module files read under `#[no_implicit_prelude]` by their parent's
+    // word get the attribute by its root path.
+    let prelude_less = inprof_instrument::PreludeLess::of(&src).unwrap();
     let transform = |path: &Path, bytes: &[u8]| -> Option<Vec<u8>> {
         if script.contains(path) {
             let rel = path.strip_prefix(&src).unwrap_or(path);
@@ -262,9 +265,9 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
             );
             return None;
         }
-        let out = std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|text| inprof_instrument::instrument_source_with(text, &tracked));
+        let out = std::str::from_utf8(bytes).ok().and_then(|text| {
+            inprof_instrument::instrument_module(text, &tracked, prelude_less.contains(path))
+        });
         let Some((out, c)) = out else {
             let rel = path.strip_prefix(&src).unwrap_or(path);
             skipped.borrow_mut().push(rel.display().to_string());
