@@ -225,6 +225,44 @@ impl Debug for Both {
     }
 }
 
+// Macros named `file` and `line` in scope where a function is
+// instrumented (snapbox's `file!`, imported in anstyle-parse 1.0.1's
+// tests): the callsite's own `file!()` and `line!()` are the compiler's.
+mod shadowing {
+    macro_rules! file {
+        ($path:literal) => {
+            0
+        };
+    }
+    macro_rules! line {
+        ($n:literal) => {
+            0
+        };
+    }
+    pub(crate) use {file, line};
+}
+
+mod shadowed {
+    use crate::shadowing::{file, line};
+
+    /// Its own line (of the function's name), through the compiler's
+    /// `line!`; the `file!` and `line!` in scope add 0.
+    #[inprof::profile]
+    pub fn shadowed_source_line() -> u32 {
+        std::line!() - 1 + file!("x") + line!(1)
+    }
+
+    pub struct Shadowed;
+
+    #[inprof::profile]
+    impl Shadowed {
+        /// As above, for a method.
+        pub fn method_line(&self) -> u32 {
+            std::line!() - 1 + file!("y") + line!(2)
+        }
+    }
+}
+
 #[test]
 fn names_and_kinds() {
     // Every call counted: adaptation off (these functions are all tiny).
@@ -262,6 +300,8 @@ fn names_and_kinds() {
     assert_eq!(outer_macro(), 9);
     assert_eq!(MadeA.made() + MadeB.made() + MadeB.made(), 15);
     assert_eq!(format!("{} {:?}", Both(1), Both(2)), "1 Both(2)");
+    let fn_line = shadowed::shadowed_source_line();
+    let method_line = shadowed::Shadowed.method_line();
     g.stop().unwrap();
 
     let calls = top(&file, &["-sample_index=calls"]);
@@ -311,6 +351,26 @@ fn names_and_kinds() {
         .any(|r| r.name.contains("skipped") || r.name.contains("constant")));
     // No name has an empty path segment.
     assert!(!calls.iter().any(|r| r.name.contains("::::")), "{calls:#?}");
+    // Where `file` and `line` name other macros: the function's own file
+    // and line, as go tool pprof reads them.
+    assert_eq!(c("names::shadowed::shadowed_source_line"), 1.0);
+    assert_eq!(c("names::shadowed::Shadowed::method_line"), 1.0);
+    let r = raw(&file);
+    for (name, line) in [
+        ("names::shadowed::shadowed_source_line", fn_line),
+        ("names::shadowed::Shadowed::method_line", method_line),
+    ] {
+        let want = format!(
+            "{name} {}:{line} s={line}",
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/names.rs")
+                .display()
+        );
+        assert!(
+            r.lines().any(|l| l.contains(&want)),
+            "{want:?} not in -raw:\n{r}"
+        );
+    }
 }
 
 // What `std::any::type_name` says of what an instrumented body declares:

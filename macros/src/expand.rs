@@ -1101,8 +1101,13 @@ fn instrument(
     // (for a function a `macro_rules!` makes, where the macro expands).
     // Not through `#p` (mixed-site, for edition 2015: those would give the
     // attribute's line) nor `::core` (an edition-2015 crate's own root):
-    // by the names every edition's prelude has.
-    let file_line = quote_spanned! {span=> file!(), line!() };
+    // by the names every edition's prelude has, in a module of their own
+    // (declared with the callsite, below), which the imports of the
+    // function's module do not reach: `use snapbox::file;` there named
+    // snapbox's `file!` (anstyle-parse 1.0.1's tests: "unexpected end of
+    // macro invocation").
+    let at = syn::Ident::new("__inprof_at", span);
+    let file_line = quote_spanned! {span=> #at::FILE, #at::LINE };
     let (callsite, self_ty) = if let Some(n) = &args.name {
         (
             quote! { #p::Callsite::new(#n, #file_line) },
@@ -1142,6 +1147,11 @@ fn instrument(
         #tracking
         fn #here() -> &'static str {
             #p::name_of(&#here)
+        }
+        #[allow(clippy::redundant_pub_crate)]
+        mod #at {
+            pub(super) const FILE: &str = file!();
+            pub(super) const LINE: u32 = line!();
         }
         static #cs: #p::Callsite = #callsite;
     };
