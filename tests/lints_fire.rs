@@ -52,6 +52,7 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             457,
             "arithmetic operation that can potentially result in unexpected side-effects",
         ),
+        (497, "missing `return` statement"),
     ] {
         assert!(
             warnings
@@ -75,6 +76,7 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             "src/lib.rs:390:",
             "src/lib.rs:397:",
             "src/lib.rs:457:",
+            "src/lib.rs:497:",
         ]
         .iter()
         .any(|l| w.contains(l))

@@ -1272,13 +1272,13 @@ fn instrument(
                 #statics
                 #named
                 #(#items)*
-                #p::run_body(
+                return #p::run_body(
                     &#cs,
                     #self_ty,
                     #[allow(clippy::result_large_err, clippy::type_complexity)]
                     #[cfg_attr(not(debug_assertions), inline(always))]
                     #closure,
-                )
+                );
             }})?;
             // The function's own braces: its span stays the user's, so
             // that clippy, which skips what it finds came from a macro

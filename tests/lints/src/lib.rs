@@ -468,3 +468,33 @@ pub mod arithmetic {
         }
     }
 }
+
+/// clippy's `implicit_return` (restriction; new_string_template 1.5.3
+/// denies it and writes every `return`) fires where the user left a
+/// return implicit, and nowhere else: not at the attribute, for the call
+/// that runs the body (it did, once per instrumented function).
+#[warn(clippy::implicit_return)]
+#[allow(clippy::needless_return)]
+pub mod implicit_return {
+    /// Not linted: the user's return is explicit.
+    #[inprof::profile]
+    pub fn explicit(x: u32) -> u32 {
+        return x.wrapping_add(1);
+    }
+
+    /// S.
+    pub struct S;
+
+    #[inprof::profile]
+    impl S {
+        /// Not linted either, a method.
+        pub fn explicit_method(&self) -> u32 {
+            return 2;
+        }
+
+        /// Linted: the user's return is implicit.
+        pub fn implicit_method(&self) -> u32 {
+            3
+        }
+    }
+}
