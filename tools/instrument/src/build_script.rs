@@ -7,7 +7,7 @@
 //! 1.0.23: `build = "build/build.rs"`, which declares `mod rustc;`, that
 //! is `build/rustc.rs`); `build = false` says there is none.
 
-use crate::modules::{dir_of, Modules};
+use crate::modules::{dir_of, reach};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -27,34 +27,17 @@ impl BuildScript {
     /// left out. A manifest that does not parse is taken to say nothing
     /// (the script is then `build.rs`, as Cargo's default).
     pub fn of(package: &Path) -> std::io::Result<Self> {
-        let mut files = BTreeSet::new();
-        let Some(script) = script_path(package) else {
-            return Ok(BuildScript { files });
-        };
-        let Ok(script) = std::fs::canonicalize(script) else {
-            return Ok(BuildScript { files });
-        };
-        // Each file with the directory its `mod x;` children are found in.
-        let mut todo = vec![(script.clone(), dir_of(&script))];
-        while let Some((file, children)) = todo.pop() {
-            if !files.insert(file.clone()) {
-                continue;
+        let script = script_path(package).and_then(|s| std::fs::canonicalize(s).ok());
+        let files = match script {
+            Some(script) => {
+                let children = dir_of(&script);
+                reach(vec![(script, children, false)])
+                    .into_iter()
+                    .map(|(f, _)| f)
+                    .collect()
             }
-            let Ok(bytes) = std::fs::read(&file) else {
-                continue;
-            };
-            let Some(ast) = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|s| syn::parse_file(s).ok())
-            else {
-                continue;
-            };
-            for (f, d, _) in Modules::of(&file, children, false, &ast) {
-                if let Ok(f) = std::fs::canonicalize(&f) {
-                    todo.push((f, d));
-                }
-            }
-        }
+            None => BTreeSet::new(),
+        };
         Ok(BuildScript { files })
     }
 

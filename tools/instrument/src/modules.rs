@@ -31,37 +31,17 @@ impl PreludeLess {
     /// parent module's word (canonical). Files that do not parse name no
     /// modules; paths that do not exist are left out.
     pub fn of(dir: &Path) -> std::io::Result<Self> {
-        let mut files = BTreeSet::new();
-        let mut seen = BTreeSet::new();
-        let mut todo = Vec::new();
+        let mut starts = Vec::new();
         for f in crate::rust_files(dir)? {
             let children = natural_children(&f);
             if let Ok(f) = std::fs::canonicalize(&f) {
-                todo.push((f, children, false));
+                starts.push((f, children, false));
             }
         }
-        while let Some((file, children, no_prelude)) = todo.pop() {
-            if !seen.insert((file.clone(), children.clone(), no_prelude)) {
-                continue;
-            }
-            if no_prelude {
-                files.insert(file.clone());
-            }
-            let Ok(bytes) = std::fs::read(&file) else {
-                continue;
-            };
-            let Some(ast) = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|s| syn::parse_file(s).ok())
-            else {
-                continue;
-            };
-            for (f, d, np) in Modules::of(&file, children, no_prelude, &ast) {
-                if let Ok(f) = std::fs::canonicalize(&f) {
-                    todo.push((f, d, np));
-                }
-            }
-        }
+        let files = reach(starts)
+            .into_iter()
+            .filter_map(|(f, no_prelude)| no_prelude.then_some(f))
+            .collect();
         Ok(PreludeLess { files })
     }
 
@@ -75,6 +55,39 @@ impl PreludeLess {
     pub fn files(&self) -> &BTreeSet<PathBuf> {
         &self.files
     }
+}
+
+/// Every file reached from `starts` through the modules and includes each
+/// names, file to file, `starts` included: each start is a canonical file,
+/// the directory of its `mod x;` children, and whether rustc reads it
+/// under `#[no_implicit_prelude]`; each file reached comes with that flag
+/// (a file reached both ways, twice). A file that does not parse names
+/// nothing; a path that does not exist is left out.
+pub(crate) fn reach(starts: Vec<(PathBuf, PathBuf, bool)>) -> BTreeSet<(PathBuf, bool)> {
+    let mut seen = BTreeSet::new();
+    let mut reached = BTreeSet::new();
+    let mut todo = starts;
+    while let Some((file, children, no_prelude)) = todo.pop() {
+        if !seen.insert((file.clone(), children.clone(), no_prelude)) {
+            continue;
+        }
+        reached.insert((file.clone(), no_prelude));
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
+        let Some(ast) = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|s| syn::parse_file(s).ok())
+        else {
+            continue;
+        };
+        for (f, d, np) in Modules::of(&file, children, no_prelude, &ast) {
+            if let Ok(f) = std::fs::canonicalize(&f) {
+                todo.push((f, d, np));
+            }
+        }
+    }
+    reached
 }
 
 /// Where a file's `mod x;` children live when it is not reached from its
