@@ -56,6 +56,18 @@ fn first(g: &Grid, i: usize) -> u32 {
     g[i]
 }
 
+/// `#[track_caller]` under `cfg_attr` on a method of an instrumented impl,
+/// where the attribute sees it unexpanded (eyre 0.6.14's
+/// `#[cfg_attr(track_caller, track_caller)]`, its build script's cfg; here
+/// a condition that always holds): reports its caller's line too.
+#[inprof::profile]
+impl Grid {
+    #[cfg_attr(all(), track_caller)]
+    fn second(&self, i: usize) -> u32 {
+        self[i + 1]
+    }
+}
+
 /// The location of the last panic `panic_line` expected.
 static LAST: Mutex<Option<(String, u32)>> = Mutex::new(None);
 /// Whether a panic is expected (others go to the default hook).
@@ -79,9 +91,10 @@ fn panics() -> (usize, usize) {
     g[0] = 5;
     assert_eq!(first(&g, 0), 5);
     assert_eq!(g.checked(1), 2);
+    assert_eq!(g.second(0), 2);
     let mut got = Vec::new();
     let file = file!().to_owned();
-    let (l_index, l_index_mut, l_first, l_checked);
+    let (l_index, l_index_mut, l_first, l_checked, l_second);
     got.push(panic_line(|| {
         let g = Grid { cells: vec![] };
         want_here(&g[3]);
@@ -102,14 +115,20 @@ fn panics() -> (usize, usize) {
         g.checked(3);
     }));
     l_checked = line!() - 2;
-    let want: Vec<(String, u32)> = [l_index, l_index_mut, l_first, l_checked]
+    got.push(panic_line(|| {
+        let g = Grid { cells: vec![] };
+        g.second(3);
+    }));
+    l_second = line!() - 2;
+    let want: Vec<(String, u32)> = [l_index, l_index_mut, l_first, l_checked, l_second]
         .into_iter()
         .map(|l| (file.clone(), l))
         .collect();
     assert_eq!(got, want, "panic locations (file, line)");
-    // index: g[1], first's g[0], checked's self[1], and the panics of
-    // g[3], first and checked; index_mut: g[0] = 5 and g[3] = 1.
-    (6, 2)
+    // index: g[1], first's g[0], checked's self[1], second's g[1], and
+    // the panics of g[3], first, checked and second; index_mut: g[0] = 5
+    // and g[3] = 1.
+    (8, 2)
 }
 
 fn want_here(_: &u32) {}
@@ -150,4 +169,5 @@ fn a_panic_reports_the_callers_line_recorded_or_not() {
     );
     assert_eq!(flat("panic_location::first"), 2.0, "{calls:#?}");
     assert_eq!(flat("Checked>::checked"), 2.0, "{calls:#?}");
+    assert_eq!(flat("Grid::second"), 2.0, "{calls:#?}");
 }

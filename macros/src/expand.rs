@@ -701,7 +701,10 @@ enum Outline {
 /// How `sig` runs its body when recorded (see [`Outline`]). `tracked`:
 /// `#[track_caller]` by its trait's declaration.
 fn shape(sig: &Signature, attrs: &[Attribute], block: &Block, tracked: bool) -> Outline {
-    let has_attr = |n: &str| attrs.iter().any(|a| a.path().is_ident(n));
+    // Written, or under `cfg_attr` (eyre 0.6.14's
+    // `#[cfg_attr(track_caller, track_caller)]`, its build script's cfg):
+    // the guard form is right whether the condition holds or not.
+    let has_attr = |n: &str| says_attr(attrs, n);
     if closure_generic_count(block.to_token_stream())
         || renames_in_closure(block)
         || assigns_to_parameter(sig, block)
@@ -737,16 +740,23 @@ fn shape(sig: &Signature, attrs: &[Attribute], block: &Block, tracked: bool) -> 
 /// `Tokenizer::consume_and_return` and `Statement`'s `fmt`). Such
 /// functions keep the guard form, where the body is the function's.
 fn expects_lint(attrs: &[Attribute]) -> bool {
-    fn names_expect(ts: TokenStream) -> bool {
+    says_attr(attrs, "expect")
+}
+
+/// Whether `attrs` has the attribute `name`, written or under `cfg_attr`
+/// (any `cfg_attr` that names it: where it names it only in its
+/// condition, the answer is yes too, which errs towards the guard form).
+fn says_attr(attrs: &[Attribute], name: &str) -> bool {
+    fn names(ts: TokenStream, name: &str) -> bool {
         ts.into_iter().any(|t| match t {
-            TokenTree::Ident(i) => i == "expect",
-            TokenTree::Group(g) => names_expect(g.stream()),
+            TokenTree::Ident(i) => i == name,
+            TokenTree::Group(g) => names(g.stream(), name),
             _ => false,
         })
     }
     attrs.iter().any(|a| {
-        a.path().is_ident("expect")
-            || (a.path().is_ident("cfg_attr") && names_expect(a.meta.to_token_stream()))
+        a.path().is_ident(name)
+            || (a.path().is_ident("cfg_attr") && names(a.meta.to_token_stream(), name))
     })
 }
 

@@ -157,7 +157,7 @@ impl CallerTracked {
                     .items
                     .iter()
                     .filter_map(|i| match i {
-                        syn::TraitItem::Fn(m) if has_attr(&m.attrs, "track_caller") => {
+                        syn::TraitItem::Fn(m) if says_attr(&m.attrs, "track_caller") => {
                             Some(m.sig.ident.to_string())
                         }
                         _ => None,
@@ -184,6 +184,25 @@ impl CallerTracked {
 
 /// Whether one of `attrs` is `#[name]` (a path of one segment).
 use modules::has_attr;
+
+/// Whether `attrs` say `#[name]`, written or under `cfg_attr` (eyre
+/// 0.6.14 declares its traits' methods
+/// `#[cfg_attr(track_caller, track_caller)]`, its build script's cfg): a
+/// `cfg_attr` that names it anywhere counts.
+fn says_attr(attrs: &[syn::Attribute], name: &str) -> bool {
+    fn names(ts: proc_macro2::TokenStream, name: &str) -> bool {
+        ts.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == name,
+            proc_macro2::TokenTree::Group(g) => names(g.stream(), name),
+            _ => false,
+        })
+    }
+    attrs.iter().any(|a| {
+        a.path().is_ident(name)
+            || matches!(&a.meta, syn::Meta::List(l)
+                if l.path.is_ident("cfg_attr") && names(l.tokens.clone(), name))
+    })
+}
 
 /// How many items of each kind one file had annotated.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -418,7 +437,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             for item in &i.items {
                 if let syn::ImplItem::Fn(m) = item {
                     if tracked.is_some_and(|t| t.contains(&m.sig.ident.to_string()))
-                        && !has_attr(&m.attrs, "track_caller")
+                        && !says_attr(&m.attrs, "track_caller")
                     {
                         let first = match (&m.vis, m.defaultness) {
                             (syn::Visibility::Inherited, Some(d)) => d.span(),
@@ -565,6 +584,7 @@ pub mod grid {
 }
 trait Twice { #[track_caller] fn get(&self); }
 mod other { pub trait Twice { fn get(&self); } }
+pub trait WrapErr { #[cfg_attr(track_caller, track_caller)] fn wrap(self) -> u32; }
 ";
         let impls = "\
 impl grid::Cells for Grid {
@@ -580,13 +600,15 @@ impl Cells for Other {
 }
 impl Twice for Grid { fn get(&self) {} }
 impl Grid { fn cell(&self) {} }
+impl WrapErr for u32 { fn wrap(self) -> u32 { self } }
+impl WrapErr for u8 { #[cfg_attr(track_caller, track_caller)] fn wrap(self) -> u32 { 0 } }
 ";
         let mut tracked = CallerTracked::default();
         tracked.add_source(traits);
         tracked.add_source(impls);
         tracked.add_source("not rust {");
         let (out, c) = instrument_source_with(impls, &tracked).unwrap();
-        assert_eq!((c.impls, c.track_caller), (4, 2), "{out}");
+        assert_eq!((c.impls, c.track_caller), (6, 3), "{out}");
         assert!(
             out.contains("#[inline]\n    #[track_caller] fn cell(&self, i: usize) -> u32 { self.v[i] }\n    #[track_caller] pub(crate) fn first"),
             "{out}"
@@ -599,7 +621,17 @@ impl Grid { fn cell(&self) {} }
             ),
             "{out}"
         );
-        assert_eq!(out.matches("#[track_caller]").count(), 3, "{out}");
+        assert_eq!(out.matches("#[track_caller]").count(), 4, "{out}");
+        // Declared under `cfg_attr` (eyre 0.6.14): followed, and not said
+        // twice where the impl says it under `cfg_attr` too.
+        assert!(
+            out.contains("impl WrapErr for u32 { #[track_caller] fn wrap(self)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("impl WrapErr for u8 { #[cfg_attr(track_caller, track_caller)] fn wrap"),
+            "{out}"
+        );
         // Two traits named `Twice`: neither is followed; an inherent
         // method of the same name is left alone.
         assert!(
@@ -613,7 +645,7 @@ impl Grid { fn cell(&self) {} }
         assert_eq!(out.lines().count(), impls.lines().count());
         // Without the crate's traits, nothing but the attribute.
         let (plain, c) = instrument_source(impls).unwrap();
-        assert_eq!((c.impls, c.track_caller), (4, 0), "{plain}");
+        assert_eq!((c.impls, c.track_caller), (6, 0), "{plain}");
         assert_eq!(plain.matches("#[track_caller]").count(), 1, "{plain}");
     }
 
