@@ -264,9 +264,13 @@
 //! (fallible_collections), OS strings as bytes (os_str_bytes), substring
 //! search (twoway), hash maps (halfbrown), HighwayHash (highway), base58,
 //! Z85 and Ascii85 (base58, z85, ascii85), TOML writing and parsing
-//! (toml_writer, toml_parser), and templates and format strings (upon,
+//! (toml_writer, toml_parser), templates and format strings (upon,
 //! ramhorns, mustache, new_string_template, strfmt, dyn-fmt,
-//! runtime-format).
+//! runtime-format), terminal sizes (terminal_size), error reports (eyre),
+//! ordinals and number formats (ordinal, numfmt, human_format), durations
+//! (humantime-serde, parse_duration, duration-str, go-parse-duration),
+//! HTTP ranges (http-range), MIME types (mime_guess) and query strings
+//! (querystring).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -1001,6 +1005,18 @@ const CORPUS: &[Target] = &[
     krate("strfmt", "0.2.6"),
     krate("dyn-fmt", "0.4.3"),
     krate("runtime-format", "0.1.3"),
+    krate("terminal_size", "0.4.4"),
+    krate("eyre", "0.6.14"),
+    krate("ordinal", "0.4.1"),
+    krate("numfmt", "1.2.0"),
+    krate("human_format", "1.2.1"),
+    krate("humantime-serde", "1.1.1"),
+    krate("parse_duration", "2.1.1"),
+    krate("duration-str", "0.21.0"),
+    krate("go-parse-duration", "0.1.1"),
+    krate("http-range", "0.1.6"),
+    krate("mime_guess", "2.0.5"),
+    krate("querystring", "1.1.0"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
