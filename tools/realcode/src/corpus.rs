@@ -269,8 +269,10 @@
 //! runtime-format), terminal sizes (terminal_size), error reports (eyre),
 //! ordinals and number formats (ordinal, numfmt, human_format), durations
 //! (humantime-serde, parse_duration, duration-str, go-parse-duration),
-//! HTTP ranges (http-range), MIME types (mime_guess) and query strings
-//! (querystring).
+//! HTTP ranges (http-range), MIME types (mime_guess), query strings
+//! (querystring), error types and chains (error-chain, custom_error,
+//! simple-error, tracing-error), loggers (stderrlog, fern, env_filter,
+//! tracing-log) and collection literals (maplit).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -342,7 +344,8 @@
 //! instrumentation leaves unmet (README, "Known limits"); globwalk
 //! 0.9.1: its README doc test links against whichever `globwalk`
 //! artifacts the check's build directory holds (E0464, two candidates,
-//! instrumented only); scc
+//! instrumented only); simplelog 0.12.2: its lockfile pins a time
+//! 0.3.34 that does not build under Rust 1.95 (E0282); scc
 //! 3.8.8 is left out for what it found: its `future_size` test bounds
 //! its async methods' futures, which the wrapper that times each poll
 //! grows, README "Known limits"). A
@@ -1017,6 +1020,15 @@ const CORPUS: &[Target] = &[
     krate("http-range", "0.1.6"),
     krate("mime_guess", "2.0.5"),
     krate("querystring", "1.1.0"),
+    krate("error-chain", "0.12.4"),
+    krate("custom_error", "1.9.2"),
+    krate("simple-error", "0.3.3"),
+    krate("stderrlog", "0.6.0"),
+    krate("fern", "0.7.1"),
+    krate("env_filter", "2.1.0"),
+    krate("tracing-error", "0.2.1"),
+    krate("tracing-log", "0.2.0"),
+    krate("maplit", "1.0.2"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
