@@ -272,7 +272,10 @@
 //! HTTP ranges (http-range), MIME types (mime_guess), query strings
 //! (querystring), error types and chains (error-chain, custom_error,
 //! simple-error, tracing-error), loggers (stderrlog, fern, env_filter,
-//! tracing-log) and collection literals (maplit).
+//! tracing-log), collection literals (maplit), shared pointers and
+//! cells by ownership brands (servo_arc, qcell, ghost-cell,
+//! generativity), insert-only maps (once_map), located parser input
+//! (nom_locate) and persistent collections (imbl).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -1029,6 +1032,13 @@ const CORPUS: &[Target] = &[
     krate("tracing-error", "0.2.1"),
     krate("tracing-log", "0.2.0"),
     krate("maplit", "1.0.2"),
+    krate("servo_arc", "0.6.0"),
+    krate("once_map", "0.4.24"),
+    krate("qcell", "0.5.5"),
+    krate("ghost-cell", "0.2.6"),
+    krate("generativity", "1.2.1"),
+    krate("nom_locate", "5.0.0"),
+    krate("imbl", "7.0.2"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
