@@ -182,27 +182,7 @@ impl CallerTracked {
     }
 }
 
-/// Whether one of `attrs` is `#[name]` (a path of one segment).
-use modules::has_attr;
-
-/// Whether `attrs` say `#[name]`, written or under `cfg_attr` (eyre
-/// 0.6.14 declares its traits' methods
-/// `#[cfg_attr(track_caller, track_caller)]`, its build script's cfg): a
-/// `cfg_attr` that names it anywhere counts.
-fn says_attr(attrs: &[syn::Attribute], name: &str) -> bool {
-    fn names(ts: proc_macro2::TokenStream, name: &str) -> bool {
-        ts.into_iter().any(|t| match t {
-            proc_macro2::TokenTree::Ident(i) => i == name,
-            proc_macro2::TokenTree::Group(g) => names(g.stream(), name),
-            _ => false,
-        })
-    }
-    attrs.iter().any(|a| {
-        a.path().is_ident(name)
-            || matches!(&a.meta, syn::Meta::List(l)
-                if l.path.is_ident("cfg_attr") && names(l.tokens.clone(), name))
-    })
-}
+use modules::{has_attr, says_attr};
 
 /// How many items of each kind one file had annotated.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -115,7 +115,7 @@ pub(crate) fn dir_of(file: &Path) -> PathBuf {
 }
 
 /// Finds the module files and included files one source file names.
-pub(crate) struct Modules {
+struct Modules {
     /// The file's directory: `include!` and a top-level `#[path]` are
     /// relative to it.
     file_dir: PathBuf,
@@ -138,7 +138,7 @@ impl Modules {
     /// `children`, read under `#[no_implicit_prelude]` where `no_prelude`)
     /// names: each with the directory of its own children and whether it
     /// is read under `#[no_implicit_prelude]`.
-    pub(crate) fn of(
+    fn of(
         file: &Path,
         children: PathBuf,
         no_prelude: bool,
@@ -164,8 +164,28 @@ impl Modules {
     }
 }
 
+/// Whether one of `attrs` is `#[name]` (a path of one segment).
 pub(crate) fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
     attrs.iter().any(|a| a.path().is_ident(name))
+}
+
+/// Whether `attrs` say `#[name]`, written or under `cfg_attr` (eyre
+/// 0.6.14 declares its traits' methods
+/// `#[cfg_attr(track_caller, track_caller)]`, its build script's cfg): a
+/// `cfg_attr` that names it anywhere counts.
+pub(crate) fn says_attr(attrs: &[syn::Attribute], name: &str) -> bool {
+    fn names(ts: proc_macro2::TokenStream, name: &str) -> bool {
+        ts.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == name,
+            proc_macro2::TokenTree::Group(g) => names(g.stream(), name),
+            _ => false,
+        })
+    }
+    attrs.iter().any(|a| {
+        has_attr(std::slice::from_ref(a), name)
+            || matches!(&a.meta, syn::Meta::List(l)
+                if l.path.is_ident("cfg_attr") && names(l.tokens.clone(), name))
+    })
 }
 
 fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
