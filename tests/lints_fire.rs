@@ -53,6 +53,8 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             "arithmetic operation that can potentially result in unexpected side-effects",
         ),
         (497, "missing `return` statement"),
+        (513, "function `never_called` is never used"),
+        (517, "struct `Unused` is never constructed"),
     ] {
         assert!(
             warnings
@@ -77,6 +79,8 @@ fn clippy_and_rustc_lints_fire_on_instrumented_code() {
             "src/lib.rs:397:",
             "src/lib.rs:457:",
             "src/lib.rs:497:",
+            "src/lib.rs:513:",
+            "src/lib.rs:517:",
         ]
         .iter()
         .any(|l| w.contains(l))

@@ -1115,9 +1115,12 @@ fn instrument(
     // (declared with the callsite, below), which the imports of the
     // function's module do not reach: `use snapbox::file;` there named
     // snapbox's `file!` (anstyle-parse 1.0.1's tests: "unexpected end of
-    // macro invocation").
+    // macro invocation"). Their names start with `_`, as the callsite's
+    // do: in a function nobody calls, rustc's `dead_code` judges them dead
+    // too, and names nothing whose name starts with `_` (bitcode 0.6.9:
+    // two new warnings for each such function).
     let at = syn::Ident::new("__inprof_at", span);
-    let file_line = quote_spanned! {span=> #at::FILE, #at::LINE };
+    let file_line = quote_spanned! {span=> #at::__FILE, #at::__LINE };
     let (callsite, self_ty) = if let Some(n) = &args.name {
         (
             quote! { #p::Callsite::new(#n, #file_line) },
@@ -1160,8 +1163,8 @@ fn instrument(
         }
         #[allow(clippy::redundant_pub_crate)]
         mod #at {
-            pub(super) const FILE: &str = file!();
-            pub(super) const LINE: u32 = line!();
+            pub(super) const __FILE: &str = file!();
+            pub(super) const __LINE: u32 = line!();
         }
         static #cs: #p::Callsite = #callsite;
     };

@@ -498,3 +498,28 @@ pub mod implicit_return {
         }
     }
 }
+
+/// rustc's `dead_code` on functions nobody calls: once for a function
+/// whose name does not start with `_`, never for one whose does, and never
+/// for what the attribute declares in them (bitcode 0.6.9's
+/// `#[doc(hidden)] pub fn _cant_decode_static_alias_at_all() {}`, in a
+/// private module: two new warnings each, the constants holding the
+/// function's file and line).
+mod dead {
+    #[inprof::profile]
+    pub fn _hidden_for_doc_tests() {}
+
+    #[inprof::profile]
+    pub fn never_called() -> u32 {
+        7
+    }
+
+    pub struct Unused;
+
+    #[inprof::profile]
+    impl Unused {
+        pub fn _nor_this(&self, x: u32) -> u32 {
+            x.wrapping_mul(3)
+        }
+    }
+}
