@@ -350,6 +350,47 @@ fn may_be_const(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// rustc's built-in attributes that may stand on an `impl` block.
+const IMPL_BUILTIN: &[&str] = &[
+    "allow",
+    "automatically_derived",
+    "cfg",
+    "cfg_attr",
+    "deny",
+    "deprecated",
+    "doc",
+    "expect",
+    "forbid",
+    "must_use",
+    "warn",
+];
+
+/// The first attribute macro on an `impl` block, if any (an attribute
+/// that is neither built in nor in a tool's namespace: `rustfmt::`,
+/// `clippy::`, `diagnostic::`). The attribute goes above it, so that
+/// inprof's runs first and the macro is handed the instrumented impl: a
+/// macro that rewrites an impl may not accept an attribute it does not
+/// know in its input (musli 0.2.1's `#[crate::trait_defaults(crate)]`
+/// stops the build at one: `expected `impl``). inprof on an impl, above
+/// or below a macro, measures the same (tests/attribute_order.rs:
+/// `#[async_trait]` in either order).
+fn impl_macro(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
+    attrs.iter().find(|a| {
+        let path = a.path();
+        let tool = path.segments.len() > 1
+            && path.leading_colon.is_none()
+            && path.segments.first().is_some_and(|s| {
+                ["rustfmt", "clippy", "diagnostic"]
+                    .iter()
+                    .any(|t| s.ident == t)
+            });
+        let builtin = path.leading_colon.is_none()
+            && path.segments.len() == 1
+            && IMPL_BUILTIN.iter().any(|b| path.segments[0].ident == b);
+        !tool && !builtin
+    })
+}
+
 /// The first `#[test_case(..)]` attribute, if any. ntest's `test_case`
 /// (0.10.0) stops the build where an attribute below it has a path of
 /// more than one segment (`custom attribute panicked: Expected
@@ -403,11 +444,15 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             .iter()
             .any(|it| matches!(it, syn::ImplItem::Fn(m) if declares_file_module(&m.block)));
         if !annotated(&i.attrs) && !file_module {
-            let first = i
-                .defaultness
-                .map(|d| d.span())
-                .or(i.unsafety.map(|u| u.span()))
-                .unwrap_or(i.impl_token.span());
+            let first = impl_macro(&i.attrs).map_or_else(
+                || {
+                    i.defaultness
+                        .map(|d| d.span())
+                        .or(i.unsafety.map(|u| u.span()))
+                        .unwrap_or(i.impl_token.span())
+                },
+                Spanned::span,
+            );
             self.at(first, Kind::Impl);
             // Methods the trait declares `#[track_caller]` say so too.
             let tracked = i
@@ -546,6 +591,46 @@ fn is_match(pattern: &str) {}
         );
         assert!(out.contains("#[timeout(100)]\nfn is_match("), "{out}");
         assert_eq!(out.matches("#[inprof::profile]").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn above_an_impls_attribute_macros() {
+        let src = "\
+/// Docs.
+#[allow(dead_code)]
+#[crate::trait_defaults(crate)]
+#[cfg_attr(test, derive_nothing)]
+impl<C> Visitor<C> for V {}
+#[doc(hidden)]
+#[diagnostic::do_not_recommend]
+#[clippy::msrv = \"1.70\"]
+unsafe impl Send for V {}
+#[async_trait]
+impl Serve for V {}
+#[::pin_project::pinned_drop]
+impl PinnedDrop for V {}
+";
+        let (out, c) = instrument_source(src).unwrap();
+        assert_eq!(c.impls, 4, "{out}");
+        assert!(
+            out.contains(
+                "#[allow(dead_code)]\n#[inprof::profile] #[crate::trait_defaults(crate)]\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("#[clippy::msrv = \"1.70\"]\n#[inprof::profile] unsafe impl Send"),
+            "{out}"
+        );
+        assert!(
+            out.contains("#[inprof::profile] #[async_trait]\nimpl Serve"),
+            "{out}"
+        );
+        assert!(
+            out.contains("#[inprof::profile] #[::pin_project::pinned_drop]\n"),
+            "{out}"
+        );
+        assert_eq!(out.matches("#[inprof::profile]").count(), 4, "{out}");
     }
 
     #[test]
