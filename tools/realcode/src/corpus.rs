@@ -275,7 +275,12 @@
 //! tracing-log), collection literals (maplit), shared pointers and
 //! cells by ownership brands (servo_arc, qcell, ghost-cell,
 //! generativity), insert-only maps (once_map), located parser input
-//! (nom_locate) and persistent collections (imbl).
+//! (nom_locate), persistent collections (imbl), parser combinators
+//! (combine), command-line parsers (gumdrop, argh), binary serializers
+//! (speedy, borsh), arbitrary-precision integers (num-bigint-dig),
+//! SHA-256 (sha256), heterogeneous lists (frunk_core), error derives
+//! (thiserror), owning references (owning_ref), captured values
+//! (value-bag) and serde for big arrays (serde-big-array).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -348,7 +353,13 @@
 //! 0.9.1: its README doc test links against whichever `globwalk`
 //! artifacts the check's build directory holds (E0464, two candidates,
 //! instrumented only); simplelog 0.12.2: its lockfile pins a time
-//! 0.3.34 that does not build under Rust 1.95 (E0282); scc
+//! 0.3.34 that does not build under Rust 1.95 (E0282); blake3 1.8.7:
+//! its unit tests need reference_impl of its workspace; bitcode 0.6.9:
+//! its tests need nightly's `test` feature (its library found a defect,
+//! fixed: dead-code warnings on what the attribute declares); musli
+//! 0.2.1: its `skip_compat` test needs a crate of its workspace (its
+//! library found a defect, fixed: an impl's attribute macro that does
+//! not accept `#[inprof::profile]` below it); scc
 //! 3.8.8 is left out for what it found: its `future_size` test bounds
 //! its async methods' futures, which the wrapper that times each poll
 //! grows, README "Known limits"). A
@@ -1039,6 +1050,18 @@ const CORPUS: &[Target] = &[
     krate("generativity", "1.2.1"),
     krate("nom_locate", "5.0.0"),
     krate("imbl", "7.0.2"),
+    krate("combine", "4.6.9"),
+    krate("gumdrop", "0.8.1"),
+    krate("speedy", "0.8.7"),
+    krate("borsh", "1.8.1"),
+    krate("num-bigint-dig", "0.8.6"),
+    krate("sha256", "1.6.0"),
+    krate("argh", "0.1.19"),
+    krate("frunk_core", "0.5.0"),
+    krate("thiserror", "2.0.21"),
+    krate("owning_ref", "0.4.1"),
+    krate("value-bag", "1.14.1"),
+    krate("serde-big-array", "0.5.1"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
