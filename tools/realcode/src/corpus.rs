@@ -280,7 +280,11 @@
 //! (speedy, borsh), arbitrary-precision integers (num-bigint-dig),
 //! SHA-256 (sha256), heterogeneous lists (frunk_core), error derives
 //! (thiserror), owning references (owning_ref), captured values
-//! (value-bag) and serde for big arrays (serde-big-array).
+//! (value-bag), serde for big arrays (serde-big-array), error contexts
+//! (snafu), a combinator command-line parser (bpaf), entity maps
+//! (cranelift-entity), token streams (proc-macro2), file copies
+//! (fs_extra), DER encoding (der), byte strings (bytestring) and a cache
+//! (mini-moka).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -1062,6 +1066,14 @@ const CORPUS: &[Target] = &[
     krate("owning_ref", "0.4.1"),
     krate("value-bag", "1.14.1"),
     krate("serde-big-array", "0.5.1"),
+    krate("snafu", "0.9.2"),
+    with_features("bpaf", "0.9.28", "autocomplete,derive,batteries,docgen"),
+    krate("cranelift-entity", "0.135.11"),
+    krate("proc-macro2", "1.0.107"),
+    krate("fs_extra", "1.3.0"),
+    krate("der", "0.8.3"),
+    krate("bytestring", "1.5.1"),
+    krate("mini-moka", "0.10.3"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
