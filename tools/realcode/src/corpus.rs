@@ -283,8 +283,11 @@
 //! (value-bag), serde for big arrays (serde-big-array), error contexts
 //! (snafu), a combinator command-line parser (bpaf), entity maps
 //! (cranelift-entity), token streams (proc-macro2), file copies
-//! (fs_extra), DER encoding (der), byte strings (bytestring) and a cache
-//! (mini-moka).
+//! (fs_extra), DER encoding (der), byte strings (bytestring), a cache
+//! (mini-moka), defmt's format parser (defmt-parser), a benchmark harness
+//! (divan), stack traces (backtrace), start-up constructors (ctor), no_std
+//! async primitives (embassy-sync) and future test utilities
+//! (futures-test).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -1074,6 +1077,12 @@ const CORPUS: &[Target] = &[
     krate("der", "0.8.3"),
     krate("bytestring", "1.5.1"),
     krate("mini-moka", "0.10.3"),
+    krate("defmt-parser", "1.1.0"),
+    krate("divan", "0.1.21"),
+    krate("backtrace", "0.3.77"),
+    krate("ctor", "1.0.14"),
+    krate("embassy-sync", "0.8.0"),
+    krate("futures-test", "0.3.34"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
