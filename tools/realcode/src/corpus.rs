@@ -286,8 +286,11 @@
 //! (fs_extra), DER encoding (der), byte strings (bytestring), a cache
 //! (mini-moka), defmt's format parser (defmt-parser), a benchmark harness
 //! (divan), stack traces (backtrace), start-up constructors (ctor), no_std
-//! async primitives (embassy-sync) and future test utilities
-//! (futures-test).
+//! async primitives (embassy-sync), future test utilities (futures-test),
+//! a `Sync` wrapper (sync_wrapper), xoshiro generators (rand_xoshiro),
+//! serde's ignored keys (serde_ignored) and plain values (serde_plain),
+//! HTTP body combinators (http-body-util) and serialized trait objects
+//! (typetag).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -366,7 +369,8 @@
 //! fixed: dead-code warnings on what the attribute declares); musli
 //! 0.2.1: its `skip_compat` test needs a crate of its workspace (its
 //! library found a defect, fixed: an impl's attribute macro that does
-//! not accept `#[inprof::profile]` below it); scc
+//! not accept `#[inprof::profile]` below it); want 0.3.2: its
+//! dev-dependency tokio-sync 0.2.0-alpha.2 needs nightly; scc
 //! 3.8.8 is left out for what it found: its `future_size` test bounds
 //! its async methods' futures, which the wrapper that times each poll
 //! grows, README "Known limits"). A
@@ -1083,6 +1087,12 @@ const CORPUS: &[Target] = &[
     krate("ctor", "1.0.14"),
     krate("embassy-sync", "0.8.0"),
     krate("futures-test", "0.3.34"),
+    krate("sync_wrapper", "1.0.2"),
+    krate("rand_xoshiro", "0.8.2"),
+    krate("serde_ignored", "0.1.14"),
+    krate("serde_plain", "1.0.2"),
+    krate("http-body-util", "0.1.5"),
+    krate("typetag", "0.2.23"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
