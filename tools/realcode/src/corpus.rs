@@ -289,8 +289,11 @@
 //! async primitives (embassy-sync), future test utilities (futures-test),
 //! a `Sync` wrapper (sync_wrapper), xoshiro generators (rand_xoshiro),
 //! serde's ignored keys (serde_ignored) and plain values (serde_plain),
-//! HTTP body combinators (http-body-util) and serialized trait objects
-//! (typetag).
+//! HTTP body combinators (http-body-util), serialized trait objects
+//! (typetag), serde from token streams (serde_tokenstream), JSON pointers
+//! (jsonptr), lazily compiled regexes (lazy-regex), distributed slices
+//! (linkme), diffing assertions (pretty_assertions, similar-asserts) and
+//! a Rust pretty-printer (prettyplease).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -1093,6 +1096,13 @@ const CORPUS: &[Target] = &[
     krate("serde_plain", "1.0.2"),
     krate("http-body-util", "0.1.5"),
     krate("typetag", "0.2.23"),
+    krate("serde_tokenstream", "0.3.0"),
+    krate("jsonptr", "0.8.2"),
+    krate("lazy-regex", "3.6.2"),
+    krate("linkme", "0.3.38"),
+    krate("pretty_assertions", "1.4.1"),
+    krate("similar-asserts", "2.0.0"),
+    krate("prettyplease", "0.3.0"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
