@@ -292,8 +292,11 @@
 //! HTTP body combinators (http-body-util), serialized trait objects
 //! (typetag), serde from token streams (serde_tokenstream), JSON pointers
 //! (jsonptr), lazily compiled regexes (lazy-regex), distributed slices
-//! (linkme), diffing assertions (pretty_assertions, similar-asserts) and
-//! a Rust pretty-printer (prettyplease).
+//! (linkme), diffing assertions (pretty_assertions, similar-asserts), a
+//! Rust pretty-printer (prettyplease), zlib in Rust (zlib-rs), SIMD
+//! vectors (wide), the allocator API on stable (allocator-api2), d-ary
+//! heaps (dary_heap), checked floats (noisy_float), JSON5 (serde_json5),
+//! tagged pointers (tagptr) and stack growth on demand (stacker).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -1103,6 +1106,14 @@ const CORPUS: &[Target] = &[
     krate("pretty_assertions", "1.4.1"),
     krate("similar-asserts", "2.0.0"),
     krate("prettyplease", "0.3.0"),
+    krate("zlib-rs", "0.6.9"),
+    krate("wide", "1.7.1"),
+    krate("allocator-api2", "0.2.22"),
+    krate("dary_heap", "0.3.9"),
+    krate("noisy_float", "0.2.1"),
+    krate("serde_json5", "0.2.1"),
+    krate("tagptr", "0.2.0"),
+    krate("stacker", "0.1.25"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
