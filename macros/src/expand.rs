@@ -1117,8 +1117,8 @@ fn instrument(
     // snapbox's `file!` (anstyle-parse 1.0.1's tests: "unexpected end of
     // macro invocation"). Their names start with `_`, as the callsite's
     // do: in a function nobody calls, rustc's `dead_code` judges them dead
-    // too, and names nothing whose name starts with `_` (bitcode 0.6.9:
-    // two new warnings for each such function).
+    // too, and it does not warn of an item whose name starts with `_`
+    // (bitcode 0.6.9: two new warnings for each such function).
     let at = syn::Ident::new("__inprof_at", span);
     let file_line = quote_spanned! {span=> #at::__FILE, #at::__LINE };
     let (callsite, self_ty) = if let Some(n) = &args.name {
