@@ -182,7 +182,7 @@ impl CallerTracked {
     }
 }
 
-use modules::{has_attr, says_attr};
+use modules::{has_attr, names, says_attr};
 
 /// How many items of each kind one file had annotated.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -337,15 +337,8 @@ fn annotated(attrs: &[syn::Attribute]) -> bool {
 /// Whether an attribute may make the function `const` as it expands: the
 /// `const` keyword among its arguments (the macro's rule too).
 fn may_be_const(attrs: &[syn::Attribute]) -> bool {
-    fn has_const(ts: proc_macro2::TokenStream) -> bool {
-        ts.into_iter().any(|t| match t {
-            proc_macro2::TokenTree::Ident(i) => i == "const",
-            proc_macro2::TokenTree::Group(g) => has_const(g.stream()),
-            _ => false,
-        })
-    }
     attrs.iter().any(|a| match &a.meta {
-        syn::Meta::List(l) => has_const(l.tokens.clone()),
+        syn::Meta::List(l) => names(l.tokens.clone(), "const"),
         _ => false,
     })
 }

@@ -174,17 +174,19 @@ pub(crate) fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
 /// `#[cfg_attr(track_caller, track_caller)]`, its build script's cfg): a
 /// `cfg_attr` that names it anywhere counts.
 pub(crate) fn says_attr(attrs: &[syn::Attribute], name: &str) -> bool {
-    fn names(ts: proc_macro2::TokenStream, name: &str) -> bool {
-        ts.into_iter().any(|t| match t {
-            proc_macro2::TokenTree::Ident(i) => i == name,
-            proc_macro2::TokenTree::Group(g) => names(g.stream(), name),
-            _ => false,
-        })
-    }
     attrs.iter().any(|a| {
         has_attr(std::slice::from_ref(a), name)
             || matches!(&a.meta, syn::Meta::List(l)
                 if l.path.is_ident("cfg_attr") && names(l.tokens.clone(), name))
+    })
+}
+
+/// Whether the identifier `name` occurs in `ts`, at any depth.
+pub(crate) fn names(ts: proc_macro2::TokenStream, name: &str) -> bool {
+    ts.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Group(g) => names(g.stream(), name),
+        _ => false,
     })
 }
 
