@@ -1,9 +1,10 @@
 //! Puts `#[inprof::profile]` on every `impl` block, every trait with
 //! default methods and every free function of a crate's sources, the way a user would do it by hand: the attribute
 //! is inserted as text right before the item's keywords (after its other
-//! attributes and doc comments; above a function's `#[test_case]`
-//! attributes, where ntest needs it), and nothing else in the file changes,
-//! so lines, formatting and comments stay as they were.
+//! attributes and doc comments; above a function's attribute macro that
+//! refuses attributes it does not know, see [`REFUSES`]), and nothing else
+//! in the file changes, so lines, formatting and comments stay as they
+//! were.
 //!
 //! Left alone: `const fn` (they may run at compile time) and functions an
 //! attribute may make `const` (`#[rustversion::attr(since(1.83), const)]`,
@@ -13,7 +14,10 @@
 //! body declares a module in another file (and impl blocks and traits
 //! with such a method: rustc refuses such a module in an attribute
 //! macro's input), and a package's build script and the files it
-//! compiles in ([`BuildScript`]). Under `#[no_implicit_prelude]` (a
+//! compiles in ([`BuildScript`]), the free functions of a module under
+//! one of the [`REFUSES`] macros, and an annotated impl's methods under
+//! one of them (they are given `#[inprof::profile(skip)]`). Under
+//! `#[no_implicit_prelude]` (a
 //! file's, a module's, or one a file's parent module says: see
 //! [`PreludeLess`]) the attribute is written `#[::inprof::profile]`.
 //!
@@ -195,6 +199,9 @@ pub struct Counts {
     pub fns: usize,
     /// Impl methods given `#[track_caller]` (see [`CallerTracked`]).
     pub track_caller: usize,
+    /// Methods of annotated impls given `#[inprof::profile(skip)]` (see
+    /// [`REFUSES`]).
+    pub methods_skipped: usize,
 }
 
 impl Counts {
@@ -212,6 +219,7 @@ impl std::ops::AddAssign for Counts {
         self.traits += c.traits;
         self.fns += c.fns;
         self.track_caller += c.track_caller;
+        self.methods_skipped += c.methods_skipped;
     }
 }
 
@@ -223,6 +231,8 @@ enum Kind {
     Fn,
     /// `#[track_caller]` on an impl's method.
     TrackCaller,
+    /// `#[inprof::profile(skip)]` on an impl's method.
+    Skip,
 }
 
 /// The source with the attribute inserted, and how many items of each
@@ -252,6 +262,7 @@ pub fn instrument_module(
         points: Vec::new(),
         tracked,
         no_prelude: prelude_less || has_attr(&file.attrs, "no_implicit_prelude"),
+        refusing: false,
     };
     v.visit_file(&file);
     // Insert from the end so earlier positions stay valid.
@@ -274,6 +285,8 @@ pub fn instrument_module(
             .map_or(src.len(), |(i, _)| start + i);
         match kind {
             Kind::TrackCaller => out.insert_str(off, "#[track_caller] "),
+            Kind::Skip if no_prelude => out.insert_str(off, "#[::inprof::profile(skip)] "),
+            Kind::Skip => out.insert_str(off, "#[inprof::profile(skip)] "),
             // Under `#[no_implicit_prelude]` no crate is in scope by name
             // (rustix 1.1.6's `cstr!` hygiene test): the path from the
             // root. Not elsewhere: an edition-2015 crate reads `::inprof`
@@ -286,6 +299,7 @@ pub fn instrument_module(
             Kind::Trait => counts.traits += 1,
             Kind::Fn => counts.fns += 1,
             Kind::TrackCaller => counts.track_caller += 1,
+            Kind::Skip => counts.methods_skipped += 1,
         }
     }
     Some((out, counts))
@@ -299,6 +313,8 @@ struct Finder<'a> {
     tracked: &'a CallerTracked,
     /// Inside a module (or file) with `#[no_implicit_prelude]`.
     no_prelude: bool,
+    /// Inside a module under one of the [`REFUSES`] macros.
+    refusing: bool,
 }
 
 /// Whether `block` declares a module whose contents are in another file
@@ -384,18 +400,43 @@ fn impl_macro(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
     })
 }
 
-/// The first `#[test_case(..)]` attribute, if any. ntest's `test_case`
-/// (0.10.0) stops the build where an attribute below it has a path of
-/// more than one segment (`custom attribute panicked: Expected
-/// identifier!`: wildmatch 2.7.0's tests), so the attribute goes above
-/// the test cases there, as a user would write it: it then runs first,
-/// and each test the cases make runs its instrumented body.
-fn test_case(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
+/// Attribute macros that refuse, in the function they are handed, an
+/// attribute they do not know (by the last segment of their path).
+/// Functions keep `#[inprof::profile]` innermost, below their other
+/// attribute macros, but for these:
+/// - ntest's `test_case` (0.10.0) stops the build where an attribute below
+///   it has a path of more than one segment (`custom attribute panicked:
+///   Expected identifier!`: wildmatch 2.7.0's tests);
+/// - curve25519-dalek-derive's `unsafe_target_feature` (0.1.1) takes only
+///   `inline`, `test`, `doc`, `cfg`, `allow`, `deny` and `rustfmt::skip`
+///   (`unsupported by #[unsafe_target_feature(...)]`: curve25519-dalek
+///   5.0.0), and `unsafe_target_feature_specialize` does the same to
+///   every function of the module it stands on.
+///
+/// On a function the attribute goes above the first of them, as a user
+/// would write it: it then runs first, and the macro is handed the
+/// instrumented function (each test ntest's cases make runs the
+/// instrumented body; curve25519-dalek's function calls an inner one,
+/// compiled for the target feature, that holds it). A method of an
+/// annotated impl under one of them is given `#[inprof::profile(skip)]`:
+/// the impl's attribute runs first, and `unsafe_target_feature` moves
+/// the instrumented body into a function inside the method, where the
+/// `Self` it names is out of reach (E0401). A module's macro runs before
+/// any attribute on what it holds, so the free functions of a module under
+/// one of them are left as written.
+const REFUSES: &[&str] = &[
+    "test_case",
+    "unsafe_target_feature",
+    "unsafe_target_feature_specialize",
+];
+
+/// The first of the [`REFUSES`] macros among `attrs`, if any.
+fn refusing(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
     attrs.iter().find(|a| {
         a.path()
             .segments
             .last()
-            .is_some_and(|s| s.ident == "test_case")
+            .is_some_and(|s| REFUSES.iter().any(|r| s.ident == r))
     })
 }
 
@@ -407,11 +448,21 @@ impl Finder<'_> {
 }
 
 impl<'ast> Visit<'ast> for Finder<'_> {
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        // What a body declares is not handed to its module's macro.
+        let refused = std::mem::replace(&mut self.refusing, false);
+        syn::visit::visit_block(self, b);
+        self.refusing = refused;
+    }
+
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         let outer = self.no_prelude;
         self.no_prelude |= has_attr(&m.attrs, "no_implicit_prelude");
+        let refused = self.refusing;
+        self.refusing |= refusing(&m.attrs).is_some();
         syn::visit::visit_item_mod(self, m);
         self.no_prelude = outer;
+        self.refusing = refused;
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
@@ -419,8 +470,9 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             && !may_be_const(&f.attrs)
             && !annotated(&f.attrs)
             && !declares_file_module(&f.block)
+            && !self.refusing
         {
-            let first = match (test_case(&f.attrs), &f.vis) {
+            let first = match (refusing(&f.attrs), &f.vis) {
                 (Some(a), _) => a.span(),
                 (None, syn::Visibility::Inherited) => f.sig.span(),
                 (None, vis) => vis.span(),
@@ -428,7 +480,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             self.at(first, Kind::Fn);
         }
         // Items declared inside the body.
-        syn::visit::visit_block(self, &f.block);
+        self.visit_block(&f.block);
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
@@ -454,6 +506,9 @@ impl<'ast> Visit<'ast> for Finder<'_> {
                 .and_then(|(_, p, _)| self.tracked.methods(p));
             for item in &i.items {
                 if let syn::ImplItem::Fn(m) = item {
+                    if let Some(a) = refusing(&m.attrs).filter(|_| !annotated(&m.attrs)) {
+                        self.at(a.span(), Kind::Skip);
+                    }
                     if tracked.is_some_and(|t| t.contains(&m.sig.ident.to_string()))
                         && !says_attr(&m.attrs, "track_caller")
                     {
@@ -470,7 +525,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         // Items declared inside method bodies.
         for item in &i.items {
             if let syn::ImplItem::Fn(m) = item {
-                syn::visit::visit_block(self, &m.block);
+                self.visit_block(&m.block);
             }
         }
     }
@@ -497,7 +552,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         for item in &t.items {
             if let syn::TraitItem::Fn(m) = item {
                 if let Some(b) = &m.default {
-                    syn::visit::visit_block(self, b);
+                    self.visit_block(b);
                 }
             }
         }
@@ -584,6 +639,60 @@ fn is_match(pattern: &str) {}
         );
         assert!(out.contains("#[timeout(100)]\nfn is_match("), "{out}");
         assert_eq!(out.matches("#[inprof::profile]").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn around_macros_that_refuse_unknown_attributes() {
+        // curve25519-dalek 5.0.0's shapes.
+        let src = "\
+#[unsafe_target_feature(\"avx2\")]
+#[inline(always)]
+fn unpack(src: u32) -> u32 { src }
+
+#[allow(dead_code)]
+impl U64x4 {
+    pub const fn new_const() -> Self { Self }
+    #[unsafe_target_feature(\"avx2\")]
+    #[inline]
+    pub fn splat(x: u64) -> U64x4 { U64x4 }
+    pub fn lanes(&self) -> usize { 4 }
+}
+
+#[curve25519_dalek_derive::unsafe_target_feature_specialize(\"avx2\")]
+pub mod spec {
+    pub fn mul(p: &P) -> P {
+        fn inner() {}
+        P
+    }
+    impl Straus {
+        fn m(&self) {}
+    }
+    mod test {
+        #[test]
+        fn t() {}
+    }
+}
+
+fn after() {}
+";
+        let (out, c) = instrument_source(src).unwrap();
+        // unpack, inner and after; U64x4's and Straus's impls; splat
+        // skipped; mul and t left as written.
+        assert_eq!((c.impls, c.fns, c.methods_skipped), (2, 3, 1), "{out}");
+        assert!(
+            out.contains("#[inprof::profile] #[unsafe_target_feature(\"avx2\")]\n#[inline(always)]\nfn unpack("),
+            "{out}"
+        );
+        assert!(
+            out.contains("#[inprof::profile(skip)] #[unsafe_target_feature(\"avx2\")]\n    #[inline]\n    pub fn splat("),
+            "{out}"
+        );
+        assert!(out.contains("#[inprof::profile] impl U64x4 {"), "{out}");
+        assert!(out.contains("    pub fn mul(p: &P)"), "{out}");
+        assert!(out.contains("#[inprof::profile] fn inner() {}"), "{out}");
+        assert!(out.contains("#[inprof::profile] impl Straus {"), "{out}");
+        assert!(out.contains("#[test]\n        fn t() {}"), "{out}");
+        assert!(out.contains("#[inprof::profile] fn after() {}"), "{out}");
     }
 
     #[test]
@@ -737,7 +846,8 @@ impl WrapErr for u8 { #[cfg_attr(track_caller, track_caller)] fn wrap(self) -> u
                 impls: 2,
                 traits: 0,
                 fns: 2,
-                track_caller: 1
+                track_caller: 1,
+                methods_skipped: 0,
             }
         );
         assert_eq!(r.skipped, [dir.join("broken.rs"), dir.join("latin1.rs")]);

@@ -23,6 +23,12 @@ fn main() -> ExitCode {
                         r.counts.track_caller
                     );
                 }
+                if r.counts.methods_skipped > 0 {
+                    println!(
+                        "{d}: {} impl methods say #[inprof::profile(skip)], under a macro that refuses it",
+                        r.counts.methods_skipped
+                    );
+                }
                 for s in r.build_script {
                     println!(
                         "{d}: left as it was (the build script, or a file it compiles in): {}",

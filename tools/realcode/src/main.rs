@@ -289,7 +289,7 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
         );
     }
     eprintln!(
-        "{} {}: {} impl blocks, {} traits and {} functions annotated in {files} files{}",
+        "{} {}: {} impl blocks, {} traits and {} functions annotated in {files} files{}{}",
         t.krate,
         t.version,
         c.impls,
@@ -299,6 +299,14 @@ fn prepare(work: &Path, t: &Target) -> (PathBuf, PathBuf, inprof_instrument::Cou
             format!(
                 "; {} impl methods say #[track_caller] as their trait declares",
                 c.track_caller
+            )
+        } else {
+            String::new()
+        },
+        if c.methods_skipped > 0 {
+            format!(
+                "; {} impl methods say #[inprof::profile(skip)] under a macro that refuses it",
+                c.methods_skipped
             )
         } else {
             String::new()
