@@ -116,7 +116,8 @@ pub use inprof_runtime::{pprof, report};
 ///   run at compile time, where there is no clock), and so is a method
 ///   with an attribute that may make it `const` as it expands (the `const`
 ///   keyword among its arguments: `#[rustversion::attr(since(1.83),
-///   const)]`); `#[profile]` on such a function itself is an error;
+///   const)]`), and a naked function (`#[unsafe(naked)]`: its body is one
+///   `naked_asm!`); `#[profile]` on such a function itself is an error;
 /// - the item is returned as written apart from the instrumentation (inner
 ///   attributes, spans and lints are the user's); with the `enable` feature
 ///   off, untouched;

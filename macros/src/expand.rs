@@ -103,6 +103,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             if let Some(a) = const_by_attr(&f.attrs) {
                 return Err(const_by_attr_error(a));
             }
+            if let Some(a) = naked(&f.attrs) {
+                return Err(naked_error(a));
+            }
             if doc_gap(&f.attrs, || {
                 let (vis, sig) = (&f.vis, &f.sig);
                 quote! { #vis #sig }
@@ -563,6 +566,12 @@ fn expand_method(
     if let Some(a) = const_by_attr(attrs) {
         if explicit {
             return Err(const_by_attr_error(a));
+        }
+        return Ok(());
+    }
+    if let Some(a) = naked(attrs) {
+        if explicit {
+            return Err(naked_error(a));
         }
         return Ok(());
     }
@@ -1079,6 +1088,28 @@ fn const_by_attr_error(a: &Attribute) -> syn::Error {
     syn::Error::new_spanned(
         a,
         "#[inprof::profile] cannot instrument a function this attribute may make a `const fn`: it may run at compile time, where there is no clock",
+    )
+}
+
+/// The attribute that makes the function naked, if any: `#[unsafe(naked)]`
+/// (Rust 1.88), `#[naked]` (its nightly spelling before), or either under
+/// `cfg_attr`. A naked function's body is one `naked_asm!` and nothing
+/// else, and rustc refuses most attributes beside it (`#[inline]`:
+/// E0736), so such a method is left exactly as written in an impl block
+/// or trait, as a `const fn` is.
+fn naked(attrs: &[Attribute]) -> Option<&Attribute> {
+    attrs.iter().find(|a| {
+        let p = a.path();
+        p.is_ident("naked")
+            || ((p.is_ident("unsafe") || p.is_ident("cfg_attr"))
+                && has_ident(a.meta.to_token_stream(), &|i| i == "naked"))
+    })
+}
+
+fn naked_error(a: &Attribute) -> syn::Error {
+    syn::Error::new_spanned(
+        a,
+        "#[inprof::profile] cannot instrument a naked function: its body is one `naked_asm!`, with no place for a clock read",
     )
 }
 

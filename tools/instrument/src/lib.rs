@@ -6,7 +6,8 @@
 //! in the file changes, so lines, formatting and comments stay as they
 //! were.
 //!
-//! Left alone: `const fn` (they may run at compile time) and functions an
+//! Left alone: `const fn` (they may run at compile time), naked functions
+//! (their body is assembly only), and functions an
 //! attribute may make `const` (`#[rustversion::attr(since(1.83), const)]`,
 //! which the macro refuses as it refuses a `const fn`), items already
 //! annotated, traits without default methods, items inside macro
@@ -359,6 +360,19 @@ fn may_be_const(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// Whether the function is naked (`#[unsafe(naked)]`, `#[naked]`, or
+/// either under `cfg_attr`): its body is one `naked_asm!`, and the
+/// attribute refuses it as it refuses a `const fn` (an annotated impl
+/// leaves such a method as written).
+fn naked(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let p = a.path();
+        p.is_ident("naked")
+            || ((p.is_ident("unsafe") || p.is_ident("cfg_attr"))
+                && matches!(&a.meta, syn::Meta::List(l) if names(l.tokens.clone(), "naked")))
+    })
+}
+
 /// rustc's built-in attributes that may stand on an `impl` block.
 const IMPL_BUILTIN: &[&str] = &[
     "allow",
@@ -471,6 +485,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             && !annotated(&f.attrs)
             && !declares_file_module(&f.block)
             && !self.refusing
+            && !naked(&f.attrs)
         {
             let first = match (refusing(&f.attrs), &f.vis) {
                 (Some(a), _) => a.span(),
@@ -639,6 +654,26 @@ fn is_match(pattern: &str) {}
         );
         assert!(out.contains("#[timeout(100)]\nfn is_match("), "{out}");
         assert_eq!(out.matches("#[inprof::profile]").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn leaves_naked_functions_as_written() {
+        let src = "\
+#[unsafe(naked)]
+extern \"sysv64\" fn a() -> u64 { core::arch::naked_asm!(\"mov rax, 7\", \"ret\") }
+#[cfg_attr(target_arch = \"x86_64\", unsafe(naked))]
+extern \"sysv64\" fn b() { core::arch::naked_asm!(\"ret\") }
+#[naked]
+extern \"C\" fn c() {}
+#[unsafe(no_mangle)]
+extern \"C\" fn d() {}
+";
+        let (out, c) = instrument_source(src).unwrap();
+        assert_eq!(c.fns, 1, "{out}");
+        assert!(
+            out.contains("#[unsafe(no_mangle)]\n#[inprof::profile] extern \"C\" fn d()"),
+            "{out}"
+        );
     }
 
     #[test]
