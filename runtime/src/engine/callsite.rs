@@ -262,14 +262,17 @@ impl Callsite {
     /// [`SelfTypeName`], 0 for none), resolved on first need (cold path:
     /// once per callsite and type; it takes memory from [`System`](std::alloc::System), never
     /// from the global allocator: see [`sysmem`]).
+    ///
+    /// Without a lock: the name is made, then published by a
+    /// compare-and-swap on the list's head, unless the list has one for
+    /// `self_ty` by then (another thread's, or a signal handler's on this
+    /// thread); the copy that lost is leaked (a few bytes, once). A lock
+    /// here once hung a process for good: generator 0.8.12's coroutine
+    /// overflowed its small stack inside a first call's naming, and its
+    /// overflow handler, instrumented too, waited for the lock its own
+    /// thread held, which the handler's jump out of the coroutine would
+    /// never have given back either.
     pub(crate) fn named(&'static self, self_ty: usize) -> &'static Named {
-        if let Some(n) = self.find(self_ty) {
-            return n;
-        }
-        // Fork-safe: a child that inherits it held finds it free (see
-        // `spin::NAMES`).
-        let _g = crate::engine::spin::NAMES.lock();
-        // Again, under the lock: another thread may have added it.
         if let Some(n) = self.find(self_ty) {
             return n;
         }
@@ -301,21 +304,38 @@ impl Callsite {
                 keep(out.as_str())
             }
         };
+        let mut head = self.names.load(Ordering::Acquire);
         let named = Named {
             callsite: self,
             self_ty,
             name,
-            next: AtomicPtr::new(self.names.load(Ordering::Acquire)),
+            next: AtomicPtr::new(head),
         };
         let n: &'static Named = sysmem::leak(named)
             .unwrap_or_else(|| std::alloc::handle_alloc_error(std::alloc::Layout::new::<Named>()));
-        self.names
-            .store(n as *const Named as *mut Named, Ordering::Release);
-        n
+        loop {
+            if let Some(other) = Self::find_from(head, self_ty) {
+                return other;
+            }
+            n.next.store(head, Ordering::Relaxed);
+            match self.names.compare_exchange_weak(
+                head,
+                n as *const Named as *mut Named,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return n,
+                Err(now) => head = now,
+            }
+        }
     }
 
     fn find(&self, self_ty: usize) -> Option<&'static Named> {
-        let mut p = self.names.load(Ordering::Acquire);
+        Self::find_from(self.names.load(Ordering::Acquire), self_ty)
+    }
+
+    /// The name for `self_ty` in the list from `p` on.
+    fn find_from(mut p: *mut Named, self_ty: usize) -> Option<&'static Named> {
         while !p.is_null() {
             // SAFETY: names are leaked, never freed.
             let n = unsafe { &*p };
@@ -536,6 +556,63 @@ mod tests {
         let mut out = SysBuf::new();
         super::method_name(def, ty, &mut out);
         out.as_str().to_owned()
+    }
+
+    /// Many threads naming one callsite at once, with no lock: one name
+    /// per `Self` type comes out, the same for every thread, and the list
+    /// holds each type once.
+    #[test]
+    fn named_once_per_type_without_a_lock() {
+        use super::{Callsite, Named};
+        use std::sync::Barrier;
+        fn here() -> &'static str {
+            "tn::G<_>::work::__inprof_here"
+        }
+        fn ty_a() -> &'static str {
+            "tn::G<u8>"
+        }
+        fn ty_b() -> &'static str {
+            "tn::G<i32>"
+        }
+        static CS: Callsite = Callsite::method(here, "racing.rs", 1);
+        let types = [
+            0,
+            ty_a as fn() -> &'static str as usize,
+            ty_b as fn() -> &'static str as usize,
+        ];
+        let barrier = Barrier::new(8);
+        let got: Vec<Vec<usize>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        types
+                            .iter()
+                            .map(|&t| CS.named(t) as *const Named as usize)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(got.iter().all(|g| g == &got[0]), "{got:?}");
+        let names: Vec<&str> = types.iter().map(|&t| CS.named(t).name()).collect();
+        assert_eq!(
+            names,
+            ["tn::G<_>::work", "tn::G<u8>::work", "tn::G<i32>::work"]
+        );
+        let mut listed = Vec::new();
+        let mut p = CS.names.load(std::sync::atomic::Ordering::Acquire);
+        while !p.is_null() {
+            // SAFETY: names are leaked, never freed.
+            let n = unsafe { &*p };
+            listed.push(n.self_ty);
+            p = n.next.load(std::sync::atomic::Ordering::Acquire);
+        }
+        listed.sort_unstable();
+        let mut want = types.to_vec();
+        want.sort_unstable();
+        assert_eq!(listed, want);
     }
 
     #[test]

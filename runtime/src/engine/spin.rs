@@ -5,11 +5,8 @@
 //! and the allocator's slot classes ([`SLABS`]) are held for a few
 //! instructions with nothing inside that allocates or blocks: `fork` takes
 //! them all first (after the fold lock, which a folder holds while it takes
-//! them) and gives them back in parent and child.
-//! The naming lock ([`NAMES`]) is held while a callsite's name is made (it
-//! allocates) and guards nothing but the choice of one writer: a name is
-//! published by one atomic store, so the child simply finds it free (a name
-//! another thread was making is made again, the half-made one leaked).
+//! them) and gives them back in parent and child. Callsite names take no
+//! lock at all (see `Callsite::named`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
@@ -43,8 +40,8 @@ impl SpinLock {
             if spins < 64 {
                 std::hint::spin_loop();
             } else {
-                // Held longer than a few instructions (the naming lock is
-                // held while a name is formatted): let the holder run.
+                // Held longer than a few instructions (its holder was
+                // preempted): let the holder run.
                 std::thread::yield_now();
             }
         }
@@ -67,8 +64,6 @@ pub(crate) static SITES: SpinLock = SpinLock::new();
 pub(crate) static TREES: SpinLock = SpinLock::new();
 /// The allocator's slot classes (`profiles::slab`).
 pub(crate) static SLABS: [SpinLock; 3] = [SpinLock::new(), SpinLock::new(), SpinLock::new()];
-/// The making of callsite names (cold: once per callsite and `Self` type).
-pub(crate) static NAMES: SpinLock = SpinLock::new();
 
 static ATFORK: Once = Once::new();
 
@@ -97,9 +92,6 @@ extern "C" fn after_fork_child() {
     SITES.release();
     TREES.release();
     crate::engine::fold::after_fork();
-    // Only this thread exists now: a name another thread was making will
-    // never be published, and its lock must not stay held.
-    NAMES.release();
 }
 
 /// Registers the fork handlers (once; every lock above and the fold lock

@@ -119,7 +119,8 @@ pub struct Node {
     /// its `SelfTypeName` function; 0: none): nodes are keyed by callsite
     /// and type, so that each concrete type is a function of its own.
     self_ty: AtomicUsize,
-    /// The frame's name for that type.
+    /// The frame's name for that type: null until a reader first needs it
+    /// (see [`Node::named`]).
     named: AtomicPtr<Named>,
     // Owner-only links (atomics for soundness; relaxed, so plain moves).
     parent: AtomicPtr<Node>,
@@ -151,27 +152,38 @@ impl Node {
         }
     }
 
-    /// The frame's name for its type (the callsite's name where none was
-    /// resolved: the root, labels).
-    pub(crate) fn name(&self) -> &'static str {
+    /// The frame's name for its type, resolved the first time a reader
+    /// (a profile, a thread's spawn) asks, not when the path is first
+    /// entered: the first call of a path runs no naming code, whose stack
+    /// (kilobytes in a debug build) a small stack may not have (generator
+    /// 0.8.12's coroutines: its overflow test, instrumented, overflowed
+    /// inside a first call's naming, and so did its overflow handler on
+    /// the signal stack). Any thread may resolve it: the name is unique
+    /// per (callsite, type) (see `Callsite::named`), so every store is of
+    /// the same value.
+    fn named(&self) -> &'static Named {
         let n = self.named.load(Ordering::Acquire);
-        if n.is_null() {
-            self.callsite().name()
-        } else {
+        if !n.is_null() {
             // SAFETY: names are leaked, never freed.
-            unsafe { (*n).name() }
+            return unsafe { &*n };
         }
+        // Naming allocates (System memory): inprof's own work.
+        let _g = crate::engine::counters::Reentrant::enter();
+        let named = self.callsite().named(self.self_ty());
+        self.named
+            .store(named as *const Named as *mut Named, Ordering::Release);
+        named
+    }
+
+    /// The frame's name for its type.
+    pub(crate) fn name(&self) -> &'static str {
+        self.named().name()
     }
 
     /// What names the frame: its name for its type, unique per (callsite,
-    /// type) (the callsite's address where none was resolved).
+    /// type).
     pub(crate) fn name_key(&self) -> usize {
-        let n = self.named.load(Ordering::Acquire);
-        if n.is_null() {
-            self.callsite() as *const Callsite as usize
-        } else {
-            n as usize
-        }
+        self.named() as *const Named as usize
     }
 
     /// The `Self` type key the frame was entered with.
@@ -390,16 +402,15 @@ impl Tree {
 
     /// Appends a node (owner only). Returns None past the bound.
     fn push(&self, cs: &'static Callsite, parent: *const Node, max: usize) -> Option<*const Node> {
-        self.push_typed(cs, 0, std::ptr::null(), parent, max)
+        self.push_typed(cs, 0, parent, max)
     }
 
-    /// [`Tree::push`] for a callsite entered with `Self` type key `self_ty`
-    /// and its name `named` (null: none).
+    /// [`Tree::push`] for a callsite entered with `Self` type key
+    /// `self_ty` (its name is resolved when first read: [`Node::named`]).
     fn push_typed(
         &self,
         cs: &'static Callsite,
         self_ty: usize,
-        named: *const Named,
         parent: *const Node,
         max: usize,
     ) -> Option<*const Node> {
@@ -424,7 +435,6 @@ impl Tree {
         n.callsite
             .store(cs as *const Callsite as *mut Callsite, Ordering::Relaxed);
         n.self_ty.store(self_ty, Ordering::Relaxed);
-        n.named.store(named as *mut Named, Ordering::Release);
         n.parent.store(parent as *mut Node, Ordering::Relaxed);
         n.parent_idx.store(self.index_of(parent), Ordering::Relaxed);
         let depth = if parent.is_null() {
@@ -491,16 +501,8 @@ impl Tree {
             p.last_child.store(found as *mut Node, Ordering::Relaxed);
             return found;
         }
-        // A new path: resolve the name (may allocate: mark re-entrancy).
-        let _g = crate::engine::counters::Reentrant::enter();
-        let named = cs.named(self_ty);
-        match self.push_typed(
-            cs,
-            self_ty,
-            named,
-            parent,
-            MAX_NODES.load(Ordering::Relaxed),
-        ) {
+        // A new path (its name is made when first read).
+        match self.push_typed(cs, self_ty, parent, MAX_NODES.load(Ordering::Relaxed)) {
             Some(n) => {
                 // SAFETY: n was just published by this thread.
                 let nn = unsafe { &*n };
