@@ -438,7 +438,7 @@ fn impl_macro(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
 /// `Self` it names is out of reach (E0401). A module's macro runs before
 /// any attribute on what it holds, so the free functions of a module under
 /// one of them are left as written.
-const REFUSES: &[&str] = &[
+pub const REFUSES: &[&str] = &[
     "test_case",
     "unsafe_target_feature",
     "unsafe_target_feature_specialize",
