@@ -17,7 +17,7 @@
 //! macro's input), and a package's build script and the files it
 //! compiles in ([`BuildScript`]), the free functions of a module under
 //! one of the [`REFUSES`] macros, and an annotated impl's methods under
-//! one of them (they are given `#[inprof::profile(skip)]`). Under
+//! `#[unsafe_target_feature]` (they are given `#[inprof::profile(skip)]`). Under
 //! `#[no_implicit_prelude]` (a
 //! file's, a module's, or one a file's parent module says: see
 //! [`PreludeLess`]) the attribute is written `#[::inprof::profile]`.
@@ -432,10 +432,10 @@ fn impl_macro(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
 /// instrumented function (each test ntest's cases make runs the
 /// instrumented body; curve25519-dalek's function calls an inner one,
 /// compiled for the target feature, that holds it). A method of an
-/// annotated impl under one of them is given `#[inprof::profile(skip)]`:
-/// the impl's attribute runs first, and `unsafe_target_feature` moves
-/// the instrumented body into a function inside the method, where the
-/// `Self` it names is out of reach (E0401). A module's macro runs before
+/// annotated impl under `unsafe_target_feature` is given
+/// `#[inprof::profile(skip)]`: the impl's attribute runs first, and the
+/// macro moves the instrumented body into a function inside the method,
+/// where the `Self` it names is out of reach (E0401). A module's macro runs before
 /// any attribute on what it holds, so the free functions of a module under
 /// one of them are left as written.
 pub const REFUSES: &[&str] = &[
@@ -443,6 +443,18 @@ pub const REFUSES: &[&str] = &[
     "unsafe_target_feature",
     "unsafe_target_feature_specialize",
 ];
+
+/// The `#[unsafe_target_feature(..)]` among a method's `attrs`, if any:
+/// the one of the [`REFUSES`] macros that moves the body it is handed
+/// into a function of its own (see there).
+fn moves_body(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
+    attrs.iter().find(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "unsafe_target_feature")
+    })
+}
 
 /// The first of the [`REFUSES`] macros among `attrs`, if any.
 fn refusing(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
@@ -521,7 +533,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
                 .and_then(|(_, p, _)| self.tracked.methods(p));
             for item in &i.items {
                 if let syn::ImplItem::Fn(m) = item {
-                    if let Some(a) = refusing(&m.attrs).filter(|_| !annotated(&m.attrs)) {
+                    if let Some(a) = moves_body(&m.attrs).filter(|_| !annotated(&m.attrs)) {
                         self.at(a.span(), Kind::Skip);
                     }
                     if tracked.is_some_and(|t| t.contains(&m.sig.ident.to_string()))
@@ -709,11 +721,18 @@ pub mod spec {
 }
 
 fn after() {}
+
+impl Cases {
+    #[test_case(1)]
+    fn case(x: u32) {}
+}
 ";
         let (out, c) = instrument_source(src).unwrap();
-        // unpack, inner and after; U64x4's and Straus's impls; splat
-        // skipped; mul and t left as written.
-        assert_eq!((c.impls, c.fns, c.methods_skipped), (2, 3, 1), "{out}");
+        // unpack, inner and after; U64x4's, Straus's and Cases' impls;
+        // splat skipped (not `case`: ntest's macro keeps the body where it
+        // is); mul and t left as written.
+        assert_eq!((c.impls, c.fns, c.methods_skipped), (3, 3, 1), "{out}");
+        assert!(out.contains("    #[test_case(1)]\n    fn case("), "{out}");
         assert!(
             out.contains("#[inprof::profile] #[unsafe_target_feature(\"avx2\")]\n#[inline(always)]\nfn unpack("),
             "{out}"
