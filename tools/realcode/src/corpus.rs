@@ -308,7 +308,11 @@
 //! validation and utilities (gix-date, gix-validate, gix-utils), stack
 //! switching (psm), stackful generators (generator), scoped environment
 //! variables (temp-env), trait impls for wrappers (auto_impl), sync and
-//! async twins (maybe-async) and context switching (context).
+//! async twins (maybe-async), context switching (context), coroutines
+//! that catch traps (corosensei), memory protection (region), `errno`
+//! (errno), pipes (os_pipe), stack buffers of any size (inplace_it),
+//! thread priorities (thread-priority), CPU affinity (core_affinity), the
+//! page size (page_size) and resource limits (rlimit).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -1160,6 +1164,15 @@ const CORPUS: &[Target] = &[
     krate("auto_impl", "1.4.0"),
     krate("maybe-async", "0.2.11"),
     krate("context", "3.0.0"),
+    krate("corosensei", "0.3.4"),
+    krate("region", "4.0.1"),
+    krate("errno", "0.3.15"),
+    krate("os_pipe", "1.2.3"),
+    krate("inplace_it", "0.3.6"),
+    krate("thread-priority", "3.1.1"),
+    krate("core_affinity", "0.8.3"),
+    krate("page_size", "0.6.0"),
+    krate("rlimit", "0.11.0"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
