@@ -312,7 +312,10 @@
 //! that catch traps (corosensei), memory protection (region), `errno`
 //! (errno), pipes (os_pipe), stack buffers of any size (inplace_it),
 //! thread priorities (thread-priority), CPU affinity (core_affinity), the
-//! page size (page_size) and resource limits (rlimit).
+//! page size (page_size), resource limits (rlimit), a `no_std` unwinder
+//! with naked functions (unwinding), statics initialized at start-up
+//! (static_init), destructors at exit (dtor), async signals
+//! (async-signal) and assembly-switched coroutines (minicoroutine).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -399,7 +402,8 @@
 //! trybuild, not among its dev-dependencies; hex-simd 0.8.0: its tests do
 //! not build under Rust 1.95; contracts 0.6.11: a unit test compares the
 //! text of tokens a doc comment changes in once any attribute macro
-//! passes its function on, inprof's with `enable` off too; scc
+//! passes its function on, inprof's with `enable` off too; sigpipe
+//! 0.1.3: no test; scc
 //! 3.8.8 is left out for what it found: its `future_size` test bounds
 //! its async methods' futures, which the wrapper that times each poll
 //! grows, README "Known limits"). A
@@ -1173,6 +1177,11 @@ const CORPUS: &[Target] = &[
     krate("core_affinity", "0.8.3"),
     krate("page_size", "0.6.0"),
     krate("rlimit", "0.11.0"),
+    krate("unwinding", "0.2.11"),
+    krate("static_init", "1.0.4"),
+    krate("dtor", "1.0.6"),
+    krate("async-signal", "0.2.14"),
+    krate("minicoroutine", "0.1.3"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
