@@ -315,7 +315,11 @@
 //! page size (page_size), resource limits (rlimit), a `no_std` unwinder
 //! with naked functions (unwinding), statics initialized at start-up
 //! (static_init), destructors at exit (dtor), async signals
-//! (async-signal) and assembly-switched coroutines (minicoroutine).
+//! (async-signal), assembly-switched coroutines (minicoroutine), I/O
+//! timeouts (tokio-io-timeout), and derive and attribute macros for
+//! unstable APIs (instability), feature docs (document-features), sealed
+//! traits (sealed), builders (bon, typed-builder), constructors
+//! (derive-new) and accessors (getset).
 //!
 //! The files under `src/` are instrumented, and the library's own file
 //! where the manifest puts it elsewhere (fnv's and natord's `lib.rs` sit
@@ -1182,6 +1186,14 @@ const CORPUS: &[Target] = &[
     krate("dtor", "1.0.6"),
     krate("async-signal", "0.2.14"),
     krate("minicoroutine", "0.1.3"),
+    krate("tokio-io-timeout", "1.2.1"),
+    krate("instability", "0.3.14"),
+    krate("document-features", "0.2.12"),
+    krate("sealed", "0.7.0"),
+    krate("bon", "3.10.3"),
+    krate("typed-builder", "0.23.2"),
+    krate("derive-new", "0.7.0"),
+    krate("getset", "0.1.7"),
 ];
 
 /// Runs the corpus test on every crate (or those named); prints a row per
