@@ -365,12 +365,11 @@ fn may_be_const(attrs: &[syn::Attribute]) -> bool {
 /// attribute refuses it as it refuses a `const fn` (an annotated impl
 /// leaves such a method as written).
 fn naked(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        let p = a.path();
-        p.is_ident("naked")
-            || ((p.is_ident("unsafe") || p.is_ident("cfg_attr"))
-                && matches!(&a.meta, syn::Meta::List(l) if names(l.tokens.clone(), "naked")))
-    })
+    says_attr(attrs, "naked")
+        || attrs.iter().any(|a| {
+            matches!(&a.meta, syn::Meta::List(l)
+                if l.path.is_ident("unsafe") && names(l.tokens.clone(), "naked"))
+        })
 }
 
 /// rustc's built-in attributes that may stand on an `impl` block.
@@ -448,21 +447,21 @@ pub const REFUSES: &[&str] = &[
 /// the one of the [`REFUSES`] macros that moves the body it is handed
 /// into a function of its own (see there).
 fn moves_body(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
-    attrs.iter().find(|a| {
-        a.path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "unsafe_target_feature")
-    })
+    last_segment_in(attrs, &["unsafe_target_feature"])
 }
 
 /// The first of the [`REFUSES`] macros among `attrs`, if any.
 fn refusing(attrs: &[syn::Attribute]) -> Option<&syn::Attribute> {
+    last_segment_in(attrs, REFUSES)
+}
+
+/// The first attribute whose path ends in one of `names`.
+fn last_segment_in<'a>(attrs: &'a [syn::Attribute], names: &[&str]) -> Option<&'a syn::Attribute> {
     attrs.iter().find(|a| {
         a.path()
             .segments
             .last()
-            .is_some_and(|s| REFUSES.iter().any(|r| s.ident == r))
+            .is_some_and(|s| names.iter().any(|n| s.ident == n))
     })
 }
 
